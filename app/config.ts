@@ -1,0 +1,122 @@
+import { z } from 'zod';
+import { AndonError } from '../core/index.ts';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((value) => ['true', '1', 'yes', 'on'].includes(value));
+
+/**
+ * Every environment variable andon reads, in one place, with its default and meaning.
+ * The README's configuration table and the docker-compose check are derived from this list.
+ */
+export const environment = {
+  PORT: { schema: z.coerce.number().int().min(0).max(65535), default: '3000', help: 'HTTP port of the web UI and API' },
+  HOST: { schema: z.string().min(1), default: '127.0.0.1', help: 'Address the HTTP server binds to' },
+  PUBLIC_URL: {
+    schema: z.url().optional(),
+    default: undefined,
+    help: 'URL users reach andon at (links in Slack and e-mails); defaults to http://HOST:PORT',
+  },
+  ANDON_DATA_DIR: {
+    schema: z.string().min(1),
+    default: './.andon/data',
+    help: 'Directory for the embedded database and other local state',
+  },
+  DATABASE_URL: {
+    schema: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+      .optional(),
+    default: undefined,
+    help: 'PostgreSQL ≥ 15 with pgvector ≥ 0.7; unset means embedded PGlite in ANDON_DATA_DIR',
+  },
+  DATABASE_POOL_SIZE: { schema: z.coerce.number().int().min(1).max(100), default: '5', help: 'pg pool size' },
+  MQTT_URL: {
+    schema: z
+      .string()
+      .regex(/^(mqtts?|wss?|tcp):\/\//, 'must start with mqtt://, mqtts://, ws:// or wss://')
+      .optional(),
+    default: undefined,
+    help: 'MQTT broker (any MQTT 5 broker, e.g. mosquitto); unset means the embedded broker',
+  },
+  MQTT_EMBEDDED_PORT: {
+    schema: z.coerce.number().int().min(0).max(65535),
+    default: '18830',
+    help: 'Port of the embedded MQTT broker on 127.0.0.1 (never 1883, so it cannot clash with a real broker)',
+  },
+  MQTT_TOPICS: {
+    schema: z.string().min(1),
+    default: 'andon/plant/#',
+    help: 'Comma-separated topic filters andon subscribes to for plant readings',
+  },
+  MQTT_CLIENT_ID: { schema: z.string().min(1), default: 'andon-ingest', help: 'MQTT client id of the ingest session' },
+  SIMULATOR: {
+    schema: bool,
+    default: 'true',
+    help: 'Run the built-in plant simulator in the same process (demo); set false against a real plant',
+  },
+  SIMULATOR_SCENARIO: {
+    schema: z.string().min(1),
+    default: 'drift-demo',
+    help: 'Built-in scenario name or path to a scenario YAML for the simulator',
+  },
+  SIMULATOR_INTERVAL_MS: { schema: z.coerce.number().int().min(10), default: '1000', help: 'Simulator sample period' },
+  OPENAI_BASE_URL: {
+    schema: z.url().optional(),
+    default: undefined,
+    help: 'OpenAI-compatible endpoint (OpenAI, Azure, Ollama, vLLM); unset means the offline drafter',
+  },
+  OPENAI_API_KEY: { schema: z.string().optional(), default: undefined, help: 'API key for OPENAI_BASE_URL' },
+  OPENAI_MODEL: { schema: z.string().min(1), default: 'gpt-4o-mini', help: 'Model name at OPENAI_BASE_URL' },
+  ANDON_SEED_DEMO: {
+    schema: bool,
+    default: 'true',
+    help: 'Create the demo users and load the demo SOPs on first start',
+  },
+  ANDON_SESSION_TTL_HOURS: {
+    schema: z.coerce.number().min(0.1).max(720),
+    default: '12',
+    help: 'Login session lifetime',
+  },
+  LOG_LEVEL: {
+    schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']),
+    default: 'info',
+    help: 'Log verbosity',
+  },
+} as const;
+
+export type EnvironmentName = keyof typeof environment;
+export const environmentNames = Object.keys(environment) as EnvironmentName[];
+
+const shape = Object.fromEntries(
+  Object.entries(environment).map(([name, spec]) => [
+    name,
+    spec.default === undefined ? spec.schema : (spec.schema as z.ZodType).prefault(spec.default as never),
+  ]),
+) as unknown as { [K in EnvironmentName]: (typeof environment)[K]['schema'] };
+
+const ConfigSchema = z.object(shape);
+export type Config = z.output<typeof ConfigSchema>;
+
+/** Parse the environment once. A bad value fails fast with a message naming the variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const input: Record<string, string> = {};
+  for (const name of environmentNames) {
+    const value = env[name];
+    if (value !== undefined && value !== '') input[name] = value;
+  }
+  const parsed = ConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((issue) => `${issue.path.join('.')}=${JSON.stringify(input[String(issue.path[0])])}: ${issue.message}`)
+      .join('; ');
+    throw new AndonError(
+      'invalid_config',
+      `Invalid environment: ${problems}. See the configuration table in README.md.`,
+    );
+  }
+  return parsed.data;
+}
+
+export const publicUrl = (config: Config): string =>
+  config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`;
