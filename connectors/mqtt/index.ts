@@ -1,0 +1,19 @@
+export { createMqttDecoder, type DecodeOutcome, payloadExcerpt } from './decode.ts';
+export { type EmbeddedBroker, type EmbeddedBrokerOptions, startEmbeddedBroker } from './embedded-broker.ts';
+export {
+  type MqttConnectionEvent,
+  type MqttIngest,
+  type MqttIngestOptions,
+  type MqttIngestStats,
+  type MqttTopicDecoder,
+  startMqttIngest,
+} from './ingest.ts';
+export {
+  type DeadLetter,
+  PayloadTimestamp,
+  type ProductionContext,
+  ProductionContextPayload,
+  ReadingBatchPayload,
+  ReadingPayload,
+} from './payloads.ts';
+export { compileMappings, matchTopic, TopicMapping, type TopicMappingInput } from './topic-mapping.ts';

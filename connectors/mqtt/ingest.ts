@@ -1,0 +1,438 @@
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { AndonError, type Reading } from '../../core/index.ts';
+import { createMqttDecoder, type DecodeOutcome, payloadExcerpt } from './decode.ts';
+import type { DeadLetter, ProductionContext } from './payloads.ts';
+import { createOrderTracker } from './reading-order.ts';
+import { compileMappings, type TopicMappingInput } from './topic-mapping.ts';
+
+/** A change of the broker connection, for sensor-health events: while disconnected no sample arrives. */
+export interface MqttConnectionEvent {
+  type: 'connected' | 'disconnected' | 'error';
+  at: string;
+  detail: string;
+}
+
+/**
+ * A decoder for topics the JSON convention does not cover (Sparkplug B is one). It returns undefined for topics it
+ * does not own, so that the JSON decoder sees them.
+ */
+export type MqttTopicDecoder = (topic: string, payload: Uint8Array, receivedAt: Date) => DecodeOutcome | undefined;
+
+export interface MqttIngestOptions {
+  url: string;
+  clientId: string;
+  /** Topic filters, wildcards and `$share/<group>/...` shared subscriptions allowed. */
+  topics: string[];
+  mappings?: TopicMappingInput[];
+  /** Topic levels before `<area>/<line>/<tag-name>` in the default convention. Default `andon/plant`. */
+  topicPrefix?: string;
+  /** 5 (default) for MQTT 5 brokers such as mosquitto; 4 (MQTT 3.1.1) for the embedded aedes broker. */
+  protocolVersion?: 4 | 5;
+  /** MQTT 5 session expiry: how long the broker keeps the session and queues QoS 1 samples while andon is away. */
+  sessionExpirySeconds?: number;
+  username?: string;
+  password?: string;
+  /** Larger messages are dead-lettered unread. Default 256 KiB. */
+  maxPayloadBytes?: number;
+  /** Readings held before ingest stops reading from the broker (the broker keeps the rest). Default 10,000. */
+  maxQueuedReadings?: number;
+  /** Most readings handed to `onReadings` at once. Default 1,000. */
+  maxBatchSize?: number;
+  /**
+   * When a QoS 1 message is acknowledged to the broker: `'on-queue'` (default) once it sits in the bounded queue, fast,
+   * and a graceful `close()` drains the queue first; `'after-delivery'` only after `onReadings` has taken it, so a
+   * crash loses nothing, one message per batch.
+   */
+  acknowledge?: 'on-queue' | 'after-delivery';
+  /** First reconnect delay, doubled after each failed attempt up to `reconnectMaxMs`. Defaults 500 ms and 30 s. */
+  reconnectInitialMs?: number;
+  reconnectMaxMs?: number;
+  /** How long `startMqttIngest` waits for the first connection before failing. Default 10 s. */
+  connectTimeoutMs?: number;
+  /** Extra decoders tried before the JSON convention (e.g. Sparkplug B). */
+  decoders?: MqttTopicDecoder[];
+  onReadings(readings: Reading[]): Promise<void> | void;
+  onDeadLetter(letter: DeadLetter): Promise<void> | void;
+  onContext?(context: ProductionContext): Promise<void> | void;
+  onConnection?(event: MqttConnectionEvent): void;
+  log?(line: string): void;
+}
+
+export interface MqttIngestStats {
+  /** MQTT messages received. */
+  received: number;
+  /** Readings handed to `onReadings`. */
+  readings: number;
+  /** Messages and readings sent to `onDeadLetter`. */
+  deadLetters: number;
+  /** Samples seen again for the same tag and time (QoS 1 redelivery), dropped. */
+  duplicates: number;
+  /** Samples older than the newest of their tag, dead-lettered. */
+  outOfOrder: number;
+  /** Production-context messages. */
+  contexts: number;
+  /** Readings waiting for `onReadings`. */
+  queued: number;
+  /** Times ingest stopped reading from the broker because the queue was full. */
+  pauses: number;
+  reconnects: number;
+  /** Readings dead-lettered because `onReadings` kept failing. */
+  deliveryFailures: number;
+}
+
+export interface MqttIngest {
+  stats(): MqttIngestStats;
+  connected(): boolean;
+  /** Stops taking messages, delivers everything queued, then leaves the broker (the session stays for the next start). */
+  close(): Promise<void>;
+}
+
+interface HeldAck {
+  /** Released once this many readings have been delivered, or, with `whenBelow`, once the queue is that short. */
+  deliveredAtLeast: number;
+  whenBelow: number;
+  release(): void;
+}
+
+const isPromise = (value: unknown): value is PromiseLike<unknown> =>
+  value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
+
+const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/**
+ * Subscribe to plant topics with QoS 1 and a persistent session, decode each message with zod, and hand readings to
+ * `onReadings` in batches, one batch at a time. Anything unusable goes to `onDeadLetter` with a reason; ingest goes on.
+ *
+ * @example
+ * const ingest = await startMqttIngest({
+ *   url: 'mqtt://127.0.0.1:1883', clientId: 'andon-ingest', topics: ['andon/plant/#'],
+ *   onReadings: (readings) => { for (const reading of readings) bank.step(reading); },
+ *   onDeadLetter: (letter) => deadLetters.insert(letter),
+ * });
+ */
+export async function startMqttIngest(options: MqttIngestOptions): Promise<MqttIngest> {
+  if (options.topics.length === 0) {
+    throw new AndonError('invalid_config', 'MQTT ingest needs at least one topic filter (MQTT_TOPICS is empty).');
+  }
+  const mappings = compileMappings(options.mappings ?? []);
+  const decode = createMqttDecoder({
+    topicPrefix: options.topicPrefix ?? 'andon/plant',
+    mappings,
+    maxPayloadBytes: options.maxPayloadBytes ?? 256 * 1024,
+  });
+  const decoders = options.decoders ?? [];
+  const protocolVersion = options.protocolVersion ?? 5;
+  const maxQueued = Math.max(1, options.maxQueuedReadings ?? 10_000);
+  const resumeBelow = Math.floor(maxQueued / 2);
+  const maxBatch = Math.max(1, options.maxBatchSize ?? 1_000);
+  const acknowledge = options.acknowledge ?? 'on-queue';
+  const reconnectInitial = options.reconnectInitialMs ?? 500;
+  const reconnectMax = options.reconnectMaxMs ?? 30_000;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const order = createOrderTracker();
+
+  const stats: Omit<MqttIngestStats, 'queued'> = {
+    received: 0,
+    readings: 0,
+    deadLetters: 0,
+    duplicates: 0,
+    outOfOrder: 0,
+    contexts: 0,
+    pauses: 0,
+    reconnects: 0,
+    deliveryFailures: 0,
+  };
+  // A FIFO with a moving head: shift() on a long array is O(n).
+  let queue: Reading[] = [];
+  let head = 0;
+  const queuedCount = () => queue.length - head;
+  let letters: DeadLetter[] = [];
+  let contexts: ProductionContext[] = [];
+  let enqueued = 0;
+  let delivered = 0;
+  const held: HeldAck[] = [];
+  let paused = false;
+  let flushScheduled = false;
+  let flushing: Promise<void> | undefined;
+  let closing = false;
+  let isConnected = false;
+
+  const clientOptions: IClientOptions = {
+    clientId: options.clientId,
+    clean: false,
+    protocolVersion,
+    reconnectPeriod: reconnectInitial,
+    connectTimeout: options.connectTimeoutMs ?? 10_000,
+    resubscribe: true,
+    ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: options.sessionExpirySeconds ?? 3600 } } : {}),
+    ...(options.username === undefined ? {} : { username: options.username }),
+    ...(options.password === undefined ? {} : { password: options.password }),
+  };
+
+  const client: MqttClient = mqtt.connect(options.url, clientOptions);
+  let backoff = reconnectInitial;
+
+  const event = (type: MqttConnectionEvent['type'], detail: string) => {
+    try {
+      options.onConnection?.({ type, at: new Date().toISOString(), detail });
+    } catch (error) {
+      log(`[mqtt] onConnection failed: ${describe(error)}`);
+    }
+  };
+
+  client.on('connect', (connack) => {
+    isConnected = true;
+    backoff = reconnectInitial;
+    client.options.reconnectPeriod = reconnectInitial;
+    event('connected', `connected to ${options.url} (session ${connack.sessionPresent ? 'resumed' : 'new'})`);
+  });
+  client.on('close', () => {
+    if (isConnected) event('disconnected', `lost the connection to ${options.url}`);
+    isConnected = false;
+    if (closing) return;
+    // Exponential backoff with jitter; MQTT.js reads reconnectPeriod when it schedules the next attempt.
+    client.options.reconnectPeriod = Math.round(backoff * (0.8 + Math.random() * 0.4));
+    backoff = Math.min(backoff * 2, reconnectMax);
+  });
+  client.on('reconnect', () => {
+    stats.reconnects++;
+  });
+  client.on('error', (error) => {
+    event('error', `MQTT broker ${options.url}: ${describe(error)}`);
+  });
+
+  const deadLetter = (topic: string, payload: Uint8Array | string, reason: string, receivedAt: Date) => {
+    letters.push({
+      source: 'mqtt',
+      topic,
+      payloadExcerpt: typeof payload === 'string' ? payload.slice(0, 240) : payloadExcerpt(payload),
+      reason,
+      receivedAt: receivedAt.toISOString(),
+    });
+  };
+
+  const releaseAcks = () => {
+    const queued = queuedCount();
+    for (let index = 0; index < held.length; ) {
+      const ack = held[index]!;
+      if (delivered >= ack.deliveredAtLeast && queued <= ack.whenBelow) {
+        held.splice(index, 1);
+        ack.release();
+      } else index++;
+    }
+    if (paused && held.length === 0) paused = false;
+  };
+
+  const callSafely = async (what: string, run: () => Promise<void> | void): Promise<void> => {
+    try {
+      const result = run();
+      if (isPromise(result)) await result;
+    } catch (error) {
+      log(`[mqtt] ${what} failed: ${describe(error)}`);
+    }
+  };
+
+  const deliver = async (batch: Reading[]): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = options.onReadings(batch);
+        if (isPromise(result)) await result;
+        stats.readings += batch.length;
+        return;
+      } catch (error) {
+        if (attempt < 3) {
+          await sleep(50 * 4 ** attempt);
+          continue;
+        }
+        stats.deliveryFailures += batch.length;
+        const tags = [...new Set(batch.map((reading) => reading.tag))];
+        deadLetter(
+          '(delivery)',
+          JSON.stringify(batch.slice(0, 3)),
+          `onReadings failed 3 times (${describe(error)}) for ${batch.length} readings of ${tags.slice(0, 5).join(', ')}${tags.length > 5 ? ', …' : ''}; moved to the dead-letter table`,
+          new Date(),
+        );
+        return;
+      }
+    }
+  };
+
+  const flush = async (): Promise<void> => {
+    flushScheduled = false;
+    while (queuedCount() > 0 || letters.length > 0 || contexts.length > 0) {
+      if (letters.length > 0) {
+        const batch = letters;
+        letters = [];
+        for (const letter of batch) {
+          stats.deadLetters++;
+          await callSafely('onDeadLetter', () => options.onDeadLetter(letter));
+        }
+      }
+      if (contexts.length > 0) {
+        const batch = contexts;
+        contexts = [];
+        for (const context of batch) await callSafely('onContext', () => options.onContext?.(context));
+      }
+      const count = Math.min(maxBatch, queuedCount());
+      if (count > 0) {
+        const batch = queue.slice(head, head + count);
+        head += count;
+        if (head === queue.length) {
+          queue = [];
+          head = 0;
+        } else if (head > 65_536) {
+          queue = queue.slice(head);
+          head = 0;
+        }
+        await deliver(batch);
+        delivered += count;
+      }
+      releaseAcks();
+    }
+  };
+
+  const scheduleFlush = () => {
+    if (flushScheduled || flushing !== undefined) return;
+    flushScheduled = true;
+    // setImmediate runs after the packets of one socket read are handled, so messages arriving together batch.
+    setImmediate(() => {
+      flushing = flush().finally(() => {
+        flushing = undefined;
+        if (queuedCount() > 0 || letters.length > 0 || contexts.length > 0) scheduleFlush();
+      });
+    });
+  };
+
+  const accept = (topic: string, payload: Uint8Array, receivedAt: Date) => {
+    let outcome: DecodeOutcome | undefined;
+    for (const decoder of decoders) {
+      outcome = decoder(topic, payload, receivedAt);
+      if (outcome !== undefined) break;
+    }
+    outcome ??= decode(topic, payload, receivedAt);
+    switch (outcome.kind) {
+      case 'rejected':
+        deadLetter(topic, payload, outcome.reason, receivedAt);
+        return;
+      case 'context':
+        stats.contexts++;
+        if (options.onContext !== undefined) contexts.push(outcome.context);
+        return;
+      case 'readings':
+        for (const reading of outcome.readings) {
+          const verdict = order.check(reading);
+          if (verdict === 'in-order') {
+            queue.push(reading);
+            enqueued++;
+          } else if (verdict === 'duplicate') {
+            stats.duplicates++;
+          } else {
+            stats.outOfOrder++;
+            deadLetter(
+              topic,
+              payload,
+              `MQTT reading of ${reading.tag} at ${reading.sourceTime} on ${topic} is older than the newest reading of that tag; detectors need time order, so it was moved to the dead-letter table`,
+              receivedAt,
+            );
+          }
+        }
+    }
+  };
+
+  // handleMessage runs once per PUBLISH and MQTT.js reads the next packet only after `done`: holding it back is how
+  // ingest pauses the subscription (TCP backpressure, the broker keeps the samples) instead of buffering without bound.
+  client.handleMessage = (packet: IPublishPacket, done: (error?: Error) => void) => {
+    if (closing) return; // never acknowledged: the broker redelivers it to the next session
+    stats.received++;
+    const receivedAt = new Date();
+    try {
+      const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+      accept(packet.topic, payload, receivedAt);
+    } catch (error) {
+      deadLetter(
+        packet.topic,
+        Buffer.alloc(0),
+        `MQTT message on ${packet.topic} broke the decoder (${describe(error)}); moved to the dead-letter table`,
+        receivedAt,
+      );
+    }
+    scheduleFlush();
+    const release = () => done();
+    if (acknowledge === 'after-delivery') {
+      held.push({ deliveredAtLeast: enqueued, whenBelow: Number.POSITIVE_INFINITY, release });
+    } else if (queuedCount() >= maxQueued) {
+      if (!paused) {
+        paused = true;
+        stats.pauses++;
+      }
+      held.push({ deliveredAtLeast: 0, whenBelow: resumeBelow, release });
+    } else {
+      done();
+    }
+  };
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onConnect = () => {
+        cleanup();
+        resolve();
+      };
+      const onError = (error: Error) => {
+        cleanup();
+        reject(error);
+      };
+      const timer = setTimeout(
+        () => onError(new Error(`no answer within ${clientOptions.connectTimeout} ms`)),
+        clientOptions.connectTimeout,
+      );
+      const cleanup = () => {
+        clearTimeout(timer);
+        client.off('connect', onConnect);
+        client.off('error', onError);
+      };
+      client.once('connect', onConnect);
+      client.once('error', onError);
+    });
+    const granted = await client.subscribeAsync(
+      Object.fromEntries(options.topics.map((topic) => [topic, { qos: 1 as const }])),
+    );
+    const refused = granted.filter((grant) => grant.qos !== 0 && grant.qos !== 1 && grant.qos !== 2);
+    if (refused.length > 0) {
+      throw new Error(`the broker refused the subscription to ${refused.map((grant) => grant.topic).join(', ')}`);
+    }
+  } catch (error) {
+    closing = true;
+    await client.endAsync(true).catch(() => undefined);
+    const detail = describe(error);
+    throw new AndonError(
+      'unavailable',
+      `MQTT ingest cannot start against ${options.url} (${detail}). Check that the broker runs and MQTT_URL points at it${protocolVersion === 5 ? '; a broker that only speaks MQTT 3.1.1 needs protocolVersion 4' : ''}.`,
+      { retryable: true, cause: error },
+    );
+  }
+  log(
+    `[mqtt] ingest subscribed to ${options.topics.join(', ')} at ${options.url} (MQTT ${protocolVersion === 5 ? '5' : '3.1.1'}, QoS 1)`,
+  );
+
+  let closed: Promise<void> | undefined;
+  return {
+    stats: () => ({ ...stats, queued: queuedCount() }),
+    connected: () => isConnected,
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        while (flushing !== undefined || flushScheduled || queuedCount() > 0 || letters.length > 0) {
+          if (flushing !== undefined) await flushing;
+          else await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+        // Let the acknowledgements already released go out, but never hang on a broker that is gone.
+        const ended = client.endAsync(false);
+        const timedOut = await Promise.race([ended.then(() => false), sleep(2_000).then(() => true)]);
+        if (timedOut) await client.endAsync(true);
+      })();
+      return closed;
+    },
+  };
+}
