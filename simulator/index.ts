@@ -1,0 +1,33 @@
+export {
+  connectPublisher,
+  readingMessage,
+  resolveScenario,
+  type Simulator,
+  type SimulatorOptions,
+  startSimulator,
+  tagTopic,
+} from './mqtt-simulator.ts';
+export {
+  type ContextMessage,
+  createPlant,
+  equipmentSignals,
+  type InjectedFault,
+  type Plant,
+  type PlantOptions,
+  type PlantSample,
+  reactorPhases,
+  type SignalSpec,
+} from './plant.ts';
+export { createRandom, type Random } from './random.ts';
+export {
+  type BuiltInScenarioName,
+  builtInScenarios,
+  Equipment,
+  FaultKind,
+  FaultSpec,
+  loadScenario,
+  parseScenario,
+  Scenario,
+  type ScenarioInput,
+  SetpointChange,
+} from './scenario.ts';
