@@ -1,0 +1,43 @@
+export {
+  type Chunk,
+  type ChunkOptions,
+  chunkDocument,
+  formatHeading,
+  type SectionHeading,
+  sectionLabel,
+} from './chunk.ts';
+export { demoSopsDirectory, loadDemoKnowledge } from './demo.ts';
+export { cosine, type EmbeddingPurpose, type EmbeddingsPort } from './embed.ts';
+export { createOfflineEmbedder, embedOffline, type OfflineEmbedderOptions } from './embed-offline.ts';
+export { createOpenAIEmbedder, type OpenAIEmbedderOptions } from './embed-openai.ts';
+export { ensureEmbeddingModel } from './embedding-index.ts';
+export {
+  type AddOptions,
+  addDocument,
+  addDocuments,
+  contentHash,
+  type DocumentDefaults,
+  type IngestSummary,
+  ingestSources,
+  parseJsonl,
+  parseTextDocument,
+  readSource,
+  type SourceFailure,
+} from './ingest.ts';
+export {
+  type ChunkView,
+  createKnowledgeBase,
+  type DocumentDetail,
+  type KnowledgeAuditEvent,
+  type KnowledgeBase,
+  type KnowledgeBaseOptions,
+  type ListOptions,
+} from './knowledge-base.ts';
+export { type HitScores, type SearchHit, type SearchMode, type SearchOptions, searchKnowledge } from './search.ts';
+export {
+  type AddResult,
+  DocumentInput,
+  DocumentKind,
+  DocumentStatus,
+  type KnowledgeDocument,
+} from './types.ts';

@@ -1,0 +1,145 @@
+// Behaviour the knowledge base must have on every backend: run by knowledge.test.ts (PGlite) and
+// knowledge.int.test.ts (PostgreSQL + pgvector).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../store/db.ts';
+import { loadDemoKnowledge } from './demo.ts';
+import { createOfflineEmbedder } from './embed-offline.ts';
+import { parseJsonl } from './ingest.ts';
+import { createKnowledgeBase, type KnowledgeAuditEvent, type KnowledgeBase } from './knowledge-base.ts';
+
+export function knowledgeContract(name: string, open: () => Promise<Database>): void {
+  describe(`knowledge base on ${name}`, () => {
+    let db: Database;
+    let kb: KnowledgeBase;
+    const audit: KnowledgeAuditEvent[] = [];
+
+    beforeAll(async () => {
+      db = await open();
+      kb = createKnowledgeBase(db, createOfflineEmbedder(), { onAudit: (event) => void audit.push(event) });
+      const first = await loadDemoKnowledge(kb);
+      expect(first.failures).toEqual([]);
+      expect(first.documents).toBe(3);
+    });
+    afterAll(async () => {
+      await db?.close();
+    });
+
+    it('loads the demo documents once: a second load is a no-op', async () => {
+      const again = await loadDemoKnowledge(kb);
+      expect(again).toMatchObject({ documents: 0, chunks: 0, duplicates: 3 });
+      expect((await kb.list()).map((document) => document.documentNumber).sort()).toEqual([
+        'SOP-QA-012',
+        'TS-PK-004',
+        'WI-RX-201',
+      ]);
+    });
+
+    it('finds the seal-temperature drift section for "seal temperature drifting upward"', async () => {
+      const hits = await kb.search('seal temperature drifting upward', { limit: 3 });
+      expect(hits[0]?.citation.title).toMatch(/TS-PK-004 Heat sealer/);
+      expect(hits[0]?.sectionPath.join(' > ')).toMatch(/§ 1 Seal temperature drift/);
+      expect(hits[0]?.kind).toBe('troubleshooting');
+      expect(hits[0]?.scores.vector).toBeDefined();
+      expect(hits[0]?.scores.fullText).toBeDefined();
+    });
+
+    it('cites the containment section of SOP-QA-012 with the exact quote', async () => {
+      const [hit] = await kb.search('containment: which lots to hold after a deviation', {
+        limit: 1,
+        filter: { document_number: 'SOP-QA-012' },
+      });
+      expect(hit?.citation).toMatchObject({
+        title: 'SOP-QA-012 Deviation handling and CAPA',
+        revision: '3',
+        section: '§ 4.2 Containment',
+      });
+      const document = await kb.show(hit!.citation.documentId);
+      expect(document?.text.slice(hit!.citation.start, hit!.citation.end)).toBe(hit!.citation.quote);
+    });
+
+    it('every citation resolves to the exact quote in its document', async () => {
+      for (const query of [
+        'thermocouple drift contact probe',
+        'reactor exotherm stop the feed',
+        'effectiveness check Cpk',
+      ]) {
+        for (const hit of await kb.search(query, { limit: 5 })) {
+          const document = await kb.show(hit.citation.documentId);
+          expect(document?.text.slice(hit.citation.start, hit.citation.end)).toBe(hit.citation.quote);
+        }
+      }
+    });
+
+    it('filters on document fields and free metadata', async () => {
+      const reactor = await kb.search('temperature above setpoint', { filter: { asset: 'Batch reactor R-201' } });
+      expect(reactor.length).toBeGreaterThan(0);
+      expect(reactor.every((hit) => hit.documentNumber === 'WI-RX-201')).toBe(true);
+      const none = await kb.search('temperature', { filter: { customer: 'nobody' } });
+      expect(none).toEqual([]);
+    });
+
+    it('a new revision supersedes the old one; search returns effective revisions unless asked for history', async () => {
+      const base = { title: 'WI-PK-010 Film splice', documentNumber: 'WI-PK-010', kind: 'work-instruction' as const };
+      const first = await kb.add({
+        ...base,
+        revision: 'A',
+        text: '# WI-PK-010\n\n## 1 Splice\n\nSplice the film with tape type K7 at the splice table.',
+      });
+      const identical = await kb.add({
+        ...base,
+        revision: 'A',
+        text: '# WI-PK-010\n\n## 1 Splice\n\nSplice the film with tape type K7 at the splice table.',
+      });
+      expect(first.outcome).toBe('added');
+      expect(identical).toMatchObject({ outcome: 'duplicate', documentId: first.documentId, chunks: 0 });
+
+      const second = await kb.add({
+        ...base,
+        revision: 'B',
+        text: '# WI-PK-010\n\n## 1 Splice\n\nSplice the film with the automatic splicer Z9 only.',
+      });
+      expect(second.superseded).toEqual([first.documentId]);
+      const documents = await kb.list({ search: 'WI-PK-010' });
+      expect(documents.map((document) => [document.revision, document.status]).sort()).toEqual([
+        ['A', 'superseded'],
+        ['B', 'effective'],
+      ]);
+
+      const current = await kb.search('splice the film', { filter: { document_number: 'WI-PK-010' } });
+      expect(current.map((hit) => hit.revision)).toEqual(['B']);
+      const history = await kb.search('splice the film', { filter: { document_number: 'WI-PK-010' }, history: true });
+      expect(history.map((hit) => hit.revision).sort()).toEqual(['A', 'B']);
+    });
+
+    it('ingests JSONL, reporting bad lines with their number', async () => {
+      const { documents, failures } = parseJsonl(
+        [
+          '{"id":"INC-1","text":"Heat sealer HS-101 seal strength low; thermocouple read 6 °C low; replaced.","metadata":{"category":"Thermocouple drift","plant":"Demo Plant"}}',
+          'not json',
+          '{"id":"INC-2"}',
+          '{"id":"INC-3","text":"Reactor R-201 exotherm after cooling water valve stuck.","metadata":{"category":"Cooling failure"}}',
+        ].join('\n'),
+        'incidents.jsonl',
+      );
+      expect(failures.map((failure) => failure.line)).toEqual([2, 3]);
+      const results = await kb.addMany(documents);
+      expect(results.map((result) => result.outcome)).toEqual(['added', 'added']);
+      const [hit] = await kb.search('seal strength low thermocouple', { filter: { kind: 'incident' } });
+      expect(hit?.metadata).toMatchObject({ category: 'Thermocouple drift', plant: 'Demo Plant', sourceId: 'INC-1' });
+      const byCategory = await kb.search('exotherm', { filter: { category: 'Cooling failure' } });
+      expect(byCategory.map((found) => found.documentNumber)).toEqual(['INC-3']);
+    });
+
+    it('removes a document with an audit event', async () => {
+      const added = await kb.add({ title: 'Scratch note', kind: 'manual', text: 'Temporary note about the labeller.' });
+      expect(await kb.remove(added.documentId, 'qa.lead', 'wrong upload')).toBe(true);
+      expect(await kb.remove(added.documentId, 'qa.lead')).toBe(false);
+      expect(await kb.show(added.documentId)).toBeNull();
+      expect(audit.at(-1)).toMatchObject({
+        action: 'knowledge.document.remove',
+        actor: 'qa.lead',
+        details: { reason: 'wrong upload' },
+      });
+    });
+  });
+}

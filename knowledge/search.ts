@@ -1,0 +1,324 @@
+import type { KnowledgeHit, KnowledgeSearchOptions } from '../core/index.ts';
+import { AndonError } from '../core/index.ts';
+import type { Database } from '../store/db.ts';
+import { type EmbeddingsPort, toVectorLiteral } from './embed.ts';
+import { vectorExpression } from './embedding-index.ts';
+import { jaccard, terms } from './text.ts';
+
+export type SearchMode = 'hybrid' | 'vector' | 'fulltext';
+
+export interface SearchOptions extends KnowledgeSearchOptions {
+  /** Hits to return (default 8). */
+  limit?: number;
+  /**
+   * Equality filters. Known fields: kind, status, plant, line, asset, product_family, document_number, revision,
+   * document_id. Any other key matches the document's free metadata (`metadata->>key`).
+   */
+  filter?: Record<string, string>;
+  /** Include superseded, obsolete and draft revisions (default: effective only). */
+  history?: boolean;
+  /** Default `hybrid`: vectors and full text fused with reciprocal rank fusion. */
+  mode?: SearchMode;
+  /** Maximal marginal relevance re-ranking for diversity; `true` means λ = 0.7. */
+  mmr?: boolean | { lambda: number };
+  /** Drop near-identical chunks (default true). */
+  dedupe?: boolean;
+  /** Candidates each retriever contributes before fusion (default max(40, 4 × limit)). */
+  candidates?: number;
+  /** Exact (sequential) vector search instead of HNSW: slower, the reference for recall. */
+  exact?: boolean;
+  /** Reciprocal rank fusion constant (default 60). */
+  rrfK?: number;
+}
+
+export interface HitScores {
+  /** Reciprocal rank fusion score. */
+  fused: number;
+  vector?: { rank: number; similarity: number };
+  fullText?: { rank: number; score: number };
+}
+
+/** A hit with everything `--explain` shows. */
+export interface SearchHit extends KnowledgeHit {
+  chunkId: string;
+  documentId: string;
+  documentNumber: string | null;
+  title: string;
+  revision: string | null;
+  status: string;
+  sectionPath: string[];
+  scores: HitScores;
+}
+
+const documentColumns: Record<string, string> = {
+  kind: 'd.kind',
+  status: 'd.status',
+  plant: 'd.plant',
+  line: 'd.line',
+  asset: 'd.asset',
+  product_family: 'd.product_family',
+  productFamily: 'd.product_family',
+  document_number: 'd.document_number',
+  documentNumber: 'd.document_number',
+  revision: 'd.revision',
+  document_id: 'd.id',
+  documentId: 'd.id',
+};
+
+interface Row {
+  chunk_id: string;
+  document_id: string;
+  ordinal: number;
+  section_path: string[];
+  section: string;
+  text: string;
+  start_offset: number;
+  end_offset: number;
+  text_hash: string;
+  title: string;
+  revision: string | null;
+  document_number: string | null;
+  kind: string;
+  status: string;
+  plant: string | null;
+  line: string | null;
+  asset: string | null;
+  product_family: string | null;
+  effective_date: string | null;
+  metadata: Record<string, unknown>;
+  distance: number | null;
+  vector_rank: string | null;
+  text_score: number | null;
+  text_rank: string | null;
+}
+
+const vectorVersions = new WeakMap<object, string>();
+
+async function vectorVersion(db: Database): Promise<string> {
+  let version = vectorVersions.get(db);
+  if (version === undefined) {
+    const result = await db.query<{ extversion: string }>(
+      "select extversion from pg_extension where extname = 'vector'",
+    );
+    version = result.rows[0]?.extversion ?? '0';
+    vectorVersions.set(db, version);
+  }
+  return version;
+}
+
+const atLeast = (version: string, major: number, minor: number): boolean => {
+  const [a = 0, b = 0] = version.split('.').map(Number);
+  return a > major || (a === major && b >= minor);
+};
+
+/** Does the query use web-search syntax ("quoted phrase", -exclusion, or)? Then it is taken literally. */
+const websearchSyntax = (query: string): boolean => /"|(^|\s)-\w|\s(or|OR)\s/.test(query);
+
+/**
+ * Hybrid search over the knowledge base: pgvector HNSW (cosine) and PostgreSQL full text (ts_rank_cd), fused with
+ * reciprocal rank fusion, filtered by metadata, effective revisions only unless `history`, near-duplicates removed,
+ * optionally diversified with MMR. Each hit carries a citation with the exact quote and its offsets.
+ *
+ * @example
+ * const hits = await searchKnowledge(db, embedder, 'seal temperature drifting upward', { filter: { kind: 'sop' } });
+ */
+export async function searchKnowledge(
+  db: Database,
+  embedder: EmbeddingsPort,
+  query: string,
+  options: SearchOptions = {},
+): Promise<SearchHit[]> {
+  const limit = options.limit ?? 8;
+  const mode = options.mode ?? 'hybrid';
+  const candidates = Math.max(options.candidates ?? Math.max(40, limit * 4), limit);
+  const useVector = mode !== 'fulltext';
+  const useText = mode !== 'vector';
+  if (query.trim() === '') return [];
+
+  const params: unknown[] = [];
+  const param = (value: unknown): string => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const conditions: string[] = [];
+  const filter = options.filter ?? {};
+  for (const [key, value] of Object.entries(filter)) {
+    const column = documentColumns[key];
+    if (column) conditions.push(`${column} = ${param(value)}`);
+    else conditions.push(`d.metadata ->> ${param(key)} = ${param(value)}`);
+  }
+  if (!options.history && filter.status === undefined) conditions.push(`d.status = 'effective'`);
+  const documentFilter = conditions.length > 0 ? conditions.join(' and ') : 'true';
+  const candidateLimit = param(candidates);
+
+  const ctes: string[] = [];
+  if (useVector) {
+    const [queryVector] = await embedder.embed([query], 'query');
+    if (!queryVector || queryVector.length !== embedder.dimension) {
+      throw new AndonError(
+        'internal',
+        `The embedder ${embedder.model} returned no vector of length ${embedder.dimension}.`,
+      );
+    }
+    const dimension = embedder.dimension;
+    const vector = vectorExpression(dimension, 'c.embedding');
+    const distance = `${vector} <=> ${param(toVectorLiteral(queryVector))}::vector(${dimension})`;
+    ctes.push(`vector_hits as (
+      select id, distance, row_number() over (order by distance) as rank from (
+        select c.id, ${distance} as distance
+        from knowledge_chunks c join knowledge_documents d on d.id = c.document_id
+        where c.embedding_model = ${param(embedder.model)} and ${documentFilter}
+        order by ${options.exact ? `(${distance}) + 0` : distance}
+        limit ${candidateLimit}) v)`);
+  }
+  if (useText) {
+    const text = param(query);
+    const tsquery = websearchSyntax(query)
+      ? `websearch_to_tsquery('english', ${text})`
+      : `replace(plainto_tsquery('english', ${text})::text, ' & ', ' | ')::tsquery`;
+    ctes.push(`text_query as (select ${tsquery} as query)`);
+    ctes.push(`text_hits as (
+      select id, score, row_number() over (order by score desc, id) as rank from (
+        select c.id, ts_rank_cd(c.search, q.query, 1) as score
+        from text_query q, knowledge_chunks c join knowledge_documents d on d.id = c.document_id
+        where c.search @@ q.query and ${documentFilter}
+        order by score desc, c.id
+        limit ${candidateLimit}) t)`);
+  }
+  const sources = [useVector ? 'select id from vector_hits' : null, useText ? 'select id from text_hits' : null]
+    .filter((source) => source !== null)
+    .join(' union ');
+  const sql = `with ${ctes.join(',\n')},
+    candidates as (${sources})
+    select c.id::text as chunk_id, c.document_id, c.ordinal, c.section_path, c.section, c.text, c.start_offset,
+      c.end_offset, c.text_hash, d.title, d.revision, d.document_number, d.kind, d.status, d.plant, d.line, d.asset,
+      d.product_family, to_char(d.effective_date, 'YYYY-MM-DD') as effective_date, d.metadata,
+      ${useVector ? 'v.distance, v.rank::text as vector_rank' : 'null::float8 as distance, null::text as vector_rank'},
+      ${useText ? 't.score::float8 as text_score, t.rank::text as text_rank' : 'null::float8 as text_score, null::text as text_rank'}
+    from candidates k
+    join knowledge_chunks c on c.id = k.id
+    join knowledge_documents d on d.id = c.document_id
+    ${useVector ? 'left join vector_hits v on v.id = k.id' : ''}
+    ${useText ? 'left join text_hits t on t.id = k.id' : ''}`;
+
+  const version = useVector ? await vectorVersion(db) : '0';
+  const rows = await db.transaction(async (client) => {
+    if (useVector && !options.exact) {
+      await client.query(`select set_config('hnsw.ef_search', $1, true)`, [
+        String(Math.min(1000, Math.max(40, candidates))),
+      ]);
+      // With filters, keep scanning the graph until enough rows pass them (pgvector ≥ 0.8).
+      if (atLeast(version, 0, 8)) await client.query(`select set_config('hnsw.iterative_scan', 'relaxed_order', true)`);
+    }
+    return (await client.query<Row>(sql, params)).rows;
+  });
+
+  const k = options.rrfK ?? 60;
+  const retrievers = (useVector ? 1 : 0) + (useText ? 1 : 0);
+  const scored = rows.map((row) => {
+    const vectorRank = row.vector_rank === null ? undefined : Number(row.vector_rank);
+    const textRank = row.text_rank === null ? undefined : Number(row.text_rank);
+    const fused =
+      (vectorRank === undefined ? 0 : 1 / (k + vectorRank)) + (textRank === undefined ? 0 : 1 / (k + textRank));
+    const scores: HitScores = { fused };
+    if (vectorRank !== undefined && row.distance !== null)
+      scores.vector = { rank: vectorRank, similarity: 1 - row.distance };
+    if (textRank !== undefined && row.text_score !== null) scores.fullText = { rank: textRank, score: row.text_score };
+    return { row, scores };
+  });
+  scored.sort(
+    (a, b) =>
+      b.scores.fused - a.scores.fused ||
+      (b.scores.vector?.similarity ?? 0) - (a.scores.vector?.similarity ?? 0) ||
+      Number(a.row.chunk_id) - Number(b.row.chunk_id),
+  );
+
+  let ranked = scored.map((entry) => ({ ...entry, terms: new Set(terms(entry.row.text)) }));
+  if (options.dedupe !== false) ranked = dropNearDuplicates(ranked);
+  if (options.mmr) {
+    const lambda = typeof options.mmr === 'object' ? options.mmr.lambda : 0.7;
+    ranked = maximalMarginalRelevance(ranked, limit, lambda);
+  }
+  const maximum = retrievers / (k + 1);
+  return ranked.slice(0, limit).map(({ row, scores }) => toHit(row, scores, maximum));
+}
+
+function toHit(row: Row, scores: HitScores, maximum: number): SearchHit {
+  const quote = row.text.length > 2000 ? row.text.slice(0, 2000) : row.text;
+  const metadata: Record<string, unknown> = { ...row.metadata, status: row.status };
+  for (const [key, value] of Object.entries({
+    documentNumber: row.document_number,
+    plant: row.plant,
+    line: row.line,
+    asset: row.asset,
+    productFamily: row.product_family,
+    effectiveDate: row.effective_date,
+  })) {
+    if (value !== null) metadata[key] = value;
+  }
+  const citation: KnowledgeHit['citation'] = {
+    chunkId: row.chunk_id,
+    documentId: row.document_id,
+    title: row.title,
+    quote,
+    start: row.start_offset,
+    end: row.start_offset + quote.length,
+  };
+  if (row.revision !== null) citation.revision = row.revision;
+  if (row.section !== '') citation.section = row.section;
+  return {
+    citation,
+    text: row.text,
+    score: Math.min(1, scores.fused / maximum),
+    kind: row.kind,
+    metadata,
+    chunkId: row.chunk_id,
+    documentId: row.document_id,
+    documentNumber: row.document_number,
+    title: row.title,
+    revision: row.revision,
+    status: row.status,
+    sectionPath: row.section_path,
+    scores,
+  };
+}
+
+interface Ranked {
+  row: Row;
+  scores: HitScores;
+  terms: Set<string>;
+}
+
+/** Keep the best of each group of near-identical chunks (same normalised text, or ≥ 90 % shared terms). */
+export function dropNearDuplicates<T extends Ranked>(ranked: readonly T[], threshold = 0.9): T[] {
+  const kept: T[] = [];
+  const hashes = new Set<string>();
+  for (const entry of ranked) {
+    if (hashes.has(entry.row.text_hash)) continue;
+    if (kept.some((other) => jaccard(other.terms, entry.terms) >= threshold)) continue;
+    hashes.add(entry.row.text_hash);
+    kept.push(entry);
+  }
+  return kept;
+}
+
+/** Greedy MMR: relevance (fused score, normalised) against the most similar hit already chosen (term Jaccard). */
+export function maximalMarginalRelevance<T extends Ranked>(ranked: readonly T[], limit: number, lambda: number): T[] {
+  const top = ranked[0]?.scores.fused ?? 1;
+  const pool = [...ranked];
+  const chosen: T[] = [];
+  while (chosen.length < limit && pool.length > 0) {
+    let best = 0;
+    let bestValue = Number.NEGATIVE_INFINITY;
+    pool.forEach((entry, index) => {
+      const similarity = chosen.reduce((max, other) => Math.max(max, jaccard(other.terms, entry.terms)), 0);
+      const value = lambda * (entry.scores.fused / top) - (1 - lambda) * similarity;
+      if (value > bestValue) {
+        bestValue = value;
+        best = index;
+      }
+    });
+    chosen.push(pool.splice(best, 1)[0]!);
+  }
+  return chosen;
+}
