@@ -1,6 +1,6 @@
 import { AndonError, type Quality, type Reading } from '../core/index.ts';
 import { createRandom, type Random } from './random.ts';
-import type { Equipment, FaultKind, FaultSpec, Scenario } from './scenario.ts';
+import type { Equipment, FaultKind, FaultSpec, Scenario, SignalOverride } from './scenario.ts';
 
 /** One simulated signal: AR(1) noise of stationary σ `sigma` around a level that follows its setpoint. */
 export interface SignalSpec {
@@ -216,6 +216,9 @@ interface SignalState {
   last: number;
 }
 
+const definedOnly = (value: SignalOverride | undefined): { setpoint?: number; sigma?: number; phi?: number } =>
+  Object.fromEntries(Object.entries(value ?? {}).filter(([, item]) => item !== undefined));
+
 const round = (value: number, decimals: number) => {
   const factor = 10 ** decimals;
   return Math.round(value * factor) / factor;
@@ -268,7 +271,9 @@ const defaultMagnitude: Record<FaultKind, number | undefined> = {
  */
 export function createPlant(options: PlantOptions): Plant {
   const { scenario, seed, intervalMs } = options;
-  const specs = scenario.equipment.flatMap((unit) => equipmentSignals[unit]);
+  const specs = scenario.equipment.flatMap((unit) =>
+    equipmentSignals[unit].map((spec) => ({ ...spec, ...definedOnly(scenario.signals[spec.tag]) })),
+  );
   const states = new Map<string, SignalState>(
     specs.map((spec) => [
       spec.tag,
@@ -284,11 +289,17 @@ export function createPlant(options: PlantOptions): Plant {
     ]),
   );
   const known = () => [...states.keys()].join(', ');
-  for (const item of [...scenario.faults, ...scenario.setpoints]) {
-    if (!states.has(item.tag)) {
+  const referenced = [
+    ...scenario.faults.map((fault) => fault.tag),
+    ...scenario.setpoints.map((change) => change.tag),
+    ...Object.keys(scenario.signals),
+    ...scenario.omit,
+  ];
+  for (const tag of referenced) {
+    if (!states.has(tag)) {
       throw new AndonError(
         'invalid_config',
-        `Scenario ${scenario.name} refers to tag ${item.tag}, which its equipment does not have. Known tags: ${known()}.`,
+        `Scenario ${scenario.name} refers to tag ${tag}, which its equipment does not have. Known tags: ${known()}.`,
       );
     }
   }
@@ -297,6 +308,7 @@ export function createPlant(options: PlantOptions): Plant {
     magnitude: fault.magnitude ?? defaultMagnitude[fault.kind],
     stuckAt: undefined as number | undefined,
   }));
+  const omitted = new Set(scenario.omit);
   const hasReactor = scenario.equipment.includes('batch-reactor');
   const hasLine = scenario.equipment.includes('packaging-line');
   const startMillis = options.startTime.getTime();
@@ -402,7 +414,7 @@ export function createPlant(options: PlantOptions): Plant {
         if (spec.min !== undefined) value = Math.max(spec.min, value);
         value = round(stuck ?? value, spec.decimals);
         state.last = value;
-        if (dropped) continue;
+        if (dropped || omitted.has(spec.tag)) continue;
         readings.push({ tag: spec.tag, value, sourceTime: time, quality, unit: spec.unit });
       }
 

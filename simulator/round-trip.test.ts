@@ -48,7 +48,7 @@ describe('simulator → embedded broker → ingest', () => {
       startTime: new Date('2025-03-01T06:00:00.000Z'),
       log: (line) => lines.push(line),
     });
-    const tags = ['seal_temperature', 'seal_pressure', 'cycle_time', 'film_tension', 'reject_count'];
+    const tags = ['seal_temperature', 'seal_pressure', 'cycle_time', 'film_tension'];
     const deadline = Date.now() + 4_000;
     while (readings.length < samples * tags.length && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));

@@ -31,6 +31,13 @@ export const SetpointChange = z.object({
 });
 export type SetpointChange = z.infer<typeof SetpointChange>;
 
+export const SignalOverride = z.object({
+  setpoint: z.number().optional(),
+  sigma: z.number().min(0).optional(),
+  phi: z.number().min(0).max(0.99).optional(),
+});
+export type SignalOverride = z.infer<typeof SignalOverride>;
+
 export const Equipment = z.enum(['packaging-line', 'batch-reactor']);
 export type Equipment = z.infer<typeof Equipment>;
 
@@ -45,6 +52,10 @@ export const Scenario = z.object({
   /** The lot number changes every this many samples. */
   lotEverySamples: z.number().int().min(1).default(600),
   setpoints: z.array(SetpointChange).default([]),
+  /** Per-tag overrides of the built-in signal models (setpoint, σ, AR(1) φ). */
+  signals: z.record(z.string(), SignalOverride).default({}),
+  /** Tags not to publish at all (the unit still simulates them). */
+  omit: z.array(z.string()).default([]),
   faults: z.array(FaultSpec).default([]),
 });
 export type Scenario = z.output<typeof Scenario>;
@@ -56,6 +67,15 @@ export const builtInScenarios = {
     description:
       'Packaging line 1 runs normally for 35 samples (detectors calibrate on the first 30), then the seal temperature drifts up by 0.15 σ per sample, which an EWMA (λ 0.2, L 3) catches in about 15 samples.',
     equipment: ['packaging-line'],
+    // Low autocorrelation and no reject counter (a count needs a c-chart, not an individuals chart), so that the
+    // demo's auto-calibrated detectors stay quiet on the healthy tags.
+    signals: {
+      'packaging.line1.seal_temperature': { phi: 0.1 },
+      'packaging.line1.seal_pressure': { phi: 0.1 },
+      'packaging.line1.cycle_time': { phi: 0.1 },
+      'packaging.line1.film_tension': { phi: 0.1 },
+    },
+    omit: ['packaging.line1.reject_count'],
     faults: [
       {
         kind: 'drift',
