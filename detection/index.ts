@@ -1,4 +1,11 @@
 /** Public surface of detection/: pure, deterministic streaming detectors. */
+
+export {
+  type BacktestOptions,
+  type BacktestRow,
+  type BacktestSummary,
+  runBacktest,
+} from './backtest.ts';
 export {
   type BankOptions,
   type BankSnapshot,
@@ -7,7 +14,29 @@ export {
   estimateIndividualsModel,
   type ReadingCounts,
 } from './bank.ts';
+export {
+  chiSquareQuantile,
+  fQuantile,
+  hotellingT2Limit,
+  jacksonMudholkarLimit,
+} from './distributions.ts';
 export { type EwmaParams, type EwmaState, ewmaHalfWidth, initialEwmaState, stepEwma } from './ewma.ts';
+export {
+  createMonitorState,
+  createMonitorStepper,
+  fitMonitor,
+  MONITOR_FAMILIES,
+  type MonitorFamily,
+  type MonitorModel,
+  type MonitorOptions,
+  type MonitorState,
+  type MonitorStateSnapshot,
+  type MonitorStep,
+  restoreMonitorState,
+  snapshotMonitorState,
+} from './monitor.ts';
+export { createPcaScratch, fitPca, type PcaModel, type PcaOptions, type PcaScratch, scorePca } from './pca.ts';
+export { createNormalRandom, createRandom } from './random.ts';
 export {
   evaluateRule,
   initialShewhartState,
@@ -19,3 +48,4 @@ export {
   stepShewhart,
 } from './shewhart.ts';
 export { mean, median, movingRangeSigma, normalCdf, normalQuantile, quantile, standardDeviation } from './stats.ts';
+export { detectDelimiter, parseCsv, selectColumns, type Table, tableFromRows } from './table.ts';

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { runBacktest } from './backtest.ts';
+import {
+  createMonitorState,
+  createMonitorStepper,
+  fitMonitor,
+  restoreMonitorState,
+  snapshotMonitorState,
+} from './monitor.ts';
+import { createNormalRandom } from './random.ts';
+import { parseCsv, tableFromRows } from './table.ts';
+
+/** Three correlated variables and one independent one, with an AR(1) disturbance. */
+function plant(n: number, seed: number, fault?: { from: number; variable: number; shift: number }): number[][] {
+  const normal = createNormalRandom(seed);
+  let drift = 0;
+  return Array.from({ length: n }, (_, r) => {
+    drift = 0.7 * drift + 0.3 * normal();
+    const latent = normal() + drift;
+    const row = [
+      20 + latent + 0.2 * normal(),
+      5 + 0.5 * latent + 0.1 * normal(),
+      80 - 2 * latent + 0.4 * normal(),
+      normal(),
+    ];
+    if (fault && r >= fault.from) row[fault.variable] = row[fault.variable]! + fault.shift;
+    return row;
+  });
+}
+const names = ['temperature', 'pressure', 'flow', 'speed'];
+
+describe('multivariate monitor', () => {
+  it('keeps quiet on in-control data and catches a broken correlation, naming the variable', () => {
+    const train = plant(600, 1);
+    const model = fitMonitor(Float64Array.from(train.flat()), train.length, names);
+    expect(model.pca?.components).toBeGreaterThanOrEqual(1);
+    expect(model.calibration.folds).toBe(5);
+    const stepper = createMonitorStepper(model);
+    const quiet = createMonitorState(model);
+    const normalRows = plant(1000, 2).map((row) => stepper(quiet, row));
+    expect(normalRows.filter((step) => step.alarm).length / 1000).toBeLessThan(0.02);
+
+    const faulty = createMonitorState(model);
+    const faultRows = plant(400, 3, { from: 200, variable: 1, shift: 1 }).map((row) => stepper(faulty, row));
+    const detected = faultRows.slice(200).filter((step) => step.alarm).length / 200;
+    expect(detected).toBeGreaterThan(0.8);
+    const firstAlarm = faultRows.findIndex((step, r) => r >= 200 && step.onset);
+    expect(faultRows[firstAlarm]?.topVariables[0]).toBe('pressure');
+  });
+
+  it('resumes from a snapshot exactly as an uninterrupted run', () => {
+    const train = plant(300, 4);
+    const model = fitMonitor(Float64Array.from(train.flat()), train.length, names, { pca: { lags: 1 } });
+    const stepper = createMonitorStepper(model);
+    const rows = plant(200, 5, { from: 100, variable: 3, shift: 2 });
+    const straight = createMonitorState(model);
+    const expected = rows.map((row) => stepper(straight, row).score);
+    const first = createMonitorState(model);
+    const before = rows.slice(0, 77).map((row) => stepper(first, row).score);
+    const restored = restoreMonitorState(JSON.parse(JSON.stringify(snapshotMonitorState(first))));
+    const after = rows.slice(77).map((row) => stepper(restored, row).score);
+    expect([...before, ...after]).toEqual(expected);
+  });
+});
+
+describe('runBacktest', () => {
+  it('follows the contract: calibration rows first, anomaly as a state, onset as an edge, deterministic', () => {
+    const rows = plant(1000, 6, { from: 700, variable: 0, shift: 3 });
+    const input = tableFromRows(names, rows);
+    const first = runBacktest({ input, trainRows: 400 });
+    const second = runBacktest({ input, trainRows: 400 });
+    expect(second).toEqual(first);
+    expect(first.rows).toHaveLength(1000);
+    expect(first.rows.slice(0, 400).every((row) => row.phase === 'calibration' && row.anomaly === 0)).toBe(true);
+    expect(first.rows[400]?.phase).toBe('monitoring');
+    const onsets = first.rows.filter((row) => row.onset === 1);
+    for (const onset of onsets) {
+      expect(onset.anomaly).toBe(1);
+      expect(first.rows[onset.row - 1]?.anomaly).toBe(0);
+    }
+    expect(first.rows.slice(700).filter((row) => row.anomaly === 1).length).toBeGreaterThan(250);
+    expect(first.rows.every((row) => row.score >= 0)).toBe(true);
+    expect(first.summary.onsets).toBe(onsets.length);
+  });
+
+  it('calibrates on the first 20 % by default, drops the time column and reads semicolon CSV with decimal commas', () => {
+    const rows = plant(300, 7);
+    const csv = [
+      'time;temperature;pressure;flow;speed;operator',
+      ...rows.map((row, i) => [i, ...row.map((v) => String(v).replace('.', ',')), 'ann'].join(';')),
+    ].join('\n');
+    const table = parseCsv(csv);
+    expect(table.columns).toEqual(['time', ...names]);
+    expect(table.nonNumericColumns).toEqual(['operator']);
+    const { rows: out, summary } = runBacktest({ input: table, timeColumn: 'time' });
+    expect(summary.calibrationRows).toBe(60);
+    expect(summary.variables).toEqual(names);
+    expect(out.filter((row) => row.phase === 'calibration')).toHaveLength(60);
+  });
+
+  it('handles a single variable and missing cells', () => {
+    const normal = createNormalRandom(8);
+    const values = Array.from({ length: 500 }, (_, i) => [
+      i === 300 ? Number.NaN : i >= 400 ? 10 + normal() + 4 : 10 + normal(),
+    ]);
+    const { rows, summary } = runBacktest({ input: tableFromRows(['level'], values), trainRows: 200 });
+    expect(summary.missingCells).toBe(1);
+    expect(summary.pcaComponents).toBeNull();
+    expect(rows.slice(405).every((row) => row.anomaly === 1)).toBe(true);
+    expect(rows[300]?.anomaly).toBe(0);
+  });
+});
