@@ -6,7 +6,8 @@ import type { CompiledMapping } from './topic-mapping.ts';
 export type DecodeOutcome =
   | { kind: 'readings'; readings: Reading[] }
   | { kind: 'context'; context: ProductionContext }
-  | { kind: 'rejected'; reason: string };
+  /** Unusable; `readings` holds the part of the message that could still be read. */
+  | { kind: 'rejected'; reason: string; readings?: Reading[] };
 
 export interface DecoderOptions {
   /** Topic levels before `<area>/<line>/<tag-name>` in the default convention. */

@@ -3,6 +3,7 @@ import { AndonError, type Reading } from '../../core/index.ts';
 import { createMqttDecoder, type DecodeOutcome, payloadExcerpt } from './decode.ts';
 import type { DeadLetter, ProductionContext } from './payloads.ts';
 import { createOrderTracker } from './reading-order.ts';
+import { createSparkplugDecoder, type SparkplugOptions, type SparkplugStats } from './sparkplug.ts';
 import { compileMappings, type TopicMappingInput } from './topic-mapping.ts';
 
 /** A change of the broker connection, for sensor-health events: while disconnected no sample arrives. */
@@ -49,8 +50,10 @@ export interface MqttIngestOptions {
   reconnectMaxMs?: number;
   /** How long `startMqttIngest` waits for the first connection before failing. Default 10 s. */
   connectTimeoutMs?: number;
-  /** Extra decoders tried before the JSON convention (e.g. Sparkplug B). */
+  /** Extra decoders tried before the JSON convention. */
   decoders?: MqttTopicDecoder[];
+  /** Sparkplug B on `spBv1.0/...` topics (subscribe to e.g. `spBv1.0/#`); needs a codec, see `loadSparkplugCodec`. */
+  sparkplug?: SparkplugOptions;
   onReadings(readings: Reading[]): Promise<void> | void;
   onDeadLetter(letter: DeadLetter): Promise<void> | void;
   onContext?(context: ProductionContext): Promise<void> | void;
@@ -78,6 +81,7 @@ export interface MqttIngestStats {
   reconnects: number;
   /** Readings dead-lettered because `onReadings` kept failing. */
   deliveryFailures: number;
+  sparkplug?: SparkplugStats;
 }
 
 export interface MqttIngest {
@@ -122,7 +126,7 @@ export async function startMqttIngest(options: MqttIngestOptions): Promise<MqttI
     mappings,
     maxPayloadBytes: options.maxPayloadBytes ?? 256 * 1024,
   });
-  const decoders = options.decoders ?? [];
+  const decoders = [...(options.decoders ?? [])];
   const protocolVersion = options.protocolVersion ?? 5;
   const maxQueued = Math.max(1, options.maxQueuedReadings ?? 10_000);
   const resumeBelow = Math.floor(maxQueued / 2);
@@ -202,6 +206,14 @@ export async function startMqttIngest(options: MqttIngestOptions): Promise<MqttI
   client.on('error', (error) => {
     event('error', `MQTT broker ${options.url}: ${describe(error)}`);
   });
+
+  const sparkplug =
+    options.sparkplug === undefined
+      ? undefined
+      : createSparkplugDecoder(options.sparkplug, (topic, payload) => {
+          client.publish(topic, Buffer.from(payload), { qos: 0 });
+        });
+  if (sparkplug !== undefined) decoders.unshift(sparkplug.decode);
 
   const deadLetter = (topic: string, payload: Uint8Array | string, reason: string, receivedAt: Date) => {
     letters.push({
@@ -312,32 +324,28 @@ export async function startMqttIngest(options: MqttIngestOptions): Promise<MqttI
       if (outcome !== undefined) break;
     }
     outcome ??= decode(topic, payload, receivedAt);
-    switch (outcome.kind) {
-      case 'rejected':
-        deadLetter(topic, payload, outcome.reason, receivedAt);
-        return;
-      case 'context':
-        stats.contexts++;
-        if (options.onContext !== undefined) contexts.push(outcome.context);
-        return;
-      case 'readings':
-        for (const reading of outcome.readings) {
-          const verdict = order.check(reading);
-          if (verdict === 'in-order') {
-            queue.push(reading);
-            enqueued++;
-          } else if (verdict === 'duplicate') {
-            stats.duplicates++;
-          } else {
-            stats.outOfOrder++;
-            deadLetter(
-              topic,
-              payload,
-              `MQTT reading of ${reading.tag} at ${reading.sourceTime} on ${topic} is older than the newest reading of that tag; detectors need time order, so it was moved to the dead-letter table`,
-              receivedAt,
-            );
-          }
-        }
+    if (outcome.kind === 'context') {
+      stats.contexts++;
+      if (options.onContext !== undefined) contexts.push(outcome.context);
+      return;
+    }
+    if (outcome.kind === 'rejected') deadLetter(topic, payload, outcome.reason, receivedAt);
+    for (const reading of outcome.readings ?? []) {
+      const verdict = order.check(reading);
+      if (verdict === 'in-order') {
+        queue.push(reading);
+        enqueued++;
+      } else if (verdict === 'duplicate') {
+        stats.duplicates++;
+      } else {
+        stats.outOfOrder++;
+        deadLetter(
+          topic,
+          payload,
+          `MQTT reading of ${reading.tag} at ${reading.sourceTime} on ${topic} is older than the newest reading of that tag; detectors need time order, so it was moved to the dead-letter table`,
+          receivedAt,
+        );
+      }
     }
   };
 
@@ -418,7 +426,11 @@ export async function startMqttIngest(options: MqttIngestOptions): Promise<MqttI
 
   let closed: Promise<void> | undefined;
   return {
-    stats: () => ({ ...stats, queued: queuedCount() }),
+    stats: () => ({
+      ...stats,
+      queued: queuedCount(),
+      ...(sparkplug === undefined ? {} : { sparkplug: sparkplug.stats() }),
+    }),
     connected: () => isConnected,
     close() {
       closed ??= (async () => {
