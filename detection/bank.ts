@@ -1,36 +1,74 @@
 /**
- * The univariate detector bank: one set of streaming detectors per tag, calibrated automatically (Phase I) on the first
- * good readings of each tag, then monitoring (Phase II). A Deviation is emitted only when a detector rule goes into alarm,
- * not on every sample while it stays there. Deterministic: time comes from the readings, never from a clock.
+ * The detector bank: one set of streaming detectors per tag, calibrated automatically (Phase I) on the first good readings
+ * of each tag unless a model is configured, then monitoring (Phase II); plus optional multivariate monitors over groups of
+ * tags. A Deviation is emitted only when a detector rule goes into alarm, not on every sample while it stays there.
+ * Deterministic: time comes from the readings (and from `tick` for missing data), never from a clock.
  */
-import type { Deviation, EvidencePoint, Reading, Severity } from '../core/index.ts';
-import { type EwmaParams, type EwmaState, initialEwmaState, stepEwma } from './ewma.ts';
+import type { Contribution, Deviation, EvidencePoint, Reading, Severity } from '../core/index.ts';
+import { type CusumState, initialCusumState, stepCusum } from './cusum.ts';
+import { type EwmaState, initialEwmaState, stepEwma } from './ewma.ts';
+import {
+  createMonitorState,
+  createMonitorStepper,
+  type MonitorModel,
+  type MonitorStateSnapshot,
+  type MonitorStep,
+  restoreMonitorState,
+  snapshotMonitorState,
+} from './monitor.ts';
+import { initialPageHinkleyState, type PageHinkleyState, stepPageHinkley } from './page-hinkley.ts';
+import { initialRobustZState, type RobustZState, stepRobustZ } from './robust-z.ts';
 import {
   initialShewhartState,
   SHEWHART_RULE_TEXT,
-  type ShewhartParams,
   type ShewhartRule,
   type ShewhartState,
   stepShewhart,
 } from './shewhart.ts';
-import { mean, movingRangeSigma, standardDeviation } from './stats.ts';
+import { mean, median, movingRangeSigma, standardDeviation } from './stats.ts';
 
-export type BankOptions = {
+/** Which detectors run on a tag and how. `false` switches one off. */
+export type DetectorSettings = {
+  /** Shewhart individuals chart. Default L = 3 with Western Electric rule 1. */
+  shewhart?: { L?: number; rules?: readonly ShewhartRule[] } | false;
+  /** EWMA chart with exact limits. Default λ = 0.2, L = 3. */
+  ewma?: { lambda?: number; L?: number } | false;
+  /** Two-sided tabular CUSUM. Default k = 0.5, h = 5 (sigmas), no fast initial response. */
+  cusum?: { k?: number; h?: number; fastInitialResponse?: boolean } | false;
+  /** Page-Hinkley drift test. Default off; when on, δ = 0.5 and λ = 50 (sigmas). */
+  pageHinkley?: { delta?: number; threshold?: number } | false;
+  /** Robust z-score over a median/MAD window. Default off; when on, window 60 and threshold 5. */
+  robustZ?: { window?: number; threshold?: number } | false;
+  /** Stuck value: this many identical consecutive readings on a tag whose baseline moved. Default 30. */
+  flatline?: { samples?: number } | false;
+  /** Jump between consecutive readings beyond `sigmas` × sigma, or beyond `maxPerSecond` units per second. Default 6 sigma. */
+  rateOfChange?: { sigmas?: number; maxPerSecond?: number } | false;
+  /** No reading within `multiple` × the expected interval (median interval of the calibration, or configured). Default 5. */
+  missingData?: { multiple?: number; expectedIntervalSeconds?: number } | false;
+  /** Share of bad or uncertain readings over the last `window` readings (at most 32) above `share`. Default 32, 0.25. */
+  badQuality?: { window?: number; share?: number } | false;
+  /** Specification limits (engineering units): readings outside are out of specification. */
+  specification?: { lower?: number; upper?: number };
+};
+
+export type TagSettings = DetectorSettings & { area?: string; asset?: string };
+
+export type BankOptions = DetectorSettings & {
   /** Good readings per tag used to estimate mean and sigma before monitoring starts. Default 30. */
   calibrationSamples?: number;
   /** Recent good samples attached to each Deviation as evidence. Default 60. */
   windowSize?: number;
-  /** Shewhart individuals chart; `false` disables it. Default L = 3 with Western Electric rule 1. */
-  shewhart?: { L?: number; rules?: readonly ShewhartRule[] } | false;
-  /** EWMA chart; `false` disables it. Default λ = 0.2, L = 3. */
-  ewma?: { lambda?: number; L?: number } | false;
   /** Known in-control models per tag; a tag listed here skips automatic calibration. */
-  models?: Record<string, { mean: number; sigma: number }>;
-  /** Plant area and asset per tag, copied onto its Deviations. */
-  tags?: Record<string, { area?: string; asset?: string }>;
+  models?: Record<string, { mean: number; sigma: number; expectedIntervalSeconds?: number }>;
+  /** Settings of tag groups, matched in order by a pattern where `*` is any run of characters (e.g. `line1.*`). */
+  groups?: readonly { match: string; settings: TagSettings }[];
+  /** Settings per tag, applied after the groups. */
+  tags?: Record<string, TagSettings>;
+  /** Multivariate monitors over groups of tags sampled together; the model's variables are tag names. */
+  multivariate?: readonly { name: string; model: MonitorModel; area?: string; asset?: string }[];
 };
 
-/** Why a reading was not scored, counted per tag and for the bank. */
+/** Why a reading was not scored, counted per tag. */
 export type ReadingCounts = {
   scored: number;
   calibration: number;
@@ -42,56 +80,126 @@ export type ReadingCounts = {
   invalidTime: number;
 };
 
-type TagModel = { mean: number; sigma: number; source: 'auto' | 'config'; samples: number };
+export type TagModel = {
+  mean: number;
+  sigma: number;
+  source: 'auto' | 'config';
+  samples: number;
+  expectedIntervalSeconds: number | null;
+};
 
 type TagState = {
   phase: 'calibrating' | 'monitoring';
   calibration: number[];
+  calibrationTimes: number[];
   model: TagModel | null;
   shewhart: ShewhartState;
   ewma: EwmaState | null;
+  cusum: CusumState | null;
+  pageHinkley: PageHinkleyState | null;
+  robustZ: RobustZState | null;
+  /** Last good value and how many times in a row it repeated. */
+  lastValue: number | null;
+  repeats: number;
+  /** Bit i set when the reading i steps ago was bad or uncertain (last 32 readings). */
+  qualityBits: number;
+  qualitySeen: number;
   /** Active alarm direction per `${detector}:${rule}`; absent means not in alarm. */
   active: Record<string, -1 | 1>;
   window: EvidencePoint[];
   lastTime: number | null;
+  lastSourceTime: string | null;
   counts: ReadingCounts;
 };
 
-/** JSON-serialisable bank state: restoring it resumes calibration, run lengths and active alarms. */
-export type BankSnapshot = {
-  version: 1;
-  tags: Record<string, TagState>;
+type GroupState = {
+  monitor: MonitorStateSnapshot;
+  latest: Record<string, number>;
+  fresh: string[];
+  active: boolean;
 };
+
+/** JSON-serialisable bank state: restoring it resumes calibration, run lengths and active alarms. */
+export type BankSnapshot = { version: 1; tags: Record<string, TagState>; groups: Record<string, GroupState> };
 
 export type DetectorBank = {
   /** Score one reading; returns the Deviations that start on it (often none). */
   step(reading: Reading): Deviation[];
+  /** Heartbeat: report tags that have gone silent for longer than their missing-data limit at `time`. */
+  tick(time: string): Deviation[];
   snapshot(): BankSnapshot;
   restore(snapshot: BankSnapshot): void;
   /** Reading counts per tag, including those not scored and why. */
   counts(): Record<string, ReadingCounts>;
   /** The in-control model of each calibrated tag. */
-  models(): Record<string, { mean: number; sigma: number; source: 'auto' | 'config'; samples: number }>;
+  models(): Record<string, TagModel>;
 };
 
-type ResolvedOptions = {
-  calibrationSamples: number;
-  windowSize: number;
+type Resolved = {
   shewhart: { L: number; rules: readonly ShewhartRule[] } | null;
   ewma: { lambda: number; L: number } | null;
-  models: Record<string, { mean: number; sigma: number }>;
-  tags: Record<string, { area?: string; asset?: string }>;
+  cusum: { k: number; h: number; fastInitialResponse: boolean } | null;
+  pageHinkley: { delta: number; threshold: number } | null;
+  robustZ: { window: number; threshold: number } | null;
+  flatline: { samples: number } | null;
+  rateOfChange: { sigmas: number; maxPerSecond: number | null } | null;
+  missingData: { multiple: number; expectedIntervalSeconds: number | null } | null;
+  badQuality: { window: number; share: number } | null;
+  specification: { lower: number | null; upper: number | null };
+  area: string | null;
+  asset: string | null;
 };
 
-function resolveOptions(options: BankOptions): ResolvedOptions {
+function pick<T extends object>(layers: readonly (T | false | undefined)[]): T | null {
+  let merged: T | null = null;
+  for (const layer of layers) {
+    if (layer === undefined) continue;
+    merged = layer === false ? null : { ...(merged ?? ({} as T)), ...layer };
+  }
+  return merged;
+}
+
+const globToRegExp = (pattern: string): RegExp =>
+  new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+
+function resolveTag(options: BankOptions, tag: string): Resolved {
+  const layers: TagSettings[] = [
+    options,
+    ...(options.groups ?? []).filter((group) => globToRegExp(group.match).test(tag)).map((group) => group.settings),
+    ...(options.tags?.[tag] ? [options.tags[tag]] : []),
+  ];
+  const get = <K extends keyof DetectorSettings>(key: K, fallback: DetectorSettings[K]) => [
+    fallback,
+    ...layers.map((layer) => layer[key]),
+  ];
+  const shewhart = pick(get('shewhart', {}));
+  const ewma = pick(get('ewma', {}));
+  const cusum = pick(get('cusum', {}));
+  const pageHinkley = pick(get('pageHinkley', false));
+  const robustZ = pick(get('robustZ', false));
+  const flatline = pick(get('flatline', {}));
+  const rateOfChange = pick(get('rateOfChange', {}));
+  const missingData = pick(get('missingData', {}));
+  const badQuality = pick(get('badQuality', {}));
+  const specification = pick(get('specification', {})) ?? {};
+  const area = layers.reduce<string | null>((value, layer) => layer.area ?? value, null);
+  const asset = layers.reduce<string | null>((value, layer) => layer.asset ?? value, null);
   return {
-    calibrationSamples: Math.max(2, options.calibrationSamples ?? 30),
-    windowSize: Math.max(1, Math.min(2000, options.windowSize ?? 60)),
-    shewhart:
-      options.shewhart === false ? null : { L: options.shewhart?.L ?? 3, rules: options.shewhart?.rules ?? ['we1'] },
-    ewma: options.ewma === false ? null : { lambda: options.ewma?.lambda ?? 0.2, L: options.ewma?.L ?? 3 },
-    models: options.models ?? {},
-    tags: options.tags ?? {},
+    shewhart: shewhart && { L: shewhart.L ?? 3, rules: shewhart.rules ?? ['we1'] },
+    ewma: ewma && { lambda: ewma.lambda ?? 0.2, L: ewma.L ?? 3 },
+    cusum: cusum && { k: cusum.k ?? 0.5, h: cusum.h ?? 5, fastInitialResponse: cusum.fastInitialResponse ?? false },
+    pageHinkley: pageHinkley && { delta: pageHinkley.delta ?? 0.5, threshold: pageHinkley.threshold ?? 50 },
+    robustZ: robustZ && { window: robustZ.window ?? 60, threshold: robustZ.threshold ?? 5 },
+    flatline: flatline && { samples: flatline.samples ?? 30 },
+    rateOfChange: rateOfChange && { sigmas: rateOfChange.sigmas ?? 6, maxPerSecond: rateOfChange.maxPerSecond ?? null },
+    missingData: missingData && {
+      multiple: missingData.multiple ?? 5,
+      expectedIntervalSeconds: missingData.expectedIntervalSeconds ?? null,
+    },
+    badQuality: badQuality && { window: Math.min(32, badQuality.window ?? 32), share: badQuality.share ?? 0.25 },
+    specification: { lower: specification.lower ?? null, upper: specification.upper ?? null },
+    area,
+    asset,
   };
 }
 
@@ -141,67 +249,98 @@ function severityFor(sigmas: number): Severity {
 
 const format = (value: number): string => (Number.isInteger(value) ? String(value) : value.toPrecision(4));
 
-/** Create a bank of univariate detectors that calibrates itself per tag. */
+type Finding = {
+  detector: string;
+  rule: string;
+  direction: -1 | 0 | 1;
+  severity: Severity;
+  statistic: number;
+  limits: { lower: number | null; center: number | null; upper: number | null };
+  message: () => string;
+  contributions?: Contribution[];
+};
+
+/** Create a bank of detectors that calibrates itself per tag. */
 export function createDetectorBank(options: BankOptions = {}): DetectorBank {
-  const resolved = resolveOptions(options);
+  const calibrationSamples = Math.max(2, options.calibrationSamples ?? 30);
+  const windowSize = Math.max(1, Math.min(2000, options.windowSize ?? 60));
+  const settings = new Map<string, Resolved>();
+  const settingsOf = (tag: string): Resolved => {
+    let resolved = settings.get(tag);
+    if (!resolved) {
+      resolved = resolveTag(options, tag);
+      settings.set(tag, resolved);
+    }
+    return resolved;
+  };
+  const groups = (options.multivariate ?? []).map((group) => ({
+    ...group,
+    stepper: createMonitorStepper(group.model),
+  }));
+  const groupsOfTag = new Map<string, typeof groups>();
+  for (const group of groups)
+    for (const tag of group.model.variables) groupsOfTag.set(tag, [...(groupsOfTag.get(tag) ?? []), group]);
   let tags = new Map<string, TagState>();
+  let groupStates = new Map(
+    groups.map((group) => [
+      group.name,
+      {
+        monitor: createMonitorState(group.model),
+        latest: {} as Record<string, number>,
+        fresh: new Set<string>(),
+        active: false,
+      },
+    ]),
+  );
 
   const newTag = (tag: string): TagState => {
-    const known = resolved.models[tag];
     const state: TagState = {
       phase: 'calibrating',
       calibration: [],
+      calibrationTimes: [],
       model: null,
       shewhart: initialShewhartState(),
       ewma: null,
+      cusum: null,
+      pageHinkley: null,
+      robustZ: null,
+      lastValue: null,
+      repeats: 0,
+      qualityBits: 0,
+      qualitySeen: 0,
       active: {},
       window: [],
       lastTime: null,
+      lastSourceTime: null,
       counts: emptyCounts(),
     };
-    if (known) startMonitoring(state, { ...known, source: 'config', samples: 0 });
+    const known = options.models?.[tag];
+    if (known)
+      startMonitoring(state, settingsOf(tag), {
+        mean: known.mean,
+        sigma: known.sigma,
+        source: 'config',
+        samples: 0,
+        expectedIntervalSeconds: known.expectedIntervalSeconds ?? null,
+      });
     return state;
   };
 
-  const startMonitoring = (state: TagState, model: TagModel): void => {
+  const startMonitoring = (state: TagState, resolved: Resolved, model: TagModel): void => {
     state.phase = 'monitoring';
     state.model = model;
     state.calibration = [];
+    state.calibrationTimes = [];
     state.shewhart = initialShewhartState();
-    state.ewma = resolved.ewma ? initialEwmaState({ ...resolved.ewma, mean: model.mean, sigma: model.sigma }) : null;
-  };
-
-  const deviation = (
-    reading: Reading,
-    state: TagState,
-    detector: string,
-    rule: string,
-    severity: Severity,
-    statistic: number,
-    limits: { lower: number | null; center: number | null; upper: number | null },
-    message: string,
-  ): Deviation => {
-    const info = resolved.tags[reading.tag];
-    return {
-      id: `${reading.tag}:${detector}:${rule}:${reading.sourceTime}`,
-      tag: reading.tag,
-      detector,
-      rule,
-      severity,
-      detectedAt: reading.sourceTime,
-      value: reading.value,
-      statistic,
-      limits,
-      message,
-      window: state.window.slice(),
-      contributions: [],
-      ...(info?.area === undefined ? {} : { area: info.area }),
-      ...(info?.asset === undefined ? {} : { asset: info.asset }),
-    };
+    const base = { mean: model.mean, sigma: model.sigma };
+    state.ewma = resolved.ewma ? initialEwmaState({ ...resolved.ewma, ...base }) : null;
+    state.cusum = resolved.cusum ? initialCusumState({ ...resolved.cusum, ...base }) : null;
+    state.pageHinkley = resolved.pageHinkley ? initialPageHinkleyState() : null;
+    state.robustZ = resolved.robustZ ? initialRobustZState() : null;
   };
 
   /** Record the rule's alarm state; true when it has just gone into alarm (or flipped side). */
-  const transition = (state: TagState, key: string, direction: -1 | 0 | 1): boolean => {
+  const transition = (state: { active: Record<string, -1 | 1> }, key: string, direction: -1 | 0 | 1): boolean => {
     const previous = state.active[key];
     if (direction === 0) {
       delete state.active[key];
@@ -211,69 +350,245 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
     return previous !== direction;
   };
 
-  const score = (reading: Reading, state: TagState, model: TagModel): Deviation[] => {
+  const toDeviation = (
+    tag: string,
+    time: string,
+    value: number,
+    state: TagState,
+    resolved: Resolved,
+    finding: Finding,
+  ): Deviation => ({
+    id: `${tag}:${finding.detector}:${finding.rule}:${time}`,
+    tag,
+    detector: finding.detector,
+    rule: finding.rule,
+    severity: finding.severity,
+    detectedAt: time,
+    value,
+    statistic: finding.statistic,
+    limits: finding.limits,
+    message: finding.message(),
+    window: state.window.slice(),
+    contributions: finding.contributions ?? [],
+    ...(resolved.area === null ? {} : { area: resolved.area }),
+    ...(resolved.asset === null ? {} : { asset: resolved.asset }),
+  });
+
+  const emit = (reading: Reading, state: TagState, resolved: Resolved, findings: Finding[]): Deviation[] => {
     const out: Deviation[] = [];
+    for (const finding of findings)
+      if (transition(state, `${finding.detector}:${finding.rule}`, finding.direction))
+        out.push(toDeviation(reading.tag, reading.sourceTime, reading.value, state, resolved, finding));
+    return out;
+  };
+
+  const score = (reading: Reading, state: TagState, model: TagModel, resolved: Resolved, time: number): Finding[] => {
+    const findings: Finding[] = [];
     const x = reading.value;
+    const tag = reading.tag;
     const unit = reading.unit ? ` ${reading.unit}` : '';
+    const center = model.mean;
     if (resolved.shewhart) {
-      const params: ShewhartParams = { mean: model.mean, sigma: model.sigma, ...resolved.shewhart };
+      const params = { mean: center, sigma: model.sigma, ...resolved.shewhart };
       const result = stepShewhart(params, state.shewhart, x);
       state.shewhart = result.state;
-      const firing = new Map(result.signals.map((signal) => [signal.rule, signal.direction] as const));
       for (const rule of params.rules) {
-        const direction = firing.get(rule) ?? 0;
-        if (!transition(state, `shewhart:${rule}`, direction)) continue;
-        const side = direction > 0 ? 'above' : 'below';
-        const limit = direction > 0 ? result.upper : result.lower;
-        const text = SHEWHART_RULE_TEXT[rule];
-        const message =
-          rule === 'we1' || rule === 'nelson1'
-            ? `${reading.tag} reads ${format(x)}${unit}, ${side} its ${direction > 0 ? 'upper' : 'lower'} control limit of ${format(limit)}${unit} (center ${format(model.mean)}${unit}, ${format(Math.abs(result.z))} sigma away): the process has likely shifted or the sensor has failed.`
-            : `${reading.tag} shows ${text} (${side} center ${format(model.mean)}${unit}, last value ${format(x)}${unit}): a non-random pattern that usually means a shift, drift or cycle in the process.`;
-        const severity = rule === 'we1' || rule === 'nelson1' ? severityFor(result.z) : 'low';
-        out.push(
-          deviation(
-            reading,
-            state,
-            'shewhart',
-            rule,
-            severity,
-            result.z,
-            {
-              lower: result.lower,
-              center: model.mean,
-              upper: result.upper,
-            },
-            message,
-          ),
-        );
+        const direction = result.signals.find((signal) => signal.rule === rule)?.direction ?? 0;
+        const beyond = rule === 'we1' || rule === 'nelson1';
+        findings.push({
+          detector: 'shewhart',
+          rule,
+          direction,
+          severity: beyond ? severityFor(result.z) : 'low',
+          statistic: result.z,
+          limits: { lower: result.lower, center, upper: result.upper },
+          message: () =>
+            beyond
+              ? `${tag} reads ${format(x)}${unit}, ${direction > 0 ? 'above its upper' : 'below its lower'} control limit of ${format(direction > 0 ? result.upper : result.lower)}${unit} (center ${format(center)}${unit}, ${format(Math.abs(result.z))} sigma away): the process has likely shifted or the sensor has failed.`
+              : `${tag} shows ${SHEWHART_RULE_TEXT[rule]} (${direction > 0 ? 'above' : 'below'} center ${format(center)}${unit}, last value ${format(x)}${unit}): a non-random pattern that usually means a shift, drift or cycle in the process.`,
+        });
       }
     }
     if (resolved.ewma && state.ewma) {
-      const params: EwmaParams = { ...resolved.ewma, mean: model.mean, sigma: model.sigma };
-      const result = stepEwma(params, state.ewma, x);
+      const result = stepEwma({ ...resolved.ewma, mean: center, sigma: model.sigma }, state.ewma, x);
       state.ewma = result.state;
-      const rule = result.signal > 0 ? 'above-upper-limit' : 'below-lower-limit';
-      if (transition(state, 'ewma:limit', result.signal) && result.signal !== 0) {
-        const sigmas = (result.statistic - model.mean) / model.sigma;
-        const message = `${reading.tag} has drifted ${result.signal > 0 ? 'up' : 'down'}: its exponentially weighted average ${format(result.statistic)}${unit} crossed the ${result.signal > 0 ? 'upper' : 'lower'} EWMA limit of ${format(result.signal > 0 ? result.upper : result.lower)}${unit} (center ${format(model.mean)}${unit}), a small but sustained shift of about ${format(Math.abs(sigmas))} sigma.`;
-        out.push(
-          deviation(
-            reading,
-            state,
-            'ewma',
-            rule,
-            Math.abs(sigmas) >= 2 ? 'high' : 'medium',
-            result.statistic,
-            {
-              lower: result.lower,
-              center: model.mean,
-              upper: result.upper,
-            },
-            message,
-          ),
-        );
-      }
+      const sigmas = (result.statistic - center) / model.sigma;
+      findings.push({
+        detector: 'ewma',
+        rule: 'limit',
+        direction: result.signal,
+        severity: Math.abs(sigmas) >= 2 ? 'high' : 'medium',
+        statistic: result.statistic,
+        limits: { lower: result.lower, center, upper: result.upper },
+        message: () =>
+          `${tag} has drifted ${result.signal > 0 ? 'up' : 'down'}: its exponentially weighted average ${format(result.statistic)}${unit} crossed the ${result.signal > 0 ? 'upper' : 'lower'} EWMA limit of ${format(result.signal > 0 ? result.upper : result.lower)}${unit} (center ${format(center)}${unit}), a small but sustained shift of about ${format(Math.abs(sigmas))} sigma.`,
+      });
+    }
+    if (resolved.cusum && state.cusum) {
+      const params = { ...resolved.cusum, mean: center, sigma: model.sigma };
+      const result = stepCusum(params, state.cusum, x);
+      state.cusum = result.state;
+      const run = result.signal > 0 ? result.state.upperRun : result.state.lowerRun;
+      findings.push({
+        detector: 'cusum',
+        rule: 'decision-interval',
+        direction: result.signal,
+        severity: 'medium',
+        statistic: result.statistic,
+        limits: { lower: null, center: 0, upper: result.limit },
+        message: () =>
+          `${tag} has been running ${result.signal > 0 ? 'above' : 'below'} its target ${format(center)}${unit} for about ${run} samples: the cumulative sum ${format(result.statistic)}${unit} passed the decision interval ${format(result.limit)}${unit}, a sustained shift of roughly ${format(params.k + result.statistic / model.sigma / Math.max(1, run))} sigma.`,
+      });
+    }
+    if (resolved.pageHinkley && state.pageHinkley) {
+      const result = stepPageHinkley({ ...resolved.pageHinkley, sigma: model.sigma }, state.pageHinkley, x);
+      state.pageHinkley = result.state;
+      findings.push({
+        detector: 'page-hinkley',
+        rule: 'drift',
+        direction: result.signal,
+        severity: 'medium',
+        statistic: result.statistic,
+        limits: { lower: null, center: 0, upper: result.limit },
+        message: () =>
+          `${tag} is drifting ${result.signal > 0 ? 'upward' : 'downward'} (Page-Hinkley statistic ${format(result.statistic)}${unit} over the limit ${format(result.limit)}${unit}); the running mean is now ${format(result.state.runningMean)}${unit} against a baseline of ${format(center)}${unit}.`,
+      });
+    }
+    if (resolved.robustZ && state.robustZ) {
+      const params = { ...resolved.robustZ, minimumScale: model.sigma * 1e-3 };
+      const result = stepRobustZ(params, state.robustZ, x);
+      state.robustZ = result.state;
+      findings.push({
+        detector: 'robust-z',
+        rule: 'median-mad',
+        direction: result.signal,
+        severity: severityFor(result.z),
+        statistic: result.z,
+        limits: {
+          lower: result.center - params.threshold * result.scale,
+          center: result.center,
+          upper: result.center + params.threshold * result.scale,
+        },
+        message: () =>
+          `${tag} reads ${format(x)}${unit}, ${format(Math.abs(result.z))} robust sigmas from the median ${format(result.center)}${unit} of its last ${params.window} samples: an outlier against recent behaviour.`,
+      });
+    }
+    // sensor health
+    const previousValue = state.lastValue;
+    state.repeats = previousValue !== null && x === previousValue ? state.repeats + 1 : 1;
+    if (resolved.flatline) {
+      const stuck = state.repeats >= resolved.flatline.samples && model.sigma > 1e-6 * Math.max(1, Math.abs(center));
+      findings.push({
+        detector: 'sensor-health',
+        rule: 'flatline',
+        direction: stuck ? 1 : 0,
+        severity: 'medium',
+        statistic: state.repeats,
+        limits: { lower: null, center: null, upper: resolved.flatline.samples },
+        message: () =>
+          `${tag} has reported exactly ${format(x)}${unit} for ${state.repeats} readings in a row although it normally varies (sigma ${format(model.sigma)}${unit}): the sensor or its transmitter may be stuck or frozen.`,
+      });
+    }
+    if (resolved.rateOfChange && previousValue !== null && state.lastTime !== null) {
+      const jump = x - previousValue;
+      const seconds = (time - state.lastTime) / 1000;
+      const bySigma = Math.abs(jump) > resolved.rateOfChange.sigmas * model.sigma;
+      const max = resolved.rateOfChange.maxPerSecond;
+      const byRate = max !== null && seconds > 0 && Math.abs(jump) / seconds > max;
+      const limit = resolved.rateOfChange.sigmas * model.sigma;
+      findings.push({
+        detector: 'sensor-health',
+        rule: 'rate-of-change',
+        direction: bySigma || byRate ? (jump > 0 ? 1 : -1) : 0,
+        severity: 'high',
+        statistic: jump,
+        limits: { lower: -limit, center: 0, upper: limit },
+        message: () =>
+          `${tag} jumped from ${format(previousValue)}${unit} to ${format(x)}${unit} in ${format(seconds)} s, faster than it can physically change (limit ${format(limit)}${unit} per sample${max === null ? '' : ` or ${format(max)}${unit}/s`}): check the sensor and its wiring.`,
+      });
+    }
+    const { lower, upper } = resolved.specification;
+    if (lower !== null || upper !== null) {
+      const direction = upper !== null && x > upper ? 1 : lower !== null && x < lower ? -1 : 0;
+      findings.push({
+        detector: 'specification',
+        rule: direction < 0 ? 'below-specification' : 'above-specification',
+        direction,
+        severity: 'high',
+        statistic: x,
+        limits: { lower, center: null, upper },
+        message: () =>
+          `${tag} reads ${format(x)}${unit}, outside its specification ${lower === null ? '' : `${format(lower)}`}–${upper === null ? '' : format(upper)}${unit}: product made now may be nonconforming.`,
+      });
+    }
+    return findings;
+  };
+
+  const qualityFinding = (reading: Reading, state: TagState, resolved: Resolved): Deviation[] => {
+    if (!resolved.badQuality) return [];
+    const windowMask = resolved.badQuality.window >= 32 ? 0xffffffff : (1 << resolved.badQuality.window) - 1;
+    const bad = reading.quality !== 'good' ? 1 : 0;
+    state.qualityBits = ((state.qualityBits << 1) | bad) & windowMask;
+    state.qualitySeen = Math.min(resolved.badQuality.window, state.qualitySeen + 1);
+    let count = 0;
+    for (let bits = state.qualityBits >>> 0; bits !== 0; bits >>>= 1) count += bits & 1;
+    const share = count / resolved.badQuality.window;
+    const direction = state.qualitySeen >= resolved.badQuality.window && share > resolved.badQuality.share ? 1 : 0;
+    return emit(reading, state, resolved, [
+      {
+        detector: 'sensor-health',
+        rule: 'bad-quality',
+        direction,
+        severity: 'medium',
+        statistic: share,
+        limits: { lower: null, center: null, upper: resolved.badQuality.share },
+        message: () =>
+          `${count} of the last ${resolved.badQuality?.window} readings of ${reading.tag} had bad or uncertain quality (${Math.round(100 * share)} %, limit ${Math.round(100 * (resolved.badQuality?.share ?? 0))} %): they are not scored, so the tag is effectively unmonitored; check the instrument and its communication.`,
+      },
+    ]);
+  };
+
+  const scoreGroups = (reading: Reading): Deviation[] => {
+    const out: Deviation[] = [];
+    for (const group of groupsOfTag.get(reading.tag) ?? []) {
+      const groupState = groupStates.get(group.name)!;
+      groupState.latest[reading.tag] = reading.value;
+      groupState.fresh.add(reading.tag);
+      if (groupState.fresh.size < group.model.variables.length) continue;
+      groupState.fresh.clear();
+      const row = group.model.variables.map((tag) => groupState.latest[tag] ?? Number.NaN);
+      const result: MonitorStep = group.stepper(groupState.monitor, row);
+      const wasActive = groupState.active;
+      groupState.active = result.alarm;
+      if (!result.onset || wasActive) continue;
+      const top = result.topVariables[0] ?? reading.tag;
+      const topState = tags.get(top) ?? tags.get(reading.tag)!;
+      const contributions = group.model.variables
+        .map((tag, j) => ({ tag, share: result.contributions[j] ?? 0 }))
+        .filter((contribution) => contribution.share > 0)
+        .sort((a, b) => b.share - a.share);
+      const rule = result.detectors[0] ?? 'combined';
+      const resolved = {
+        ...settingsOf(top),
+        area: group.area ?? settingsOf(top).area,
+        asset: group.asset ?? settingsOf(top).asset,
+      };
+      out.push(
+        toDeviation(top, reading.sourceTime, groupState.latest[top] ?? reading.value, topState, resolved, {
+          detector: 'multivariate',
+          rule,
+          direction: 1,
+          severity: result.score >= 3 ? 'high' : 'medium',
+          statistic: result.score,
+          limits: { lower: null, center: null, upper: 1 },
+          contributions,
+          message: () =>
+            `The ${group.name} variables have left their normal joint operating region (${rule === 'pca-spe' || rule === 'pca-spe-ewma' ? 'their usual correlation is broken' : rule === 'pca-t2' ? 'an unusual combination within the usual correlation' : 'a per-variable shift'}, score ${format(result.score)} × the limit); the largest contributors are ${contributions
+              .slice(0, 3)
+              .map((c) => `${c.tag} (${Math.round(100 * c.share)} %)`)
+              .join(', ')}.`,
+        }),
+      );
     }
     return out;
   };
@@ -284,61 +599,127 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
       state = newTag(reading.tag);
       tags.set(reading.tag, state);
     }
+    const resolved = settingsOf(reading.tag);
     const counts = state.counts;
+    const quality = qualityFinding(reading, state, resolved);
     if (reading.quality === 'bad') {
       counts.badQuality++;
-      return [];
+      return quality;
     }
     if (reading.quality === 'uncertain') {
       counts.uncertainQuality++;
-      return [];
+      return quality;
     }
     if (!Number.isFinite(reading.value)) {
       counts.nonFinite++;
-      return [];
+      return quality;
     }
     const time = Date.parse(reading.sourceTime);
     if (Number.isNaN(time)) {
       counts.invalidTime++;
-      return [];
+      return quality;
     }
     if (state.lastTime !== null) {
       if (time < state.lastTime) {
         counts.outOfOrder++;
-        return [];
+        return quality;
       }
       if (time === state.lastTime) {
         counts.duplicateTime++;
-        return [];
+        return quality;
       }
     }
-    state.lastTime = time;
     state.window.push({ t: reading.sourceTime, value: reading.value });
-    if (state.window.length > resolved.windowSize) state.window.shift();
+    if (state.window.length > windowSize) state.window.shift();
+    delete state.active['sensor-health:missing-data'];
 
+    let out = quality;
     if (state.phase === 'calibrating' || !state.model) {
       counts.calibration++;
       state.calibration.push(reading.value);
-      if (state.calibration.length >= resolved.calibrationSamples) {
+      state.calibrationTimes.push(time);
+      if (state.calibration.length >= calibrationSamples) {
         const estimate = estimateIndividualsModel(state.calibration);
-        startMonitoring(state, { mean: estimate.mean, sigma: estimate.sigma, source: 'auto', samples: estimate.kept });
+        const intervals = state.calibrationTimes.slice(1).map((t, i) => (t - state!.calibrationTimes[i]!) / 1000);
+        startMonitoring(state, resolved, {
+          mean: estimate.mean,
+          sigma: estimate.sigma,
+          source: 'auto',
+          samples: estimate.kept,
+          expectedIntervalSeconds: intervals.length > 0 ? median(intervals) : null,
+        });
       }
-      return [];
+    } else {
+      counts.scored++;
+      out = [...out, ...emit(reading, state, resolved, score(reading, state, state.model, resolved, time))];
     }
-    counts.scored++;
-    return score(reading, state, state.model);
+    state.lastValue = reading.value;
+    state.lastTime = time;
+    state.lastSourceTime = reading.sourceTime;
+    return [...out, ...scoreGroups(reading)];
+  };
+
+  const tick = (time: string): Deviation[] => {
+    const now = Date.parse(time);
+    if (Number.isNaN(now)) return [];
+    const out: Deviation[] = [];
+    for (const [tag, state] of tags) {
+      const resolved = settingsOf(tag);
+      if (!resolved.missingData || state.lastTime === null) continue;
+      const interval = resolved.missingData.expectedIntervalSeconds ?? state.model?.expectedIntervalSeconds ?? null;
+      if (interval === null || interval <= 0) continue;
+      const limit = resolved.missingData.multiple * interval;
+      const silent = (now - state.lastTime) / 1000;
+      if (!transition(state, 'sensor-health:missing-data', silent > limit ? 1 : 0)) continue;
+      out.push(
+        toDeviation(tag, time, state.lastValue ?? 0, state, resolved, {
+          detector: 'sensor-health',
+          rule: 'missing-data',
+          direction: 1,
+          severity: 'medium',
+          statistic: silent,
+          limits: { lower: null, center: interval, upper: limit },
+          message: () =>
+            `${tag} has sent no good reading for ${format(silent)} s (expected every ${format(interval)} s, limit ${format(limit)} s); last value ${format(state.lastValue ?? Number.NaN)} at ${state.lastSourceTime}: check the connection and the instrument.`,
+        }),
+      );
+    }
+    return out;
   };
 
   return {
     step,
+    tick,
     snapshot: () => ({
       version: 1,
       tags: JSON.parse(JSON.stringify(Object.fromEntries(tags))) as Record<string, TagState>,
+      groups: Object.fromEntries(
+        [...groupStates].map(([name, group]) => [
+          name,
+          {
+            monitor: snapshotMonitorState(group.monitor),
+            latest: { ...group.latest },
+            fresh: [...group.fresh],
+            active: group.active,
+          },
+        ]),
+      ),
     }),
     restore: (snapshot) => {
       if (snapshot.version !== 1)
         throw new Error(`unsupported detector bank snapshot version ${String(snapshot.version)}`);
       tags = new Map(Object.entries(JSON.parse(JSON.stringify(snapshot.tags)) as Record<string, TagState>));
+      groupStates = new Map(
+        Object.entries(snapshot.groups ?? {}).map(([name, group]) => [
+          name,
+          {
+            monitor: restoreMonitorState(group.monitor),
+            latest: { ...group.latest },
+            fresh: new Set(group.fresh),
+            active: group.active,
+          },
+        ]),
+      );
     },
     counts: () => Object.fromEntries([...tags].map(([tag, state]) => [tag, { ...state.counts }])),
     models: () =>

@@ -11,9 +11,13 @@ export {
   type BankSnapshot,
   createDetectorBank,
   type DetectorBank,
+  type DetectorSettings,
   estimateIndividualsModel,
   type ReadingCounts,
+  type TagModel,
+  type TagSettings,
 } from './bank.ts';
+export { type CusumParams, type CusumState, initialCusumState, stepCusum } from './cusum.ts';
 export {
   chiSquareQuantile,
   fQuantile,
@@ -35,8 +39,15 @@ export {
   restoreMonitorState,
   snapshotMonitorState,
 } from './monitor.ts';
+export {
+  initialPageHinkleyState,
+  type PageHinkleyParams,
+  type PageHinkleyState,
+  stepPageHinkley,
+} from './page-hinkley.ts';
 export { createPcaScratch, fitPca, type PcaModel, type PcaOptions, type PcaScratch, scorePca } from './pca.ts';
 export { createNormalRandom, createRandom } from './random.ts';
+export { initialRobustZState, type RobustZParams, type RobustZState, stepRobustZ } from './robust-z.ts';
 export {
   evaluateRule,
   initialShewhartState,
