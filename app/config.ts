@@ -61,6 +61,11 @@ export const environment = {
     help: 'Built-in scenario name or path to a scenario YAML for the simulator',
   },
   SIMULATOR_INTERVAL_MS: { schema: z.coerce.number().int().min(10), default: '1000', help: 'Simulator sample period' },
+  SIMULATOR_SPEED: {
+    schema: z.coerce.number().min(0.1).max(1000),
+    default: '1',
+    help: 'Simulator speed-up over wall-clock time (10 = ten samples per sample period)',
+  },
   OPENAI_BASE_URL: {
     schema: z.url().optional(),
     default: undefined,
@@ -69,9 +74,9 @@ export const environment = {
   OPENAI_API_KEY: { schema: z.string().optional(), default: undefined, help: 'API key for OPENAI_BASE_URL' },
   OPENAI_MODEL: { schema: z.string().min(1), default: 'gpt-4o-mini', help: 'Model name at OPENAI_BASE_URL' },
   ANDON_SEED_DEMO: {
-    schema: bool,
-    default: 'true',
-    help: 'Create the demo users and load the demo SOPs on first start',
+    schema: z.enum(['auto', 'true', 'false']),
+    default: 'auto',
+    help: 'Create the demo users (README) and load the demo SOPs at start; auto = only on the embedded database',
   },
   ANDON_SESSION_TTL_HOURS: {
     schema: z.coerce.number().min(0.1).max(720),

@@ -1,3 +1,4 @@
+export * from './action-registry.ts';
 export * from './actions.ts';
 export * from './alarms.ts';
 export * from './approvals.ts';
@@ -7,6 +8,7 @@ export * from './cases.ts';
 export * from './deviations.ts';
 export * from './drafts.ts';
 export * from './errors.ts';
+export * from './evidence.ts';
 export * from './ports.ts';
 export * from './readings.ts';
 export * from './result.ts';

@@ -3,6 +3,7 @@ import type { Actor, AuditEntry } from './audit.ts';
 import type { Case, CaseStatus } from './cases.ts';
 import type { Deviation } from './deviations.ts';
 import type { ActionProposal, Citation, Draft } from './drafts.ts';
+import type { Evidence } from './evidence.ts';
 import type { Reading } from './readings.ts';
 
 /** Time arrives through a port so that tests and replays control it. */
@@ -59,4 +60,23 @@ export interface OutboxPort {
   /** Enqueue approved actions. Idempotent on each proposal's idempotency key. */
   enqueue(caseId: string, actions: ActionProposal[]): Promise<ActionExecution[]>;
   forCase(caseId: string): Promise<ActionExecution[]>;
+}
+
+export interface DraftInput {
+  case: Case;
+  deviations: Deviation[];
+  evidence: Evidence;
+  version: number;
+  /** A reviewer's feedback on the previous version, when redrafting after a rejection. */
+  feedback?: string | undefined;
+  /** The closed list of root-cause categories, when configured. */
+  taxonomy?: string[] | undefined;
+  today: string;
+}
+
+/** Writes a draft. The offline drafter and the LLM agent both implement it; neither can act. */
+export interface DrafterPort {
+  readonly mode: 'offline' | 'llm';
+  readonly model: string;
+  draft(input: DraftInput): Promise<Draft>;
 }

@@ -1,0 +1,53 @@
+import { isAndonError } from '../core/index.ts';
+import type { Command } from './commands/command.ts';
+
+/** Sub-commands, loaded on demand so `andon --help` stays fast. */
+const commands: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
+  start: {
+    summary: 'Run andon (web UI, API, ingest, detectors, triage, outbox, demo simulator)',
+    load: () => import('./commands/start.ts'),
+  },
+  token: {
+    summary: 'Create an API token: token create --user NAME [--role ROLE]',
+    load: () => import('./commands/token.ts'),
+  },
+  audit: { summary: 'Verify the audit log hash chain: audit verify', load: () => import('./commands/audit.ts') },
+};
+
+export function helpText(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  return [
+    'andon: manufacturing variance control',
+    '',
+    'usage: npx andon <command> [options]',
+    '',
+    'commands:',
+    ...Object.entries(commands).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`),
+    '',
+    'Run `npx andon <command> --help` for a command’s options. Configuration: environment variables (README).',
+  ].join('\n');
+}
+
+/** Entry point of the `andon` bin. Returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(helpText());
+    return 0;
+  }
+  const entry = commands[name];
+  if (!entry) {
+    console.error(`andon: unknown command "${name}".\n\n${helpText()}`);
+    return 2;
+  }
+  try {
+    const { command } = await entry.load();
+    return await command.run(rest);
+  } catch (error) {
+    if (isAndonError(error)) {
+      console.error(`andon ${name}: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}

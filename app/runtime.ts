@@ -1,0 +1,235 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
+import { createOfflineDrafter } from '../agent/index.ts';
+import { createErpClient, createSandboxErpApp } from '../connectors/erp/index.ts';
+import {
+  type EmbeddedBroker,
+  type MqttIngest,
+  startEmbeddedBroker,
+  startMqttIngest,
+} from '../connectors/mqtt/index.ts';
+import type { Clock } from '../core/index.ts';
+import { createDetectorBank } from '../detection/index.ts';
+import { createTriage, type Triage } from '../graph/index.ts';
+import { createKnowledgeBase, createOfflineEmbedder, type KnowledgeBase } from '../knowledge/index.ts';
+import { createServer } from '../server/index.ts';
+import { type Simulator, startSimulator } from '../simulator/index.ts';
+import {
+  createApprovalStore,
+  createAuditLog,
+  createCaseStore,
+  createDraftStore,
+  createOutbox,
+  createReadingStore,
+  createSandboxErpStore,
+  createUserStore,
+  type Database,
+  openDatabase,
+} from '../store/index.ts';
+import { type Config, publicUrl } from './config.ts';
+import { type Dispatcher, startDispatcher } from './dispatcher.ts';
+import { createPipeline, type Pipeline } from './pipeline.ts';
+import { recoverTriage } from './recovery.ts';
+import { seedDemoKnowledge, seedDemoUsers } from './seed.ts';
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** Open the database and build the stores: what every command that touches andon's data needs. */
+export async function openStores(config: Config, clock: Clock = systemClock) {
+  const database = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.ANDON_DATA_DIR.startsWith('memory://')
+      ? config.ANDON_DATA_DIR
+      : join(config.ANDON_DATA_DIR, 'pglite'),
+    poolSize: config.DATABASE_POOL_SIZE,
+  });
+  return {
+    database,
+    cases: createCaseStore(database, clock),
+    drafts: createDraftStore(database, clock),
+    approvals: createApprovalStore(database, clock),
+    outbox: createOutbox(database, clock),
+    readings: createReadingStore(database),
+    users: createUserStore(database),
+    audit: createAuditLog(database, clock),
+    sandbox: createSandboxErpStore(database),
+  };
+}
+
+export type Stores = Awaited<ReturnType<typeof openStores>>;
+
+export interface Andon extends Stores {
+  url: string;
+  knowledge: KnowledgeBase;
+  triage: Triage;
+  pipeline: Pipeline;
+  dispatcher: Dispatcher;
+  mqttUrl: string;
+  simulator: Simulator | null;
+  ingest: MqttIngest;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  clock?: Clock;
+  log?: (line: string) => void;
+}
+
+/**
+ * Start everything in one process: database, knowledge base, triage graph, web server, MQTT broker (embedded unless
+ * MQTT_URL is set), ingest, detectors, the outbox dispatcher and, for the demo, the plant simulator.
+ */
+export async function startAndon(config: Config, options: StartOptions = {}): Promise<Andon> {
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? ((line: string) => console.log(`${new Date().toISOString()} ${line}`));
+  const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer().catch((error: Error) => log(`shutdown: ${error.message}`));
+  };
+  try {
+    const stores = await openStores(config, clock);
+    closers.push(() => stores.database.close());
+    log(
+      `database: ${stores.database.kind === 'pglite' ? `embedded PGlite in ${config.ANDON_DATA_DIR}` : 'PostgreSQL (DATABASE_URL)'}`,
+    );
+
+    const knowledge = createKnowledgeBase(stores.database, createOfflineEmbedder(), {
+      onAudit: async (event) => {
+        await stores.audit.append({
+          actor: { kind: 'user', id: event.actor },
+          action: event.action,
+          subject: event.subject,
+          details: event.details,
+        });
+      },
+    });
+    const seed = config.ANDON_SEED_DEMO === 'true' || (config.ANDON_SEED_DEMO === 'auto' && !config.DATABASE_URL);
+    if (seed) {
+      const created = await seedDemoUsers(stores.users);
+      const loaded = await seedDemoKnowledge(knowledge);
+      log(`demo: ${created} user(s) created, ${loaded.documents} SOP document(s) loaded (${loaded.chunks} chunks)`);
+    }
+
+    const checkpointer = new PostgresSaver(stores.database.pool);
+    await checkpointer.setup();
+    if (config.OPENAI_BASE_URL) {
+      log(
+        'drafter: OPENAI_BASE_URL is set, but the LLM drafter is not built yet; using the offline drafter (labelled "offline draft").',
+      );
+    }
+    const triage = createTriage(
+      {
+        cases: stores.cases,
+        drafts: stores.drafts,
+        knowledge,
+        signals: stores.readings,
+        drafter: createOfflineDrafter(),
+        audit: stores.audit,
+        outbox: stores.outbox,
+        clock,
+      },
+      checkpointer,
+    );
+    const startTriage = (caseId: string) => {
+      triage.start(caseId).then(
+        (status) =>
+          log(
+            `case ${caseId}: triage ${status?.waitingForDecision ? 'waits for a signed decision' : (status?.outcome ?? 'stopped')}`,
+          ),
+        (error: Error) => log(`case ${caseId}: triage failed: ${error.message}`),
+      );
+    };
+
+    const sandboxKey = randomBytes(24).toString('base64url');
+    const server = createServer({
+      ...stores,
+      triage,
+      mounts: [{ path: '/sandbox/erp', app: createSandboxErpApp({ effects: stores.sandbox, apiKey: sandboxKey }) }],
+      publicUrl: publicUrl(config),
+      sessionTtlHours: config.ANDON_SESSION_TTL_HOURS,
+      secureCookies: publicUrl(config).startsWith('https://'),
+      ready: async () => ({
+        database: await stores.database.query('select 1').then(
+          () => true,
+          () => false,
+        ),
+      }),
+      log,
+    });
+    const httpServer = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+      const instance = serve({ fetch: server.fetch, port: config.PORT, hostname: config.HOST }, () =>
+        resolve(instance),
+      );
+      instance.once('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new Error(`Port ${config.PORT} on ${config.HOST} is in use; stop the other process or set PORT.`)
+            : error,
+        ),
+      );
+    });
+    closers.push(() => new Promise<void>((resolve) => httpServer.close(() => resolve())));
+    const address = httpServer.address();
+    const port = typeof address === 'object' && address ? address.port : config.PORT;
+    const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
+
+    const dispatcher = startDispatcher({
+      outbox: stores.outbox,
+      erp: createErpClient({ baseUrl: `http://127.0.0.1:${port}/sandbox/erp`, apiKey: sandboxKey }),
+      log,
+    });
+    closers.push(() => dispatcher.stop());
+
+    await recoverTriage({ cases: stores.cases, approvals: stores.approvals, triage, log });
+
+    let mqttUrl = config.MQTT_URL;
+    let broker: EmbeddedBroker | null = null;
+    if (!mqttUrl) {
+      broker = await startEmbeddedBroker({ host: '127.0.0.1', port: config.MQTT_EMBEDDED_PORT });
+      closers.push(() => broker!.close());
+      mqttUrl = broker.url;
+      log(`mqtt: embedded broker at ${mqttUrl}`);
+    }
+    const pipeline = createPipeline({
+      readings: stores.readings,
+      cases: stores.cases,
+      bank: createDetectorBank({ shewhart: false }),
+      onCaseOpened: startTriage,
+      log,
+    });
+    const ingest = await startMqttIngest({
+      url: mqttUrl,
+      clientId: config.MQTT_CLIENT_ID,
+      topics: config.MQTT_TOPICS.split(',')
+        .map((topic) => topic.trim())
+        .filter(Boolean),
+      protocolVersion: broker ? broker.protocolVersion : 5,
+      onReadings: (readings) => pipeline.onReadings(readings),
+      onDeadLetter: (letter) => stores.readings.deadLetter(letter),
+      onContext: (context) => pipeline.setContext(context),
+      log,
+    });
+    closers.push(() => ingest.close());
+
+    let simulator: Simulator | null = null;
+    if (config.SIMULATOR) {
+      simulator = await startSimulator({
+        mqttUrl,
+        scenario: config.SIMULATOR_SCENARIO,
+        intervalMs: config.SIMULATOR_INTERVAL_MS,
+        speed: config.SIMULATOR_SPEED,
+        log,
+      });
+      closers.push(() => simulator!.stop());
+    }
+    log(`andon is running at ${url}`);
+    return { ...stores, url, knowledge, triage, pipeline, dispatcher, mqttUrl, simulator, ingest, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+export type { Database };

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { canonicalJson, sha256Hex } from './canonical-json.ts';
+import type { ActionProposal, ActionType, RiskLevel } from './drafts.ts';
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+/** Parameters of each typed action. The agent fills them; the approval gate shows them; connectors send them. */
+export const ActionParams = {
+  lot_hold: z.object({
+    lot: text(100),
+    reason: text(1000),
+    product: text(200).optional(),
+    quantity: z.number().positive().optional(),
+  }),
+  lot_release: z.object({ lot: text(100), reason: text(1000) }),
+  production_order_status: z.object({
+    order: text(100),
+    status: z.enum(['hold', 'resume', 'cancel']),
+    reason: text(1000),
+  }),
+  maintenance_work_order: z.object({
+    asset: text(200),
+    description: text(2000),
+    priority: z.enum(['low', 'medium', 'high', 'emergency']),
+  }),
+  ncr_create: z.object({ title: text(300), description: text(4000), lot: text(100).optional() }),
+  capa_create: z.object({ title: text(300), problem: text(4000) }),
+  capa_update: z.object({ capaId: text(100), status: text(100), note: text(4000) }),
+  supplier_car: z.object({ supplier: text(200), material: text(200), description: text(4000) }),
+  customer_notice: z.object({ customer: text(200), subject: text(300), body: text(8000) }),
+  webhook: z.object({ event: text(100), payload: z.record(z.string(), z.unknown()) }),
+} satisfies Record<ActionType, z.ZodType>;
+
+export interface ActionDefinition {
+  type: ActionType;
+  title: string;
+  risk: RiskLevel;
+  /** Roles allowed to approve by default (the governance policy file may narrow this). */
+  approvers: string[];
+}
+
+export const actionDefinitions: Record<ActionType, ActionDefinition> = {
+  lot_hold: { type: 'lot_hold', title: 'Lot hold', risk: 'medium', approvers: ['quality_lead', 'supervisor'] },
+  lot_release: { type: 'lot_release', title: 'Lot release', risk: 'high', approvers: ['quality_lead'] },
+  production_order_status: {
+    type: 'production_order_status',
+    title: 'Production order status',
+    risk: 'medium',
+    approvers: ['supervisor', 'quality_lead'],
+  },
+  maintenance_work_order: {
+    type: 'maintenance_work_order',
+    title: 'Maintenance work order',
+    risk: 'low',
+    approvers: ['supervisor', 'maintenance', 'quality_lead'],
+  },
+  ncr_create: { type: 'ncr_create', title: 'Nonconformance report', risk: 'low', approvers: ['quality_lead'] },
+  capa_create: { type: 'capa_create', title: 'CAPA', risk: 'low', approvers: ['quality_lead'] },
+  capa_update: { type: 'capa_update', title: 'CAPA update', risk: 'low', approvers: ['quality_lead'] },
+  supplier_car: {
+    type: 'supplier_car',
+    title: 'Supplier corrective action request',
+    risk: 'medium',
+    approvers: ['quality_lead'],
+  },
+  customer_notice: {
+    type: 'customer_notice',
+    title: 'Customer notification',
+    risk: 'high',
+    approvers: ['quality_lead'],
+  },
+  webhook: { type: 'webhook', title: 'Webhook', risk: 'low', approvers: ['admin', 'quality_lead'] },
+};
+
+/**
+ * Build a typed, validated action proposal with its dry-run preview and an idempotency key derived from the case and
+ * the parameters, so proposing the same action twice can never cause two effects.
+ */
+export function proposeAction(
+  caseId: string,
+  type: ActionType,
+  params: Record<string, unknown>,
+  reason: string,
+): ActionProposal {
+  const parsed = ActionParams[type].parse(params) as Record<string, unknown>;
+  const definition = actionDefinitions[type];
+  const key = sha256Hex(canonicalJson({ caseId, type, params: parsed })).slice(0, 32);
+  return {
+    id: `${type}-${key.slice(0, 8)}`,
+    type,
+    params: parsed,
+    risk: definition.risk,
+    reason,
+    preview: `${definition.title} (${type}, risk ${definition.risk}) would be sent with:\n${JSON.stringify(parsed, null, 2)}`,
+    idempotencyKey: `andon-${caseId}-${key}`,
+  };
+}

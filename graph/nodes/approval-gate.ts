@@ -1,0 +1,18 @@
+import { interrupt } from '@langchain/langgraph';
+import { GateDecision, type TriageState, type TriageUpdate } from '../state.ts';
+
+/**
+ * The hard gate. It pauses the graph until a signed decision arrives, and has no side effects: on resume LangGraph
+ * runs this node again from the top. Never wrap interrupt() in try/catch.
+ */
+export const approvalGate = (state: TriageState): TriageUpdate => {
+  const raw = interrupt({ caseId: state.caseId, draftVersion: state.draftVersion, waitingFor: 'signed decision' });
+  const decision = GateDecision.parse(raw);
+  if (decision.draftVersion !== state.draftVersion) {
+    return { error: `A decision for draft v${decision.draftVersion} reached the gate of v${state.draftVersion}.` };
+  }
+  return {
+    decision,
+    rejections: decision.decision === 'reject' ? state.rejections + 1 : state.rejections,
+  };
+};

@@ -1,0 +1,18 @@
+import type { TriagePorts } from '../ports.ts';
+import type { TriageState, TriageUpdate } from '../state.ts';
+
+/** Route a case to a human with the reason: an error, or too many rejected drafts. A case never hangs silently. */
+export const makeEscalate =
+  ({ cases, audit }: Pick<TriagePorts, 'cases' | 'audit'>) =>
+  async (state: TriageState): Promise<TriageUpdate> => {
+    const reason = state.error ?? `Draft rejected ${state.rejections} time(s); a human must take over.`;
+    await cases.setStatus(state.caseId, 'escalated');
+    await audit.append({
+      actor: { kind: 'service', id: 'triage-graph' },
+      action: 'case.escalated',
+      subject: state.caseId,
+      caseId: state.caseId,
+      details: { reason },
+    });
+    return { outcome: `escalated: ${reason}` };
+  };

@@ -1,0 +1,263 @@
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { deleteCookie, setCookie } from 'hono/cookie';
+import { z } from 'zod';
+import { AndonError, type AuditPort, DecisionRequest, isAndonError } from '../core/index.ts';
+import type { Triage } from '../graph/index.ts';
+import type {
+  ApprovalStore,
+  AuditVerification,
+  CaseStore,
+  DraftStore,
+  Outbox,
+  ReadingStore,
+  SandboxErpStore,
+  UserStore,
+} from '../store/index.ts';
+import { type AuthVariables, authenticate, checkCsrf, requireUser, SESSION_COOKIE } from './auth.ts';
+import { decide } from './decisions.ts';
+import { errorResponse } from './errors.ts';
+import { openApiDocument } from './openapi.ts';
+import { CasePage, type CaseView } from './pages/case.tsx';
+import { CasesPage } from './pages/cases.tsx';
+import { LoginPage } from './pages/login.tsx';
+import { AuditPage, ErrorPage, SandboxPage } from './pages/misc.tsx';
+
+export interface ServerDeps {
+  cases: CaseStore;
+  drafts: DraftStore;
+  approvals: ApprovalStore;
+  outbox: Outbox;
+  readings: ReadingStore;
+  users: UserStore;
+  audit: AuditPort & {
+    verify(): Promise<AuditVerification>;
+    list(options?: { limit?: number }): Promise<import('../core/index.ts').AuditEntry[]>;
+  };
+  sandbox: SandboxErpStore;
+  triage: Triage;
+  /** Extra apps mounted under a path (the sandbox ERP, later Slack). */
+  mounts?: Array<{ path: string; app: Hono }>;
+  publicUrl: string;
+  sessionTtlHours: number;
+  secureCookies: boolean;
+  ready?: () => Promise<Record<string, boolean>>;
+  log?: (line: string) => void;
+}
+
+type Env = { Variables: AuthVariables };
+
+const CaseId = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'a case id holds letters, digits and _ . : - only');
+
+export function createServer(deps: ServerDeps) {
+  const app = new Hono<Env>();
+  const log = deps.log ?? console.error;
+
+  app.use('*', async (c, next) => {
+    c.set('requestId', c.req.header('x-request-id')?.slice(0, 100) ?? randomUUID());
+    c.header('x-request-id', c.get('requestId'));
+    c.header('x-content-type-options', 'nosniff');
+    c.header('x-frame-options', 'DENY');
+    c.header('referrer-policy', 'same-origin');
+    await next();
+  });
+
+  app.onError((error, c) => {
+    const wantsHtml = !c.req.path.startsWith('/api/') && (c.req.header('accept') ?? '').includes('text/html');
+    if (wantsHtml) {
+      const failure = isAndonError(error) ? error : null;
+      if (failure?.code === 'unauthenticated') return c.redirect(`/login?next=${encodeURIComponent(c.req.path)}`);
+      return c.html(
+        <ErrorPage
+          user={c.get('user') ?? null}
+          status={failure?.status ?? 500}
+          message={failure?.message ?? 'Something went wrong on the server.'}
+        />,
+        (failure?.status ?? 500) as 500,
+      );
+    }
+    return errorResponse(error, c, log);
+  });
+  app.notFound((c) =>
+    errorResponse(new AndonError('not_found', `No route for ${c.req.method} ${c.req.path}.`), c, log),
+  );
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const checks = (await deps.ready?.()) ?? {};
+    const ok = Object.values(checks).every(Boolean);
+    return c.json({ status: ok ? 'ready' : 'not ready', checks }, ok ? 200 : 503);
+  });
+  app.get('/openapi.json', (c) => c.json(openApiDocument(deps.publicUrl)));
+
+  for (const mount of deps.mounts ?? []) app.route(mount.path, mount.app);
+
+  app.use('*', authenticate(deps.users));
+
+  // ---- REST API ----
+  const caseView = async (id: string): Promise<CaseView> => {
+    const found = await deps.cases.get(CaseId.parse(id));
+    if (!found) throw new AndonError('not_found', `Case ${id} does not exist. List cases at GET /api/v1/cases.`);
+    const deviations = await deps.cases.deviations(found.id);
+    const signals: CaseView['signals'] = {};
+    const first = deviations[0] ? Date.parse(deviations[0].detectedAt) : Date.parse(found.createdAt);
+    for (const tag of [...new Set(deviations.map((deviation) => deviation.tag))]) {
+      signals[tag] = await deps.readings.window(
+        tag,
+        new Date(first - 15 * 60_000),
+        new Date(first + 10 * 60_000),
+        1500,
+      );
+    }
+    return {
+      case: found,
+      deviations,
+      signals,
+      draft: await deps.drafts.latestStored(found.id),
+      approvals: await deps.approvals.forCase(found.id),
+      executions: await deps.outbox.forCase(found.id),
+      audit: await deps.audit.listForCase(found.id),
+      triage: await deps.triage.status(found.id),
+    };
+  };
+
+  app.get('/api/v1/cases', async (c) => {
+    requireUser(c);
+    const query = z
+      .object({
+        status: z
+          .enum(['open', 'triaging', 'awaiting_approval', 'approved', 'executing', 'rejected', 'escalated', 'closed'])
+          .optional(),
+        limit: z.coerce.number().int().min(1).max(500).optional(),
+      })
+      .parse(c.req.query());
+    return c.json({ cases: await deps.cases.list(query) });
+  });
+
+  app.get('/api/v1/cases/:id', async (c) => {
+    requireUser(c);
+    const view = await caseView(c.req.param('id'));
+    const { signals: _signals, ...rest } = view;
+    return c.json({ ...rest, draft: view.draft?.draft ?? null, recordHash: view.draft?.recordHash ?? null });
+  });
+
+  app.post('/api/v1/cases/:id/decision', async (c) => {
+    const user = requireUser(c);
+    checkCsrf(c);
+    const id = CaseId.parse(c.req.param('id'));
+    const body = await c.req.json().catch(() => {
+      throw new AndonError(
+        'bad_request',
+        'The body must be JSON: {"decision": "approve"|"reject", "comment": "...", "password": "..."}.',
+      );
+    });
+    const request = DecisionRequest.extend({
+      password: z.string({ error: 'password is required: a signature needs re-authentication' }).min(1).max(500),
+      recordHash: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/)
+        .optional(),
+    }).parse(body);
+    if (!(await deps.cases.get(id))) throw new AndonError('not_found', `Case ${id} does not exist.`);
+    const result = await decide(deps, { caseId: id, user, ...request, channel: 'api' });
+    return c.json({ approval: result.approval, executions: result.executions, triage: result.status });
+  });
+
+  // ---- Web UI ----
+  app.get('/login', (c) => c.html(<LoginPage next={c.req.query('next')} />));
+  app.post('/login', async (c) => {
+    const form = await c.req.parseBody();
+    const username = String(form.username ?? '').slice(0, 200);
+    const password = String(form.password ?? '').slice(0, 500);
+    const next = String(form.next ?? '/');
+    const safeNext = next.startsWith('/') && !next.startsWith('//') ? next : '/';
+    const user = await deps.users.authenticate(username, password);
+    if (!user) {
+      await deps.audit.append({
+        actor: { kind: 'user', id: username || 'unknown' },
+        action: 'login.failed',
+        subject: username || 'unknown',
+        details: {},
+      });
+      return c.html(<LoginPage error="User name or password is wrong. Try again." next={safeNext} />, 401);
+    }
+    const session = await deps.users.createSession(user.id, deps.sessionTtlHours);
+    setCookie(c, SESSION_COOKIE, session.token, {
+      httpOnly: true,
+      sameSite: 'Lax',
+      secure: deps.secureCookies,
+      path: '/',
+      expires: session.expiresAt,
+    });
+    await deps.audit.append({
+      actor: { kind: 'user', id: user.id },
+      action: 'login.succeeded',
+      subject: user.username,
+      details: {},
+    });
+    return c.redirect(safeNext);
+  });
+  app.post('/logout', async (c) => {
+    const token = c.req.header('cookie')?.match(/andon_session=([^;]+)/)?.[1];
+    if (token) await deps.users.endSession(token);
+    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    return c.redirect('/login');
+  });
+
+  app.get('/', async (c) => {
+    const user = requireUser(c);
+    return c.html(<CasesPage user={user} cases={await deps.cases.list({ limit: 100 })} />);
+  });
+
+  app.get('/cases/:id', async (c) => {
+    const user = requireUser(c);
+    const view = await caseView(c.req.param('id'));
+    return c.html(<CasePage user={user} view={view} csrfToken={c.get('csrfToken')} notice={c.req.query('notice')} />);
+  });
+
+  app.post('/cases/:id/decision', async (c) => {
+    const user = requireUser(c);
+    const form = await c.req.parseBody();
+    checkCsrf(c, String(form._csrf ?? ''));
+    const id = CaseId.parse(c.req.param('id'));
+    const parsed = DecisionRequest.safeParse({ decision: form.decision, comment: String(form.comment ?? '') });
+    try {
+      if (!parsed.success) throw new AndonError('bad_request', 'Choose Approve or Reject.');
+      const result = await decide(deps, {
+        caseId: id,
+        user,
+        ...parsed.data,
+        password: String(form.password ?? ''),
+        recordHash: String(form.recordHash ?? '') || undefined,
+        channel: 'web',
+      });
+      const notice = `Signed: ${result.approval.signature.meaning} by ${result.approval.signature.printedName}.`;
+      return c.redirect(`/cases/${encodeURIComponent(id)}?notice=${encodeURIComponent(notice)}`, 303);
+    } catch (error) {
+      if (!isAndonError(error) || error.code === 'internal') throw error;
+      const view = await caseView(id);
+      return c.html(
+        <CasePage user={user} view={view} csrfToken={c.get('csrfToken')} error={error.message} />,
+        error.status as 400,
+      );
+    }
+  });
+
+  app.get('/audit', async (c) => {
+    const user = requireUser(c);
+    return c.html(
+      <AuditPage
+        user={user}
+        entries={await deps.audit.list({ limit: 300 })}
+        verification={await deps.audit.verify()}
+      />,
+    );
+  });
+
+  app.get('/sandbox', async (c) => {
+    const user = requireUser(c);
+    return c.html(<SandboxPage user={user} effects={await deps.sandbox.list(200)} />);
+  });
+
+  return app;
+}

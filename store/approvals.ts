@@ -1,0 +1,173 @@
+import {
+  type ActionExecution,
+  AndonError,
+  type Approval,
+  type Clock,
+  type Decision,
+  type Draft,
+  type SignatureMeaning,
+} from '../core/index.ts';
+import { appendAudit } from './audit.ts';
+import type { Database } from './db.ts';
+import { newId } from './ids.ts';
+import { type ExecutionRow, toExecution } from './outbox.ts';
+import type { User } from './users.ts';
+
+export interface DecisionInput {
+  caseId: string;
+  draft: Draft;
+  recordHash: string;
+  signer: User;
+  decision: Decision;
+  comment: string;
+  /** How the signer re-authenticated for this signature (Part 11 §11.200). */
+  reauthenticatedWith: 'password' | 'sso';
+}
+
+export interface RecordedDecision {
+  approval: Approval;
+  executions: ActionExecution[];
+}
+
+/**
+ * Record a signed decision. Approving writes the outbox rows for the draft's actions in the same transaction,
+ * so an action exists to be sent exactly when its approval does.
+ */
+export function createApprovalStore(database: Database, clock: Clock) {
+  return {
+    async record(input: DecisionInput): Promise<RecordedDecision> {
+      const meaning: SignatureMeaning = input.decision === 'approve' ? 'approved' : 'rejected';
+      return database.transaction(async (client) => {
+        const current = await client.query<{ version: number; record_hash: string }>(
+          'select version, record_hash from drafts where case_id = $1 order by version desc limit 1 for update',
+          [input.caseId],
+        );
+        const latest = current.rows[0];
+        if (!latest || latest.version !== input.draft.version || latest.record_hash !== input.recordHash) {
+          throw new AndonError(
+            'conflict',
+            `Draft v${input.draft.version} of ${input.caseId} is no longer the current version; reload the case and sign the current one.`,
+          );
+        }
+        const decided = await client.query('select 1 from approvals where case_id = $1 and draft_version = $2', [
+          input.caseId,
+          input.draft.version,
+        ]);
+        if ((decided.rowCount ?? 0) > 0) {
+          throw new AndonError(
+            'conflict',
+            `Draft v${input.draft.version} of ${input.caseId} has been decided already.`,
+          );
+        }
+        const now = clock.now();
+        const approval: Approval = {
+          id: newId('APR', now),
+          caseId: input.caseId,
+          draftVersion: input.draft.version,
+          decision: input.decision,
+          comment: input.comment,
+          signature: {
+            signerId: input.signer.id,
+            printedName: input.signer.displayName,
+            signedAt: now.toISOString(),
+            meaning,
+            recordHash: input.recordHash,
+          },
+        };
+        await client.query(
+          `insert into approvals (id, case_id, draft_version, decision, comment, signer_id, printed_name, signed_at, meaning, record_hash)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+          [
+            approval.id,
+            approval.caseId,
+            approval.draftVersion,
+            approval.decision,
+            approval.comment,
+            approval.signature.signerId,
+            approval.signature.printedName,
+            approval.signature.signedAt,
+            approval.signature.meaning,
+            approval.signature.recordHash,
+          ],
+        );
+        await appendAudit(client, clock, {
+          actor: { kind: 'user', id: input.signer.id },
+          action: input.decision === 'approve' ? 'approval.signed' : 'rejection.signed',
+          subject: `${input.caseId}#v${input.draft.version}`,
+          caseId: input.caseId,
+          details: {
+            approvalId: approval.id,
+            signature: approval.signature,
+            comment: input.comment,
+            reauthenticatedWith: input.reauthenticatedWith,
+          },
+        });
+        const executions: ActionExecution[] = [];
+        if (input.decision === 'approve') {
+          for (const action of input.draft.actions) {
+            const inserted = await client.query<ExecutionRow>(
+              `insert into action_executions (id, case_id, approval_id, proposal_id, type, params, idempotency_key, status)
+               values ($1, $2, $3, $4, $5, $6, $7, 'pending') on conflict (idempotency_key) do nothing returning *`,
+              [
+                newId('ACT', now),
+                input.caseId,
+                approval.id,
+                action.id,
+                action.type,
+                JSON.stringify(action.params),
+                action.idempotencyKey,
+              ],
+            );
+            const row = inserted.rows[0];
+            if (!row) continue;
+            executions.push(toExecution(row));
+            await appendAudit(client, clock, {
+              actor: { kind: 'service', id: 'outbox' },
+              action: 'action.queued',
+              subject: row.id,
+              caseId: input.caseId,
+              details: { type: action.type, idempotencyKey: action.idempotencyKey, approvalId: approval.id },
+            });
+          }
+        }
+        await client.query('update cases set status = $2, updated_at = $3 where id = $1', [
+          input.caseId,
+          input.decision === 'approve' ? 'approved' : 'rejected',
+          now,
+        ]);
+        return { approval, executions };
+      });
+    },
+
+    async forCase(caseId: string): Promise<Approval[]> {
+      const result = await database.query<{
+        id: string;
+        case_id: string;
+        draft_version: number;
+        decision: Decision;
+        comment: string;
+        signer_id: string;
+        printed_name: string;
+        signed_at: Date;
+        meaning: SignatureMeaning;
+        record_hash: string;
+      }>('select * from approvals where case_id = $1 order by signed_at', [caseId]);
+      return result.rows.map((row) => ({
+        id: row.id,
+        caseId: row.case_id,
+        draftVersion: row.draft_version,
+        decision: row.decision,
+        comment: row.comment,
+        signature: {
+          signerId: row.signer_id,
+          printedName: row.printed_name,
+          signedAt: row.signed_at.toISOString(),
+          meaning: row.meaning,
+          recordHash: row.record_hash,
+        },
+      }));
+    },
+  };
+}
+
+export type ApprovalStore = ReturnType<typeof createApprovalStore>;
