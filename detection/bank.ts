@@ -216,7 +216,8 @@ const emptyCounts = (): ReadingCounts => ({
 
 /**
  * Estimate an individuals-chart model from a Phase I baseline: mean and moving-range sigma, re-estimated after dropping
- * points beyond 3 sigma until none remain (at most 10 passes, never dropping below half the baseline).
+ * points beyond 3 sigma until none remain (at most 10 passes; a pass that would drop over 10 % stops, since that signals
+ * autocorrelation or a shift rather than isolated outliers).
  */
 export function estimateIndividualsModel(values: readonly number[]): { mean: number; sigma: number; kept: number } {
   let kept = values.filter((value) => Number.isFinite(value));
@@ -224,7 +225,8 @@ export function estimateIndividualsModel(values: readonly number[]): { mean: num
     const m = mean(kept);
     const s = movingRangeSigma(kept);
     const next = kept.filter((value) => Math.abs(value - m) <= 3 * s);
-    if (next.length === kept.length || next.length < Math.max(2, values.length / 2)) break;
+    // a pass that would drop more than 10 % is seeing autocorrelation or a shift, not isolated outliers
+    if (next.length === kept.length || next.length < 0.9 * kept.length) break;
     kept = next;
   }
   const m = mean(kept);

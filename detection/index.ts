@@ -17,6 +17,18 @@ export {
   type TagModel,
   type TagSettings,
 } from './bank.ts';
+export { type CalibrationReport, calibrate } from './calibrate.ts';
+export {
+  bankOptionsFromConfig,
+  DetectionConfig,
+  DetectorSettingsSchema,
+  DetectorsSchema,
+  detectionConfigJsonSchema,
+  MultivariateSettingsSchema,
+  monitorOptionsFromConfig,
+  TagModelSchema,
+  TagSettingsSchema,
+} from './config.ts';
 export { type CusumParams, type CusumState, initialCusumState, stepCusum } from './cusum.ts';
 export {
   chiSquareQuantile,
