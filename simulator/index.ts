@@ -7,6 +7,7 @@ export {
   startSimulator,
   tagTopic,
 } from './mqtt-simulator.ts';
+export { type OpcuaServerOptions, type SimulatorOpcuaServer, startOpcuaServer } from './opcua-server.ts';
 export {
   type ContextMessage,
   createPlant,
