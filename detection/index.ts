@@ -38,6 +38,16 @@ export {
 } from './distributions.ts';
 export { type EwmaParams, type EwmaState, ewmaHalfWidth, initialEwmaState, stepEwma } from './ewma.ts';
 export {
+  createFastBank,
+  FAST_ALARM,
+  type FastBank,
+  type FastBankParams,
+  fastBankBytesPerTag,
+  REFERENCE_BANK_PARAMS,
+  stepFastBank,
+  stepFastBankRow,
+} from './fast-bank.ts';
+export {
   createMonitorState,
   createMonitorStepper,
   fitMonitor,
