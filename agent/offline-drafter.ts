@@ -220,7 +220,7 @@ function planCapa(input: DraftInput, hypotheses: Hypothesis[], queryWords: Set<s
     if (!citation) flags.push(`No SOP section on ${key} was retrieved; that CAPA item is uncited.`);
     return {
       text: citation
-        ? `${text} Per ${citation.title}${citation.section ? ` § ${citation.section}` : ''}: "${citation.quote}"`
+        ? `${text} Per ${citation.title}${citation.section ? `, ${citation.section}` : ''}: "${citation.quote}"`
         : text,
       owner,
       due: addDays(input.today, days),

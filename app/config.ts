@@ -44,10 +44,15 @@ export const environment = {
     default: '18830',
     help: 'Port of the embedded MQTT broker on 127.0.0.1 (never 1883, so it cannot clash with a real broker)',
   },
+  MQTT_TOPIC_PREFIX: {
+    schema: z.string().regex(/^[^#+]+[^/#+]$/, 'must be a topic path without wildcards or a trailing /'),
+    default: 'andon/plant',
+    help: 'Topic prefix of plant readings: <prefix>/<area>/<line>/<tag> (the simulator publishes under it too)',
+  },
   MQTT_TOPICS: {
-    schema: z.string().min(1),
-    default: 'andon/plant/#',
-    help: 'Comma-separated topic filters andon subscribes to for plant readings',
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    help: 'Comma-separated topic filters andon subscribes to; defaults to MQTT_TOPIC_PREFIX/#',
   },
   MQTT_CLIENT_ID: { schema: z.string().min(1), default: 'andon-ingest', help: 'MQTT client id of the ingest session' },
   SIMULATOR: {

@@ -202,9 +202,11 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
     const ingest = await startMqttIngest({
       url: mqttUrl,
       clientId: config.MQTT_CLIENT_ID,
-      topics: config.MQTT_TOPICS.split(',')
+      topics: (config.MQTT_TOPICS ?? `${config.MQTT_TOPIC_PREFIX}/#`)
+        .split(',')
         .map((topic) => topic.trim())
         .filter(Boolean),
+      topicPrefix: config.MQTT_TOPIC_PREFIX,
       protocolVersion: broker ? broker.protocolVersion : 5,
       onReadings: (readings) => pipeline.onReadings(readings),
       onDeadLetter: (letter) => stores.readings.deadLetter(letter),
@@ -220,6 +222,7 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
         scenario: config.SIMULATOR_SCENARIO,
         intervalMs: config.SIMULATOR_INTERVAL_MS,
         speed: config.SIMULATOR_SPEED,
+        topicPrefix: config.MQTT_TOPIC_PREFIX,
         log,
       });
       closers.push(() => simulator!.stop());

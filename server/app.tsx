@@ -212,7 +212,9 @@ export function createServer(deps: ServerDeps) {
   app.get('/cases/:id', async (c) => {
     const user = requireUser(c);
     const view = await caseView(c.req.param('id'));
-    return c.html(<CasePage user={user} view={view} csrfToken={c.get('csrfToken')} notice={c.req.query('notice')} />);
+    const signed = view.approvals.find((approval) => approval.id === c.req.query('signed'));
+    const notice = signed ? `Signed: ${signed.signature.meaning} by ${signed.signature.printedName}.` : undefined;
+    return c.html(<CasePage user={user} view={view} csrfToken={c.get('csrfToken')} notice={notice} />);
   });
 
   app.post('/cases/:id/decision', async (c) => {
@@ -231,8 +233,7 @@ export function createServer(deps: ServerDeps) {
         recordHash: String(form.recordHash ?? '') || undefined,
         channel: 'web',
       });
-      const notice = `Signed: ${result.approval.signature.meaning} by ${result.approval.signature.printedName}.`;
-      return c.redirect(`/cases/${encodeURIComponent(id)}?notice=${encodeURIComponent(notice)}`, 303);
+      return c.redirect(`/cases/${encodeURIComponent(id)}?signed=${encodeURIComponent(result.approval.id)}`, 303);
     } catch (error) {
       if (!isAndonError(error) || error.code === 'internal') throw error;
       const view = await caseView(id);

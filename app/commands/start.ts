@@ -11,7 +11,13 @@ export const command: Command = {
       console.log(this.usage);
       return 0;
     }
-    const andon = await startAndon(loadConfig());
+    const config = loadConfig();
+    const quiet = config.LOG_LEVEL === 'silent' || config.LOG_LEVEL === 'error' || config.LOG_LEVEL === 'warn';
+    const andon = await startAndon(config, {
+      log: (line) => {
+        if (!quiet) console.log(`${new Date().toISOString()} ${line}`);
+      },
+    });
     console.log(`\n  Open ${andon.url} and sign in (demo users are listed in the README).\n`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();

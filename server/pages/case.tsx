@@ -32,7 +32,7 @@ function CitationQuote(props: { citation: Citation }) {
       <div class="muted">
         — {c.title}
         {c.revision ? ` rev ${c.revision}` : ''}
-        {c.section ? ` § ${c.section}` : ''}
+        {c.section ? `, ${c.section}` : ''}
         {typeof c.start === 'number' ? ` (chars ${c.start}–${c.end})` : ''}
       </div>
     </blockquote>
