@@ -20,6 +20,7 @@ export {
   type SignalSpec,
 } from './plant.ts';
 export { createRandom, type Random } from './random.ts';
+export { parseReplayTable, type Replay, type ReplayOptions, type ReplayTable, startReplay } from './replay.ts';
 export {
   type BuiltInScenarioName,
   builtInScenarios,
@@ -32,3 +33,4 @@ export {
   type ScenarioInput,
   SetpointChange,
 } from './scenario.ts';
+export { createSparkplugPublisher, type SparkplugPublisherOptions } from './sparkplug-publisher.ts';

@@ -1,7 +1,9 @@
 import mqtt, { type MqttClient } from 'mqtt';
+import type { SparkplugCodec } from '../connectors/mqtt/index.ts';
 import { AndonError, type Reading } from '../core/index.ts';
 import { createPlant, type InjectedFault, type PlantSample } from './plant.ts';
 import { loadScenario, parseScenario, type Scenario, type ScenarioInput } from './scenario.ts';
+import { createSparkplugPublisher } from './sparkplug-publisher.ts';
 
 export interface SimulatorOptions {
   mqttUrl: string;
@@ -23,6 +25,12 @@ export interface SimulatorOptions {
   protocolVersion?: 4 | 5;
   qos?: 0 | 1;
   clientId?: string;
+  /** `json` (default): andon's JSON convention; `sparkplug`: Sparkplug B; `both`. Sparkplug needs `sparkplugCodec`. */
+  format?: 'json' | 'sparkplug' | 'both';
+  sparkplugCodec?: SparkplugCodec;
+  /** Sparkplug group id (default `andon`) and edge node id (default `simulator`). */
+  sparkplugGroup?: string;
+  sparkplugEdgeNode?: string;
   /** Called after each sample is published, e.g. to mirror it into the OPC UA server. */
   onSample?(sample: PlantSample): void;
   log?(line: string): void;
@@ -55,7 +63,12 @@ export async function resolveScenario(scenario: Scenario | ScenarioInput | strin
 
 export async function connectPublisher(
   url: string,
-  options: { clientId: string; protocolVersion: 4 | 5; purpose: string },
+  options: {
+    clientId: string;
+    protocolVersion: 4 | 5;
+    purpose: string;
+    will?: { topic: string; payload: Uint8Array };
+  },
 ): Promise<MqttClient> {
   const client = mqtt.connect(url, {
     clientId: options.clientId,
@@ -63,6 +76,16 @@ export async function connectPublisher(
     protocolVersion: options.protocolVersion,
     reconnectPeriod: 1000,
     connectTimeout: 10_000,
+    ...(options.will === undefined
+      ? {}
+      : {
+          will: {
+            topic: options.will.topic,
+            payload: Buffer.from(options.will.payload),
+            qos: 1 as const,
+            retain: false,
+          },
+        }),
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -103,12 +126,56 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     intervalMs: options.intervalMs,
     startTime: options.startTime ?? new Date(),
   });
+  const format = options.format ?? 'json';
+  const sendJson = format !== 'sparkplug';
+  if (format !== 'json' && options.sparkplugCodec === undefined) {
+    throw new AndonError(
+      'invalid_config',
+      'The simulator needs a Sparkplug codec for format sparkplug (npm install sparkplug-payload, then loadSparkplugCodec()).',
+    );
+  }
+  const sparkplug =
+    format === 'json' || options.sparkplugCodec === undefined
+      ? undefined
+      : createSparkplugPublisher({
+          codec: options.sparkplugCodec,
+          signals: plant.signals,
+          ...(options.sparkplugGroup === undefined ? {} : { group: options.sparkplugGroup }),
+          ...(options.sparkplugEdgeNode === undefined ? {} : { edgeNode: options.sparkplugEdgeNode }),
+        });
   const client = await connectPublisher(options.mqttUrl, {
     clientId: options.clientId ?? `andon-simulator-${process.pid}-${Math.floor(Math.random() * 1e6)}`,
     protocolVersion: options.protocolVersion ?? 4,
     purpose: 'simulator',
+    ...(sparkplug === undefined ? {} : { will: sparkplug.death() }),
   });
   client.on('error', (error) => log(`[simulator] MQTT: ${error.message}`));
+  const lastValues = new Map<string, number>();
+  let born = false;
+  const birth = (time: number) => {
+    if (sparkplug === undefined) return;
+    for (const message of sparkplug.birth(lastValues, time))
+      client.publish(message.topic, Buffer.from(message.payload), { qos });
+    born = true;
+  };
+  if (sparkplug !== undefined) {
+    // A host that saw a sequence gap or an unknown alias asks for a rebirth.
+    await client.subscribeAsync(sparkplug.commandTopic, { qos: 1 });
+    client.on('message', (topic, payload) => {
+      if (topic !== sparkplug.commandTopic) return;
+      try {
+        const command = options.sparkplugCodec?.decode(payload) as { metrics?: { name?: string; value?: unknown }[] };
+        if (command.metrics?.some((metric) => metric.name === 'Node Control/Rebirth' && metric.value === true)) {
+          log('[simulator] Sparkplug rebirth requested');
+          birth(Date.now());
+        }
+      } catch (error) {
+        log(
+          `[simulator] unreadable Sparkplug command on ${topic}: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    });
+  }
 
   const injected: InjectedFault[] = [];
   const periodMs = options.intervalMs / speed;
@@ -119,13 +186,23 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   let stopped = false;
 
   log(
-    `[simulator] scenario ${scenario.name} (seed ${seed}) publishing ${plant.signals.length} tags to ${options.mqttUrl} under ${prefix}/ every ${options.intervalMs} ms${speed === 1 ? '' : ` at ${speed}× speed`}`,
+    `[simulator] scenario ${scenario.name} (seed ${seed}) publishing ${plant.signals.length - scenario.omit.length} tags to ${options.mqttUrl} under ${prefix}/ every ${options.intervalMs} ms${speed === 1 ? '' : ` at ${speed}× speed`}`,
   );
 
   const publish = (sample: PlantSample) => {
     for (const fault of sample.faultsStarted) {
       injected.push(fault);
       log(`[simulator] fault injected at ${fault.startTime} (sample ${fault.startSample}): ${fault.description}`);
+    }
+    for (const reading of sample.readings) lastValues.set(reading.tag, reading.value);
+    if (sparkplug !== undefined) {
+      if (!born) birth(Date.parse(sample.time));
+      for (const message of sparkplug.data(sample))
+        client.publish(message.topic, Buffer.from(message.payload), { qos });
+    }
+    if (!sendJson) {
+      options.onSample?.(sample);
+      return;
     }
     for (const reading of sample.readings) {
       client.publish(tagTopic(prefix, reading.tag), readingMessage(reading), { qos });
@@ -163,6 +240,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       stopping ??= (async () => {
         stopped = true;
         if (timer !== undefined) clearTimeout(timer);
+        if (sparkplug !== undefined) {
+          // A clean stop sends the death certificate itself: the broker publishes the will only on a lost connection.
+          const death = sparkplug.death();
+          await client.publishAsync(death.topic, Buffer.from(death.payload), { qos: 1 }).catch(() => undefined);
+        }
         await client.endAsync(false);
       })();
       return stopping;

@@ -16,4 +16,15 @@ export {
   ReadingBatchPayload,
   ReadingPayload,
 } from './payloads.ts';
+export {
+  createSparkplugDecoder,
+  loadSparkplugCodec,
+  type SensorHealthEvent,
+  type SparkplugCodec,
+  SparkplugMetric,
+  type SparkplugOptions,
+  SparkplugPayload,
+  type SparkplugStats,
+  sparkplugTagPart,
+} from './sparkplug.ts';
 export { compileMappings, matchTopic, TopicMapping, type TopicMappingInput } from './topic-mapping.ts';
