@@ -24,6 +24,8 @@ export type ProductionContext = z.infer<typeof ProductionContext>;
 export const Case = z.object({
   id: z.string().min(1),
   title: z.string().max(500),
+  /** Free text of a reported problem; empty for a case opened by a detector. */
+  description: z.string().max(20_000).default(''),
   status: CaseStatus,
   severity: Severity,
   area: z.string().nullable(),

@@ -14,6 +14,7 @@ import { newId } from './ids.ts';
 interface CaseRow {
   id: string;
   title: string;
+  description: string;
   status: CaseStatus;
   severity: Severity;
   area: string | null;
@@ -28,6 +29,7 @@ interface CaseRow {
 const toCase = (row: CaseRow): Case => ({
   id: row.id,
   title: row.title,
+  description: row.description,
   status: row.status,
   severity: row.severity,
   area: row.area,
@@ -74,6 +76,45 @@ export function createCaseStore(database: Database, clock: Clock) {
         [filter.status ?? null, Math.min(filter.limit ?? 100, 500)],
       );
       return result.rows.map(toCase);
+    },
+
+    /** Open a case by hand or from an import (no detector involved). */
+    async create(input: {
+      title: string;
+      description?: string;
+      severity?: Severity;
+      area?: string | null;
+      tags?: string[];
+      context?: ProductionContext;
+      actor?: { kind: 'user' | 'service'; id: string };
+    }): Promise<Case> {
+      const now = clock.now();
+      const id = newId('CASE', now);
+      await database.transaction(async (client) => {
+        await client.query(
+          `insert into cases (id, title, description, status, severity, area, tags, context, thread_id, created_at, updated_at)
+           values ($1, $2, $3, 'open', $4, $5, $6, $7, $8, $9, $9)`,
+          [
+            id,
+            input.title.slice(0, 500),
+            (input.description ?? '').slice(0, 20_000),
+            input.severity ?? 'medium',
+            input.area ?? null,
+            input.tags ?? [],
+            JSON.stringify(input.context ?? {}),
+            `case:${id}`,
+            now,
+          ],
+        );
+        await appendAudit(client, clock, {
+          actor: input.actor ?? { kind: 'service', id: 'case-intake' },
+          action: 'case.opened',
+          subject: id,
+          caseId: id,
+          details: { title: input.title.slice(0, 500), manual: true },
+        });
+      });
+      return (await store.get(id))!;
     },
 
     async setStatus(id: string, status: CaseStatus): Promise<void> {

@@ -55,7 +55,12 @@ const toPassage = (hit: KnowledgeHit): RetrievedPassage => ({
 });
 
 /** The words a search for this case starts from: the tags, their direction and the detectors' messages. */
-export function caseQuery(state: { title: string; deviations: { tag: string; message: string }[] }): string {
+export function caseQuery(state: {
+  title: string;
+  description?: string;
+  deviations: { tag: string; message: string }[];
+}): string {
+  if (state.description && state.deviations.length === 0) return state.description.slice(0, 2000);
   const parts = state.deviations
     .slice(0, 5)
     .map((deviation) => `${deviation.tag.replaceAll(/[._/:-]/g, ' ')} ${deviation.message}`);
@@ -77,7 +82,7 @@ export const makeGatherEvidence =
     const summaries = await Promise.all(
       tags.map(async (tag) => summariseSignal(tag, await signals.window(tag, from, to))),
     );
-    const query = caseQuery({ title: found.title, deviations });
+    const query = caseQuery({ title: found.title, description: found.description, deviations });
     const filterFor = (kind: string) => ({ kind });
     const [sops, troubleshooting, incidents, ...sections] = await Promise.all([
       knowledge.search(query, { limit: 8, filter: filterFor('sop') }),
