@@ -12,6 +12,26 @@ const commands: Record<string, { summary: string; load: () => Promise<{ command:
     load: () => import('./commands/token.ts'),
   },
   audit: { summary: 'Verify the audit log hash chain: audit verify', load: () => import('./commands/audit.ts') },
+  simulate: {
+    summary: 'Run the plant simulator (MQTT, Sparkplug B, OPC UA, CSV replay)',
+    load: () => import('./commands/simulate.ts'),
+  },
+  opcua: {
+    summary: 'OPC UA tools: opcua browse <endpoint> writes a tag config',
+    load: () => import('./commands/opcua.ts'),
+  },
+  calibrate: {
+    summary: 'Phase I calibration from history into detectors.yaml',
+    load: () => import('./commands/calibrate.ts'),
+  },
+  backtest: {
+    summary: 'Run the detectors over a CSV and write one JSON line per row',
+    load: () => import('./commands/backtest.ts'),
+  },
+  bench: {
+    summary: 'Benchmarks that print figures: bench detection|all [--json]',
+    load: () => import('./commands/bench.ts'),
+  },
 };
 
 export function helpText(): string {

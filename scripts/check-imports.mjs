@@ -10,7 +10,8 @@
 //   detection   detection/ imports only core/ ("detection/ imports only core/").
 //   ports       graph/ and agent/ never import connectors/, store/ or app/ ("depend on ports, never on connectors/";
 //               "only app/ wires adapters to ports"). Tests are exempt: like app/, a test may wire real adapters.
-//   adapters    Outside connectors/, only app/, bench/ and tests import connectors/ ("only app/ wires adapters to ports").
+//   adapters    Outside connectors/, only app/, bench/, simulator/ and tests import connectors/ ("only app/ wires
+//               adapters to ports"; the simulator stands in for the plant and speaks the same protocols).
 //   deep        An import into another top-level folder goes through the first index.ts on the way down: X/index.ts,
 //               or X/<sub>/index.ts where X has none (connectors/mqtt/index.ts) ("each folder exposes its public surface
 //               through one index.ts. Nothing deep-imports past another folder's index"). Tests are exempt.
@@ -240,8 +241,8 @@ function violations(from, to) {
   if ((source === 'graph' || source === 'agent') && ['connectors', 'store', 'app'].includes(target) && !test) {
     found.push(['ports', `${source}/ depends on ports in core/, never on ${target}/`]);
   }
-  if (target === 'connectors' && !['app', 'bench'].includes(source) && !test) {
-    found.push(['adapters', 'only app/, bench/ and tests import connectors/']);
+  if (target === 'connectors' && !['app', 'bench', 'simulator'].includes(source) && !test) {
+    found.push(['adapters', 'only app/, bench/, simulator/ and tests import connectors/']);
   }
   const entry = test ? to : entryOf(to);
   if (entry === undefined) found.push(['deep', `${target}/ has no index.ts to import through`]);

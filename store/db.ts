@@ -4,8 +4,11 @@ import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
 import { AndonError } from '../core/index.ts';
+import type { Database } from './database.ts';
 import { migrate } from './migrate.ts';
 import { keepProtocolExchangesTogether } from './pglite-queue.ts';
+
+export type { Database, Queryable } from './database.ts';
 
 export interface DatabaseOptions {
   /** A real PostgreSQL ≥ 15 with pgvector. Unset means embedded PGlite in `dataDir`. */
@@ -15,23 +18,6 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** Apply migrations at open (default true). */
   migrate?: boolean;
-}
-
-export type Queryable = Pick<pg.PoolClient, 'query'>;
-
-/** One `pg` code path for PostgreSQL and the embedded PGlite. */
-export interface Database {
-  readonly pool: pg.Pool;
-  readonly kind: 'postgres' | 'pglite';
-  /** The connection string `pg` uses (for the PGlite socket: a loopback URL). */
-  readonly url: string;
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
-  /**
-   * Run `work` in one transaction on one connection. Never wait on another connection of the pool inside it:
-   * PGlite serialises queries, so that would deadlock.
-   */
-  transaction<T>(work: (client: Queryable) => Promise<T>): Promise<T>;
-  close(): Promise<void>;
 }
 
 /** Open the configured database, apply migrations, and return a pool. */
