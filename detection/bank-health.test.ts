@@ -20,7 +20,13 @@ describe('detector bank: CUSUM, sensor health and configuration', () => {
 
   it('catches a small sustained shift with CUSUM and reports how long it has lasted', () => {
     const shifted = Array.from({ length: 60 }, () => 101 + normal());
-    const { deviations } = feed([...baseline, ...shifted], 'line1.flow', { ewma: false, shewhart: false });
+    // a known model and the textbook h = 5: the alarm-grade defaults (h = 12 on an auto-calibrated mean) wait longer
+    const { deviations } = feed([...baseline, ...shifted], 'line1.flow', {
+      ewma: false,
+      shewhart: false,
+      cusum: { h: 5 },
+      models: { 'line1.flow': { mean: 100, sigma: 1 } },
+    });
     const cusum = deviations.filter((d) => d.detector === 'cusum');
     expect(cusum).toHaveLength(1);
     expect(cusum[0]?.message).toMatch(/running above its target/);

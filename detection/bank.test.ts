@@ -99,6 +99,7 @@ describe('createDetectorBank', () => {
 
   it('uses configured models instead of calibrating, and copies area and asset', () => {
     const bank = createDetectorBank({
+      shewhart: { L: 3 },
       models: { 'line2.pressure': { mean: 5, sigma: 0.1 } },
       tags: { 'line2.pressure': { area: 'line2', asset: 'press-7' } },
     });

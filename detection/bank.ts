@@ -6,6 +6,7 @@
  */
 import type { Contribution, Deviation, EvidencePoint, Reading, Severity } from '../core/index.ts';
 import { type CusumState, initialCusumState, stepCusum } from './cusum.ts';
+import { chiSquareQuantile } from './distributions.ts';
 import { type EwmaState, initialEwmaState, stepEwma } from './ewma.ts';
 import {
   createMonitorState,
@@ -29,11 +30,18 @@ import { mean, median, movingRangeSigma, standardDeviation } from './stats.ts';
 
 /** Which detectors run on a tag and how. `false` switches one off. */
 export type DetectorSettings = {
-  /** Shewhart individuals chart. Default L = 3 with Western Electric rule 1. */
+  /**
+   * Shewhart individuals chart. Default L = 4.5 with Western Electric rule 1. The defaults of every detector are set for
+   * alarming around the clock on autocorrelated plant signals (about one false alarm per tag-month at one reading a
+   * second), not for textbook ARLs; a configured model and L = 3 give the textbook chart.
+   */
   shewhart?: { L?: number; rules?: readonly ShewhartRule[] } | false;
-  /** EWMA chart with exact limits. Default λ = 0.2, L = 3. */
+  /** EWMA chart with exact limits. Default λ = 0.2, L = 4.5, widened for the tag's autocorrelation. */
   ewma?: { lambda?: number; L?: number } | false;
-  /** Two-sided tabular CUSUM. Default k = 0.5, h = 5 (sigmas), no fast initial response. */
+  /**
+   * Two-sided tabular CUSUM on the long-run sigma. Default k = 0.5 (plus two standard errors of an auto-calibrated mean),
+   * h = 12 (sigmas), no fast initial response.
+   */
   cusum?: { k?: number; h?: number; fastInitialResponse?: boolean } | false;
   /** Page-Hinkley drift test. Default off; when on, δ = 0.5 and λ = 50 (sigmas). */
   pageHinkley?: { delta?: number; threshold?: number } | false;
@@ -41,7 +49,7 @@ export type DetectorSettings = {
   robustZ?: { window?: number; threshold?: number } | false;
   /** Stuck value: this many identical consecutive readings on a tag whose baseline moved. Default 30. */
   flatline?: { samples?: number } | false;
-  /** Jump between consecutive readings beyond `sigmas` × sigma, or beyond `maxPerSecond` units per second. Default 6 sigma. */
+  /** Jump between consecutive readings beyond `sigmas` × sigma, or beyond `maxPerSecond` units per second. Default 8 (moving-range) sigma. */
   rateOfChange?: { sigmas?: number; maxPerSecond?: number } | false;
   /** No reading within `multiple` × the expected interval (median interval of the calibration, or configured). Default 5. */
   missingData?: { multiple?: number; expectedIntervalSeconds?: number } | false;
@@ -56,10 +64,20 @@ export type TagSettings = DetectorSettings & { area?: string; asset?: string };
 export type BankOptions = DetectorSettings & {
   /** Good readings per tag used to estimate mean and sigma before monitoring starts. Default 30. */
   calibrationSamples?: number;
+  /**
+   * After auto-calibration, keep refining the model (every `calibrationSamples` readings) on up to this many readings
+   * while the tag raises no alarm; the first alarm freezes the model. Short baselines give loose estimates of the mean
+   * and of the autocorrelation, and the refinement is what keeps a day of healthy readings quiet. Default 360; set it to
+   * `calibrationSamples` to switch refinement off.
+   */
+  refineSamples?: number;
   /** Recent good samples attached to each Deviation as evidence. Default 60. */
   windowSize?: number;
   /** Known in-control models per tag; a tag listed here skips automatic calibration. */
-  models?: Record<string, { mean: number; sigma: number; expectedIntervalSeconds?: number }>;
+  models?: Record<
+    string,
+    { mean: number; sigma: number; expectedIntervalSeconds?: number; autocorrelation?: number; shortTermSigma?: number }
+  >;
   /** Settings of tag groups, matched in order by a pattern where `*` is any run of characters (e.g. `line1.*`). */
   groups?: readonly { match: string; settings: TagSettings }[];
   /** Settings per tag, applied after the groups. */
@@ -82,7 +100,12 @@ export type ReadingCounts = {
 
 export type TagModel = {
   mean: number;
+  /** Spread of single readings around the mean (stationary sigma), which the Shewhart chart, EWMA and CUSUM use. */
   sigma: number;
+  /** Spread between consecutive readings (moving-range sigma), which the rate-of-change check uses. Default: sigma. */
+  shortTermSigma?: number;
+  /** Lag-1 autocorrelation of the baseline (0 = independent readings); widens the EWMA and CUSUM limits. Default 0. */
+  autocorrelation?: number;
   source: 'auto' | 'config';
   samples: number;
   expectedIntervalSeconds: number | null;
@@ -90,6 +113,8 @@ export type TagModel = {
 
 type TagState = {
   phase: 'calibrating' | 'monitoring';
+  /** Readings of the auto-calibrated baseline while the model is still being refined; empty once it is frozen. */
+  baseline?: number[];
   calibration: number[];
   calibrationTimes: number[];
   model: TagModel | null;
@@ -122,9 +147,33 @@ type GroupState = {
 /** JSON-serialisable bank state: restoring it resumes calibration, run lengths and active alarms. */
 export type BankSnapshot = { version: 1; tags: Record<string, TagState>; groups: Record<string, GroupState> };
 
+/**
+ * The state of one detector rule after a reading: whether it is in alarm, with its statistic and limits. The alarm
+ * layer (detection/alarms) uses these to apply deadband, on-delay and off-delay and to see conditions return to normal.
+ */
+export type DetectorCondition = {
+  /** `${tag}:${detector}:${rule}` for a tag's rule, `group:${name}:multivariate` for a multivariate group. */
+  key: string;
+  tag: string;
+  detector: string;
+  rule: string;
+  active: boolean;
+  statistic: number;
+  limits: { lower: number | null; center: number | null; upper: number | null };
+  time: string;
+  /** The Deviation when the rule went into alarm on this reading. */
+  deviation?: Deviation;
+};
+
+export type BankScan = { deviations: Deviation[]; conditions: DetectorCondition[] };
+
 export type DetectorBank = {
   /** Score one reading; returns the Deviations that start on it (often none). */
   step(reading: Reading): Deviation[];
+  /** Score one reading and also report every rule's condition on it (active or not), for the alarm layer. */
+  scan(reading: Reading): BankScan;
+  /** `tick` with the conditions of the missing-data rule of every tag it checked. */
+  scanTick(time: string): BankScan;
   /** Heartbeat: report tags that have gone silent for longer than their missing-data limit at `time`. */
   tick(time: string): Deviation[];
   snapshot(): BankSnapshot;
@@ -185,13 +234,13 @@ function resolveTag(options: BankOptions, tag: string): Resolved {
   const area = layers.reduce<string | null>((value, layer) => layer.area ?? value, null);
   const asset = layers.reduce<string | null>((value, layer) => layer.asset ?? value, null);
   return {
-    shewhart: shewhart && { L: shewhart.L ?? 3, rules: shewhart.rules ?? ['we1'] },
-    ewma: ewma && { lambda: ewma.lambda ?? 0.2, L: ewma.L ?? 3 },
-    cusum: cusum && { k: cusum.k ?? 0.5, h: cusum.h ?? 5, fastInitialResponse: cusum.fastInitialResponse ?? false },
+    shewhart: shewhart && { L: shewhart.L ?? 4.5, rules: shewhart.rules ?? ['we1'] },
+    ewma: ewma && { lambda: ewma.lambda ?? 0.2, L: ewma.L ?? 4.5 },
+    cusum: cusum && { k: cusum.k ?? 0.5, h: cusum.h ?? 12, fastInitialResponse: cusum.fastInitialResponse ?? false },
     pageHinkley: pageHinkley && { delta: pageHinkley.delta ?? 0.5, threshold: pageHinkley.threshold ?? 50 },
     robustZ: robustZ && { window: robustZ.window ?? 60, threshold: robustZ.threshold ?? 5 },
     flatline: flatline && { samples: flatline.samples ?? 30 },
-    rateOfChange: rateOfChange && { sigmas: rateOfChange.sigmas ?? 6, maxPerSecond: rateOfChange.maxPerSecond ?? null },
+    rateOfChange: rateOfChange && { sigmas: rateOfChange.sigmas ?? 8, maxPerSecond: rateOfChange.maxPerSecond ?? null },
     missingData: missingData && {
       multiple: missingData.multiple ?? 5,
       expectedIntervalSeconds: missingData.expectedIntervalSeconds ?? null,
@@ -241,6 +290,70 @@ function sigmaFloor(sigma: number, values: readonly number[], center: number): n
   return 1e-6 * Math.max(1, Math.abs(center));
 }
 
+/**
+ * Estimate the in-control model of an automatically calibrated tag from a short Phase I baseline, robust to the
+ * autocorrelation of real process signals. The moving-range sigma of an AR(1) signal with lag-1 correlation φ is only
+ * σ·√(1 − φ), which put healthy readings of the demo plant 3 "sigmas" out within minutes; so `sigma` is the larger of the
+ * moving-range sigma and the standard deviation, and both are widened by an upper confidence factor for a short,
+ * correlated baseline (effective sample size n·(1 − φ)/(1 + φ)), so that 30 samples do not give over-tight limits.
+ */
+export function estimateAutoModel(values: readonly number[]): {
+  mean: number;
+  sigma: number;
+  shortTermSigma: number;
+  autocorrelation: number;
+  kept: number;
+} {
+  const individuals = estimateIndividualsModel(values);
+  const finite = values.filter((value) => Number.isFinite(value));
+  const center = individuals.mean;
+  const kept = finite.filter((value) => Math.abs(value - center) <= 4 * Math.max(individuals.sigma, 1e-12));
+  // the lag-1 estimate is biased low by about (1 + 4φ)/n on short baselines (Kendall 1954)
+  const raw = lag1Autocorrelation(kept);
+  const phi = Math.min(0.9, Math.max(0, raw + (1 + 4 * Math.max(0, raw)) / Math.max(1, kept.length)));
+  const effective = Math.max(2, (kept.length * (1 - phi)) / (1 + phi));
+  const widen = Math.sqrt((effective - 1) / chiSquareQuantile(0.05, effective - 1));
+  const shortTerm = individuals.sigma;
+  const sd = standardDeviation(kept);
+  const stationary = Number.isFinite(sd) ? Math.max(sd, shortTerm) : shortTerm;
+  return {
+    mean: center,
+    sigma: sigmaFloor(stationary * widen, kept, center),
+    shortTermSigma: sigmaFloor(shortTerm * widen, kept, center),
+    autocorrelation: phi,
+    kept: individuals.kept,
+  };
+}
+
+function lag1Autocorrelation(values: readonly number[]): number {
+  if (values.length < 3) return 0;
+  const m = mean(values);
+  let numerator = 0;
+  let denominator = 0;
+  for (let i = 0; i < values.length; i++) {
+    const d = values[i]! - m;
+    denominator += d * d;
+    if (i > 0) numerator += d * (values[i - 1]! - m);
+  }
+  return denominator > 0 ? numerator / denominator : 0;
+}
+
+/** Sigma of the EWMA statistic of an AR(1) signal relative to independent readings (Montgomery section 10.4). */
+const ewmaAutocorrelationFactor = (phi: number, lambda: number): number =>
+  Math.sqrt((1 + phi * (1 - lambda)) / (1 - phi * (1 - lambda)));
+/**
+ * The EWMA limits of an automatically calibrated tag also carry the error of its estimated mean (variance σ²·(1 + φ)/
+ * ((1 − φ)·n) for an AR(1) baseline of n samples), which is as large as the EWMA's own spread when n is 30.
+ */
+const ewmaSigmaFactor = (model: TagModel, lambda: number): number => {
+  const phi = model.autocorrelation ?? 0;
+  const own = ewmaAutocorrelationFactor(phi, lambda) ** 2;
+  const meanError = model.source === 'auto' && model.samples > 0 ? longRunFactor(phi) ** 2 / model.samples : 0;
+  return Math.sqrt(own + meanError / (lambda / (2 - lambda)));
+};
+/** Long-run sigma of the mean of an AR(1) signal relative to one reading's sigma, for CUSUM. */
+const longRunFactor = (phi: number): number => Math.sqrt((1 + phi) / (1 - phi));
+
 function severityFor(sigmas: number): Severity {
   const distance = Math.abs(sigmas);
   if (distance >= 6) return 'critical';
@@ -265,6 +378,7 @@ type Finding = {
 /** Create a bank of detectors that calibrates itself per tag. */
 export function createDetectorBank(options: BankOptions = {}): DetectorBank {
   const calibrationSamples = Math.max(2, options.calibrationSamples ?? 30);
+  const refineSamples = Math.max(calibrationSamples, options.refineSamples ?? 360);
   const windowSize = Math.max(1, Math.min(2000, options.windowSize ?? 60));
   const settings = new Map<string, Resolved>();
   const settingsOf = (tag: string): Resolved => {
@@ -321,6 +435,8 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
       startMonitoring(state, settingsOf(tag), {
         mean: known.mean,
         sigma: known.sigma,
+        ...(known.shortTermSigma === undefined ? {} : { shortTermSigma: known.shortTermSigma }),
+        ...(known.autocorrelation === undefined ? {} : { autocorrelation: known.autocorrelation }),
         source: 'config',
         samples: 0,
         expectedIntervalSeconds: known.expectedIntervalSeconds ?? null,
@@ -339,6 +455,27 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
     state.cusum = resolved.cusum ? initialCusumState({ ...resolved.cusum, ...base }) : null;
     state.pageHinkley = resolved.pageHinkley ? initialPageHinkleyState() : null;
     state.robustZ = resolved.robustZ ? initialRobustZState() : null;
+  };
+
+  /** Grow the baseline of a quiet, auto-calibrated tag and re-estimate its model; the first alarm freezes it. */
+  const refine = (state: TagState, value: number, alarmed: boolean): void => {
+    const baseline = state.baseline!;
+    if (alarmed || Object.keys(state.active).length > 0 || !state.model) {
+      delete state.baseline;
+      return;
+    }
+    baseline.push(value);
+    if (baseline.length % calibrationSamples !== 0 && baseline.length < refineSamples) return;
+    const estimate = estimateAutoModel(baseline);
+    state.model = {
+      ...state.model,
+      mean: estimate.mean,
+      sigma: estimate.sigma,
+      shortTermSigma: estimate.shortTermSigma,
+      autocorrelation: estimate.autocorrelation,
+      samples: estimate.kept,
+    };
+    if (baseline.length >= refineSamples) delete state.baseline;
   };
 
   /** Record the rule's alarm state; true when it has just gone into alarm (or flipped side). */
@@ -376,11 +513,39 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
     ...(resolved.asset === null ? {} : { asset: resolved.asset }),
   });
 
+  /** Conditions of the current `scan`; null while plain `step` runs (no allocation then). */
+  let collected: DetectorCondition[] | null = null;
+  const collect = (
+    key: string,
+    tag: string,
+    time: string,
+    finding: Pick<Finding, 'detector' | 'rule' | 'direction' | 'statistic' | 'limits'>,
+    deviation: Deviation | undefined,
+  ): void => {
+    if (collected === null) return;
+    collected.push({
+      key,
+      tag,
+      detector: finding.detector,
+      rule: finding.rule,
+      active: finding.direction !== 0,
+      statistic: finding.statistic,
+      limits: finding.limits,
+      time,
+      ...(deviation === undefined ? {} : { deviation }),
+    });
+  };
+
   const emit = (reading: Reading, state: TagState, resolved: Resolved, findings: Finding[]): Deviation[] => {
     const out: Deviation[] = [];
-    for (const finding of findings)
-      if (transition(state, `${finding.detector}:${finding.rule}`, finding.direction))
-        out.push(toDeviation(reading.tag, reading.sourceTime, reading.value, state, resolved, finding));
+    for (const finding of findings) {
+      const key = `${finding.detector}:${finding.rule}`;
+      const deviation = transition(state, key, finding.direction)
+        ? toDeviation(reading.tag, reading.sourceTime, reading.value, state, resolved, finding)
+        : undefined;
+      if (deviation) out.push(deviation);
+      collect(`${reading.tag}:${key}`, reading.tag, reading.sourceTime, finding, deviation);
+    }
     return out;
   };
 
@@ -412,7 +577,8 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
       }
     }
     if (resolved.ewma && state.ewma) {
-      const result = stepEwma({ ...resolved.ewma, mean: center, sigma: model.sigma }, state.ewma, x);
+      const ewmaSigma = model.sigma * ewmaSigmaFactor(model, resolved.ewma.lambda);
+      const result = stepEwma({ ...resolved.ewma, mean: center, sigma: ewmaSigma }, state.ewma, x);
       state.ewma = result.state;
       const sigmas = (result.statistic - center) / model.sigma;
       findings.push({
@@ -427,7 +593,14 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
       });
     }
     if (resolved.cusum && state.cusum) {
-      const params = { ...resolved.cusum, mean: center, sigma: model.sigma };
+      // the reference value also absorbs two standard errors of an estimated mean, or CUSUM integrates that error
+      const meanError = model.source === 'auto' && model.samples > 0 ? 2 / Math.sqrt(model.samples) : 0;
+      const params = {
+        ...resolved.cusum,
+        k: resolved.cusum.k + meanError,
+        mean: center,
+        sigma: model.sigma * longRunFactor(model.autocorrelation ?? 0),
+      };
       const result = stepCusum(params, state.cusum, x);
       state.cusum = result.state;
       const run = result.signal > 0 ? result.state.upperRun : result.state.lowerRun;
@@ -439,7 +612,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
         statistic: result.statistic,
         limits: { lower: null, center: 0, upper: result.limit },
         message: () =>
-          `${tag} has been running ${result.signal > 0 ? 'above' : 'below'} its target ${format(center)}${unit} for about ${run} samples: the cumulative sum ${format(result.statistic)}${unit} passed the decision interval ${format(result.limit)}${unit}, a sustained shift of roughly ${format(params.k + result.statistic / model.sigma / Math.max(1, run))} sigma.`,
+          `${tag} has been running ${result.signal > 0 ? 'above' : 'below'} its target ${format(center)}${unit} for about ${run} samples: the cumulative sum ${format(result.statistic)}${unit} passed the decision interval ${format(result.limit)}${unit}, a sustained shift of roughly ${format(params.k + result.statistic / params.sigma / Math.max(1, run))} sigma.`,
       });
     }
     if (resolved.pageHinkley && state.pageHinkley) {
@@ -494,10 +667,11 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
     if (resolved.rateOfChange && previousValue !== null && state.lastTime !== null) {
       const jump = x - previousValue;
       const seconds = (time - state.lastTime) / 1000;
-      const bySigma = Math.abs(jump) > resolved.rateOfChange.sigmas * model.sigma;
+      const jumpSigma = model.shortTermSigma ?? model.sigma;
+      const bySigma = Math.abs(jump) > resolved.rateOfChange.sigmas * jumpSigma;
       const max = resolved.rateOfChange.maxPerSecond;
       const byRate = max !== null && seconds > 0 && Math.abs(jump) / seconds > max;
-      const limit = resolved.rateOfChange.sigmas * model.sigma;
+      const limit = resolved.rateOfChange.sigmas * jumpSigma;
       findings.push({
         detector: 'sensor-health',
         rule: 'rate-of-change',
@@ -510,11 +684,14 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
       });
     }
     const { lower, upper } = resolved.specification;
-    if (lower !== null || upper !== null) {
-      const direction = upper !== null && x > upper ? 1 : lower !== null && x < lower ? -1 : 0;
+    // one rule per side, so that each side also sees its own return inside the specification
+    for (const side of [1, -1] as const) {
+      const limit = side > 0 ? upper : lower;
+      if (limit === null) continue;
+      const direction = side > 0 ? (x > limit ? 1 : 0) : x < limit ? -1 : 0;
       findings.push({
         detector: 'specification',
-        rule: direction < 0 ? 'below-specification' : 'above-specification',
+        rule: side < 0 ? 'below-specification' : 'above-specification',
         direction,
         severity: 'high',
         statistic: x,
@@ -562,7 +739,23 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
       const result: MonitorStep = group.stepper(groupState.monitor, row);
       const wasActive = groupState.active;
       groupState.active = result.alarm;
-      if (!result.onset || wasActive) continue;
+      const groupCondition = {
+        detector: 'multivariate',
+        rule: 'combined',
+        direction: result.alarm ? (1 as const) : (0 as const),
+        statistic: result.score,
+        limits: { lower: null, center: null, upper: 1 },
+      };
+      if (!result.onset || wasActive) {
+        collect(
+          `group:${group.name}:multivariate`,
+          result.topVariables[0] ?? reading.tag,
+          reading.sourceTime,
+          groupCondition,
+          undefined,
+        );
+        continue;
+      }
       const top = result.topVariables[0] ?? reading.tag;
       const topState = tags.get(top) ?? tags.get(reading.tag)!;
       const contributions = group.model.variables
@@ -575,8 +768,13 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
         area: group.area ?? settingsOf(top).area,
         asset: group.asset ?? settingsOf(top).asset,
       };
-      out.push(
-        toDeviation(top, reading.sourceTime, groupState.latest[top] ?? reading.value, topState, resolved, {
+      const deviation = toDeviation(
+        top,
+        reading.sourceTime,
+        groupState.latest[top] ?? reading.value,
+        topState,
+        resolved,
+        {
           detector: 'multivariate',
           rule,
           direction: 1,
@@ -589,8 +787,10 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
               .slice(0, 3)
               .map((c) => `${c.tag} (${Math.round(100 * c.share)} %)`)
               .join(', ')}.`,
-        }),
+        },
       );
+      out.push(deviation);
+      collect(`group:${group.name}:multivariate`, top, reading.sourceTime, groupCondition, deviation);
     }
     return out;
   };
@@ -633,7 +833,22 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
     }
     state.window.push({ t: reading.sourceTime, value: reading.value });
     if (state.window.length > windowSize) state.window.shift();
-    delete state.active['sensor-health:missing-data'];
+    if (state.active['sensor-health:missing-data'] !== undefined) {
+      delete state.active['sensor-health:missing-data'];
+      collect(
+        `${reading.tag}:sensor-health:missing-data`,
+        reading.tag,
+        reading.sourceTime,
+        {
+          detector: 'sensor-health',
+          rule: 'missing-data',
+          direction: 0,
+          statistic: 0,
+          limits: { lower: null, center: null, upper: null },
+        },
+        undefined,
+      );
+    }
 
     let out = quality;
     if (state.phase === 'calibrating' || !state.model) {
@@ -641,11 +856,14 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
       state.calibration.push(reading.value);
       state.calibrationTimes.push(time);
       if (state.calibration.length >= calibrationSamples) {
-        const estimate = estimateIndividualsModel(state.calibration);
+        if (refineSamples > calibrationSamples) state.baseline = state.calibration.slice();
+        const estimate = estimateAutoModel(state.calibration);
         const intervals = state.calibrationTimes.slice(1).map((t, i) => (t - state!.calibrationTimes[i]!) / 1000);
         startMonitoring(state, resolved, {
           mean: estimate.mean,
           sigma: estimate.sigma,
+          shortTermSigma: estimate.shortTermSigma,
+          autocorrelation: estimate.autocorrelation,
           source: 'auto',
           samples: estimate.kept,
           expectedIntervalSeconds: intervals.length > 0 ? median(intervals) : null,
@@ -653,7 +871,9 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
       }
     } else {
       counts.scored++;
-      out = [...out, ...emit(reading, state, resolved, score(reading, state, state.model, resolved, time))];
+      const raised = emit(reading, state, resolved, score(reading, state, state.model, resolved, time));
+      out = [...out, ...raised];
+      if (state.baseline !== undefined) refine(state, reading.value, raised.length > 0);
     }
     state.lastValue = reading.value;
     state.lastTime = time;
@@ -672,26 +892,58 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
       if (interval === null || interval <= 0) continue;
       const limit = resolved.missingData.multiple * interval;
       const silent = (now - state.lastTime) / 1000;
-      if (!transition(state, 'sensor-health:missing-data', silent > limit ? 1 : 0)) continue;
-      out.push(
-        toDeviation(tag, time, state.lastValue ?? 0, state, resolved, {
-          detector: 'sensor-health',
-          rule: 'missing-data',
-          direction: 1,
-          severity: 'medium',
-          statistic: silent,
-          limits: { lower: null, center: interval, upper: limit },
-          message: () =>
-            `${tag} has sent no good reading for ${format(silent)} s (expected every ${format(interval)} s, limit ${format(limit)} s); last value ${format(state.lastValue ?? Number.NaN)} at ${state.lastSourceTime}: check the connection and the instrument.`,
-        }),
-      );
+      const condition = {
+        detector: 'sensor-health',
+        rule: 'missing-data',
+        direction: silent > limit ? (1 as const) : (0 as const),
+        statistic: silent,
+        limits: { lower: null, center: interval, upper: limit },
+      };
+      if (!transition(state, 'sensor-health:missing-data', condition.direction)) {
+        collect(`${tag}:sensor-health:missing-data`, tag, time, condition, undefined);
+        continue;
+      }
+      const deviation = toDeviation(tag, time, state.lastValue ?? 0, state, resolved, {
+        detector: 'sensor-health',
+        rule: 'missing-data',
+        direction: 1,
+        severity: 'medium',
+        statistic: silent,
+        limits: { lower: null, center: interval, upper: limit },
+        message: () =>
+          `${tag} has sent no good reading for ${format(silent)} s (expected every ${format(interval)} s, limit ${format(limit)} s); last value ${format(state.lastValue ?? Number.NaN)} at ${state.lastSourceTime}: check the connection and the instrument.`,
+      });
+      out.push(deviation);
+      collect(`${tag}:sensor-health:missing-data`, tag, time, condition, deviation);
     }
     return out;
+  };
+
+  const scan = (reading: Reading): BankScan => {
+    collected = [];
+    try {
+      const deviations = step(reading);
+      return { deviations, conditions: collected };
+    } finally {
+      collected = null;
+    }
+  };
+
+  const scanTick = (time: string): BankScan => {
+    collected = [];
+    try {
+      const deviations = tick(time);
+      return { deviations, conditions: collected };
+    } finally {
+      collected = null;
+    }
   };
 
   return {
     step,
     tick,
+    scan,
+    scanTick,
     snapshot: () => ({
       version: 1,
       tags: JSON.parse(JSON.stringify(Object.fromEntries(tags))) as Record<string, TagState>,

@@ -8,10 +8,13 @@ export {
 } from './backtest.ts';
 export {
   type BankOptions,
+  type BankScan,
   type BankSnapshot,
   createDetectorBank,
   type DetectorBank,
+  type DetectorCondition,
   type DetectorSettings,
+  estimateAutoModel,
   estimateIndividualsModel,
   type ReadingCounts,
   type TagModel,
