@@ -78,6 +78,27 @@ export const environment = {
   },
   OPENAI_API_KEY: { schema: z.string().optional(), default: undefined, help: 'API key for OPENAI_BASE_URL' },
   OPENAI_MODEL: { schema: z.string().min(1), default: 'gpt-4o-mini', help: 'Model name at OPENAI_BASE_URL' },
+  OPENAI_STRUCTURED_OUTPUT: {
+    schema: z.enum(['json_schema', 'function_calling', 'json_mode']),
+    default: 'json_schema',
+    help: 'How the model is asked for structured output (servers differ in what they support)',
+  },
+  OPENAI_TIMEOUT_MS: { schema: z.coerce.number().int().min(1000), default: '60000', help: 'Timeout of one model call' },
+  OPENAI_MAX_RETRIES: {
+    schema: z.coerce.number().int().min(0).max(10),
+    default: '3',
+    help: 'Retries of a model call on 429, 5xx and timeouts (with backoff and Retry-After)',
+  },
+  OPENAI_PRICE_INPUT_PER_MTOK: {
+    schema: z.coerce.number().min(0).optional(),
+    default: undefined,
+    help: 'USD per million input tokens, for cost accounting (unset: cost not reported)',
+  },
+  OPENAI_PRICE_OUTPUT_PER_MTOK: {
+    schema: z.coerce.number().min(0).optional(),
+    default: undefined,
+    help: 'USD per million output tokens, for cost accounting',
+  },
   ANDON_SEED_DEMO: {
     schema: z.enum(['auto', 'true', 'false']),
     default: 'auto',

@@ -12,7 +12,7 @@ describe('README', () => {
 
   it('documents every environment variable with its default, and no other', async () => {
     const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
-    const rows = [...readme.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \| (`[^`]*`|\(unset\)) \|/gm)];
+    const rows = [...readme.matchAll(/^\| `([A-Z][A-Z0-9_]+)` *\| (`[^`]*`|\(unset\)) *\|/gm)];
     expect(rows.map((row) => row[1]).sort()).toEqual([...environmentNames].sort());
     for (const [, name, shown] of rows) {
       const spec = environment[name as keyof typeof environment];

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
-import { createOfflineDrafter } from '../agent/index.ts';
+import { createLlmDrafter, createOfflineDrafter } from '../agent/index.ts';
 import { createErpClient, createSandboxErpApp } from '../connectors/erp/index.ts';
+import { createOpenAiLlm } from '../connectors/llm/index.ts';
 import {
   type EmbeddedBroker,
   type MqttIngest,
@@ -114,18 +115,30 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
 
     const checkpointer = new PostgresSaver(stores.database.pool);
     await checkpointer.setup();
-    if (config.OPENAI_BASE_URL) {
-      log(
-        'drafter: OPENAI_BASE_URL is set, but the LLM drafter is not built yet; using the offline drafter (labelled "offline draft").',
-      );
-    }
+    const drafter = config.OPENAI_BASE_URL
+      ? createLlmDrafter(
+          createOpenAiLlm({
+            baseUrl: config.OPENAI_BASE_URL,
+            apiKey: config.OPENAI_API_KEY,
+            model: config.OPENAI_MODEL,
+            method: config.OPENAI_STRUCTURED_OUTPUT,
+            timeoutMs: config.OPENAI_TIMEOUT_MS,
+            maxRetries: config.OPENAI_MAX_RETRIES,
+            pricePerMillionInput: config.OPENAI_PRICE_INPUT_PER_MTOK,
+            pricePerMillionOutput: config.OPENAI_PRICE_OUTPUT_PER_MTOK,
+          }),
+        )
+      : createOfflineDrafter();
+    log(
+      `drafter: ${drafter.mode === 'llm' ? `${config.OPENAI_MODEL} at ${config.OPENAI_BASE_URL}` : 'offline drafter (no OPENAI_BASE_URL)'}`,
+    );
     const triage = createTriage(
       {
         cases: stores.cases,
         drafts: stores.drafts,
         knowledge,
         signals: stores.readings,
-        drafter: createOfflineDrafter(),
+        drafter,
         audit: stores.audit,
         outbox: stores.outbox,
         clock,

@@ -95,3 +95,94 @@ export function proposeAction(
     idempotencyKey: `andon-${caseId}-${key}`,
   };
 }
+
+/**
+ * The idempotency key of an action: derived from the case, the type and the parameters, so the same approved action
+ * always carries the same key and a changed payload always carries a new one (and so needs a new approval).
+ */
+export function actionIdempotencyKey(caseId: string, type: ActionType, params: Record<string, unknown>): string {
+  const key = sha256Hex(canonicalJson({ caseId, type, params })).slice(0, 32);
+  return `andon-${caseId}-${key}`;
+}
+
+/** An action that undoes (or counters) the effect of another. It is itself a proposal and needs its own approval. */
+export interface ActionCompensation {
+  type: ActionType;
+  params: Record<string, unknown>;
+  reason: string;
+}
+
+/** Where compensation is meaningful, what it is; `null` means the effect cannot be undone by andon (say so). */
+export const compensationNotes: Record<ActionType, string> = {
+  lot_hold: 'a lot release of the same lot',
+  lot_release: 'a lot hold of the same lot',
+  production_order_status: 'the opposite status (hold ↔ resume); a cancellation cannot be undone',
+  maintenance_work_order: 'none: close or reject the work order in the maintenance system',
+  ncr_create: 'none: void the NCR in the QMS',
+  capa_create: 'a CAPA update that cancels the created CAPA (needs its external id)',
+  capa_update: 'none: post another update',
+  supplier_car: 'none: withdraw the request with the supplier',
+  customer_notice: 'none: a sent notice cannot be recalled; send a correction, which needs its own approval',
+  webhook: 'none: the receiver decides',
+};
+
+/**
+ * The compensating action for an executed one, or `null` where none exists. `externalId` is the id the target system
+ * gave the original effect (needed to cancel a created record).
+ *
+ * @example compensationFor('lot_hold', { lot: 'L-7', reason: 'seal drift' })
+ *   // → { type: 'lot_release', params: { lot: 'L-7', reason: 'Compensates the hold: seal drift' }, ... }
+ */
+export function compensationFor(
+  type: ActionType,
+  params: Record<string, unknown>,
+  externalId?: string | null,
+): ActionCompensation | null {
+  const reason = typeof params.reason === 'string' ? params.reason : '';
+  switch (type) {
+    case 'lot_hold': {
+      const { lot } = ActionParams.lot_hold.parse(params);
+      return {
+        type: 'lot_release',
+        params: { lot, reason: `Compensates the hold: ${reason}`.slice(0, 1000) },
+        reason: `Undo the hold of lot ${lot}`,
+      };
+    }
+    case 'lot_release': {
+      const { lot } = ActionParams.lot_release.parse(params);
+      return {
+        type: 'lot_hold',
+        params: { lot, reason: `Compensates the release: ${reason}`.slice(0, 1000) },
+        reason: `Put lot ${lot} back on hold`,
+      };
+    }
+    case 'production_order_status': {
+      const parsed = ActionParams.production_order_status.parse(params);
+      if (parsed.status === 'cancel') return null;
+      const status = parsed.status === 'hold' ? 'resume' : 'hold';
+      return {
+        type,
+        params: { order: parsed.order, status, reason: `Compensates ${parsed.status}: ${reason}`.slice(0, 1000) },
+        reason: `Set production order ${parsed.order} to ${status}`,
+      };
+    }
+    case 'capa_create': {
+      if (!externalId) return null;
+      return {
+        type: 'capa_update',
+        params: { capaId: externalId, status: 'cancelled', note: 'Created in error; cancelled by compensation.' },
+        reason: `Cancel CAPA ${externalId}`,
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+/** One line per parameter, in a stable order: the dry-run preview a signer reads before approving. */
+export function describeActionParams(type: ActionType, params: Record<string, unknown>): string[] {
+  const parsed = ActionParams[type].parse(params) as Record<string, unknown>;
+  return Object.keys(parsed)
+    .sort()
+    .map((key) => `${key}: ${typeof parsed[key] === 'string' ? parsed[key] : JSON.stringify(parsed[key])}`);
+}

@@ -18,6 +18,19 @@ export const ProductionContext = z.object({
   product: z.string().optional(),
   lot: z.string().optional(),
   order: z.string().optional(),
+  /** Case intake from alarms adds these (all optional, so earlier cases still parse). */
+  batch: z.string().optional(),
+  asset: z.string().optional(),
+  area: z.string().optional(),
+  criticality: z.enum(['low', 'medium', 'high']).optional(),
+  workOrders: z
+    .array(z.object({ id: z.string(), asset: z.string(), title: z.string(), status: z.string(), at: z.string() }))
+    .optional(),
+  recentChanges: z
+    .array(z.object({ id: z.string(), asset: z.string(), kind: z.string(), description: z.string(), at: z.string() }))
+    .optional(),
+  /** Set on the case that groups the alarms of a flood in one area. */
+  flood: z.object({ id: z.string(), area: z.string(), startedAt: z.string() }).optional(),
 });
 export type ProductionContext = z.infer<typeof ProductionContext>;
 

@@ -87,5 +87,16 @@ export const Draft = z.object({
   capa: CapaPlan,
   actions: z.array(ActionProposal).max(10),
   flags: z.array(z.string().max(500)).max(50).default([]),
+  /** Language-model usage for this version (absent for offline and human drafts). */
+  usage: z
+    .object({
+      calls: z.number().int().nonnegative(),
+      inputTokens: z.number().int().nonnegative(),
+      outputTokens: z.number().int().nonnegative(),
+      costUsd: z.number().nonnegative().nullable(),
+    })
+    .optional(),
+  /** Versions of the prompts that produced it. */
+  promptVersion: z.string().max(100).optional(),
 });
 export type Draft = z.infer<typeof Draft>;

@@ -1,3 +1,4 @@
+import type { ZodType } from 'zod';
 import type { ActionExecution } from './actions.ts';
 import type { Actor, AuditEntry } from './audit.ts';
 import type { Case, CaseStatus } from './cases.ts';
@@ -79,4 +80,48 @@ export interface DrafterPort {
   readonly mode: 'offline' | 'llm';
   readonly model: string;
   draft(input: DraftInput): Promise<Draft>;
+}
+
+/** Tokens and cost of language-model calls, accounted per case. */
+export interface LlmUsage {
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Null when no price is configured for the model. */
+  costUsd: number | null;
+}
+
+export interface StructuredRequest<T> {
+  /** Names the output schema for the model (letters, digits, _ and -). */
+  name: string;
+  schema: ZodType<T>;
+  system: string;
+  user: string;
+}
+
+/** A language model that answers with output validated against a zod schema. Implemented in connectors/llm. */
+export interface LlmPort {
+  readonly model: string;
+  structured<T>(request: StructuredRequest<T>): Promise<{ value: T; usage: LlmUsage }>;
+}
+
+/** Something a case's channel should hear about an approved action (a failure above all). */
+export interface ActionNotice {
+  kind: 'dead_lettered' | 'executed' | 'replayed';
+  caseId: string;
+  executionId: string;
+  actionType: string;
+  attempts: number;
+  /** A sentence a person can act on. */
+  message: string;
+  externalId?: string | null;
+  error?: string | null;
+}
+
+/**
+ * Tells the people on a case what happened to its actions. The default records an audit entry; the Slack connector
+ * implements the same port to post into the case's channel.
+ */
+export interface ActionNotifierPort {
+  notify(notice: ActionNotice): Promise<void>;
 }

@@ -1,0 +1,1 @@
+export { createOpenAiLlm, type OpenAiLlmOptions, type StructuredMethod } from './openai.ts';
