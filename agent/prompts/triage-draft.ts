@@ -24,7 +24,7 @@ Rules:
 - Propose an action only when the evidence supports it. A lot hold needs a known lot.
 - Be concise and specific; plant engineers read this on a tablet.`;
 
-const escape = (text: string): string =>
+const defuse = (text: string): string =>
   text.replaceAll('</passage>', '</ passage>').replaceAll('<passage', '< passage');
 
 export function passageLabel(index: number): string {
@@ -56,8 +56,8 @@ export function triageDraftUser(input: DraftInput, passages: RetrievedPassage[],
     .map((passage, index) => {
       const c = passage.citation;
       const label = [c.title, c.revision ? `rev ${c.revision}` : '', c.section ?? ''].filter(Boolean).join(' · ');
-      const category = passage.metadata.category ? ` category="${escape(String(passage.metadata.category))}"` : '';
-      return `<passage id="${passageLabel(index)}" kind="${passage.kind}" source="${escape(label)}"${category}>\n${escape(passage.text)}\n</passage>`;
+      const category = passage.metadata.category ? ` category="${defuse(String(passage.metadata.category))}"` : '';
+      return `<passage id="${passageLabel(index)}" kind="${passage.kind}" source="${defuse(label)}"${category}>\n${defuse(passage.text)}\n</passage>`;
     })
     .join('\n');
   const context = Object.entries(input.case.context)
