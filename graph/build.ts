@@ -28,7 +28,11 @@ export function buildTriageGraph(ports: TriagePorts, checkpointer: BaseCheckpoin
     .addConditionalEdges('gather_evidence', continueOrEscalate('draft'), ['draft', 'escalate'])
     .addConditionalEdges('draft', continueOrEscalate('request_approval'), ['request_approval', 'escalate'])
     .addConditionalEdges('request_approval', continueOrEscalate('approval_gate'), ['approval_gate', 'escalate'])
-    .addConditionalEdges('approval_gate', routeDecision(ports.maxRejections ?? 2), ['execute', 'draft', 'escalate'])
+    .addConditionalEdges(
+      'approval_gate',
+      routeDecision({ maxRejections: ports.maxRejections ?? 2, maxEscalations: ports.escalationRoles?.length ?? 1 }),
+      ['execute', 'draft', 'request_approval', 'escalate'],
+    )
     .addConditionalEdges('execute', continueOrEscalate(END), [END, 'escalate'])
     .addEdge('escalate', END)
     .compile({ checkpointer });

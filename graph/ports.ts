@@ -23,4 +23,6 @@ export interface TriagePorts {
   taxonomy?: string[] | undefined;
   /** Rejections before a case escalates instead of redrafting. Default 2. */
   maxRejections?: number | undefined;
+  /** Who an expired approval request goes to next, in order (e.g. supervisor, then quality_lead). */
+  escalationRoles?: string[] | undefined;
 }

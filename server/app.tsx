@@ -16,6 +16,7 @@ import type {
 } from '../store/index.ts';
 import { type AuthVariables, authenticate, checkCsrf, requireUser, SESSION_COOKIE } from './auth.ts';
 import { decide } from './decisions.ts';
+import { DraftEdit, editDraft } from './edits.ts';
 import { errorResponse } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { CasePage, type CaseView } from './pages/case.tsx';
@@ -161,6 +162,19 @@ export function createServer(deps: ServerDeps) {
     if (!(await deps.cases.get(id))) throw new AndonError('not_found', `Case ${id} does not exist.`);
     const result = await decide(deps, { caseId: id, user, ...request, channel: 'api' });
     return c.json({ approval: result.approval, executions: result.executions, triage: result.status });
+  });
+
+  app.post('/api/v1/cases/:id/draft', async (c) => {
+    const user = requireUser(c);
+    checkCsrf(c);
+    const id = CaseId.parse(c.req.param('id'));
+    const body = await c.req.json().catch(() => {
+      throw new AndonError('bad_request', 'The body must be JSON with the parts of the draft to change.');
+    });
+    const edit = DraftEdit.parse(body);
+    if (!(await deps.cases.get(id))) throw new AndonError('not_found', `Case ${id} does not exist.`);
+    const result = await editDraft(deps, { caseId: id, user, edit });
+    return c.json({ draft: result.draft, diff: result.diff, triage: result.status });
   });
 
   // ---- Web UI ----

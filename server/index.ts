@@ -1,3 +1,4 @@
 export { createServer, type ServerDeps } from './app.tsx';
 export { type AuthVariables, SESSION_COOKIE } from './auth.ts';
 export { approverRoles, type DecisionCommand, type DecisionDeps, decide } from './decisions.ts';
+export { DraftEdit, draftDiff, editDraft, editorRoles } from './edits.ts';

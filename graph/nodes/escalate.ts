@@ -5,7 +5,11 @@ import type { TriageState, TriageUpdate } from '../state.ts';
 export const makeEscalate =
   ({ cases, audit }: Pick<TriagePorts, 'cases' | 'audit'>) =>
   async (state: TriageState): Promise<TriageUpdate> => {
-    const reason = state.error ?? `Draft rejected ${state.rejections} time(s); a human must take over.`;
+    const reason =
+      state.error ??
+      (state.decision?.decision === 'timeout'
+        ? `The approval request expired ${state.escalations} time(s) with nobody left to escalate to; a human must take over.`
+        : `Draft rejected ${state.rejections} time(s); a human must take over.`);
     await cases.setStatus(state.caseId, 'escalated');
     await audit.append({
       actor: { kind: 'service', id: 'triage-graph' },

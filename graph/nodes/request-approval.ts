@@ -1,17 +1,26 @@
 import type { TriagePorts } from '../ports.ts';
 import type { TriageState, TriageUpdate } from '../state.ts';
 
-/** Mark the case as waiting for a signed decision. Runs before the gate so the gate itself has no side effects. */
+/**
+ * Mark the case as waiting for a signed decision on the current version. Runs before the gate so the gate itself has
+ * no side effects. After an expiry it records who the request now goes to.
+ */
 export const makeRequestApproval =
-  ({ cases, audit }: Pick<TriagePorts, 'cases' | 'audit'>) =>
+  ({ cases, audit, escalationRoles }: Pick<TriagePorts, 'cases' | 'audit' | 'escalationRoles'>) =>
   async (state: TriageState): Promise<TriageUpdate> => {
     await cases.setStatus(state.caseId, 'awaiting_approval');
+    const expired = state.decision?.decision === 'timeout';
+    const escalatedTo = expired ? (escalationRoles?.[state.escalations - 1] ?? null) : null;
     await audit.append({
       actor: { kind: 'service', id: 'triage-graph' },
-      action: 'approval.requested',
+      action: expired ? 'approval.escalated' : 'approval.requested',
       subject: `${state.caseId}#v${state.draftVersion}`,
       caseId: state.caseId,
-      details: { draftVersion: state.draftVersion },
+      details: {
+        draftVersion: state.draftVersion,
+        ...(state.decision?.decision === 'edit' ? { editedBy: state.decision.editorId } : {}),
+        ...(expired ? { escalationLevel: state.escalations, escalatedTo } : {}),
+      },
     });
     return { decision: null };
   };
