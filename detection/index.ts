@@ -1,5 +1,6 @@
 /** Public surface of detection/: pure, deterministic streaming detectors. */
 
+export * from './alarms/index.ts';
 export {
   type BacktestOptions,
   type BacktestRow,
