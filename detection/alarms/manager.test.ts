@@ -85,7 +85,10 @@ describe('alarm manager', () => {
       condition('reactor.r1.phase', 9, true),
     ]);
     expect(events.map((event) => event.type)).toEqual(['alarm.suppressed']);
-    expect(state.alarms['reactor.r1.phase:ewma:limit']?.record).toMatchObject({ state: 'suppressed', firstSeen: at(9) });
+    expect(state.alarms['reactor.r1.phase:ewma:limit']?.record).toMatchObject({
+      state: 'suppressed',
+      firstSeen: at(9),
+    });
   });
 
   it('replaces a chattering alarm by one chattering alarm, cleared when the source goes quiet', () => {
