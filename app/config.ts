@@ -99,6 +99,21 @@ export const environment = {
     default: undefined,
     help: 'USD per million output tokens, for cost accounting',
   },
+  ACTIONS_CONFIG: {
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    help: 'YAML file routing approved actions to REST APIs and webhooks (docs/actions.md); unset means the sandbox ERP',
+  },
+  OUTBOX_MAX_ATTEMPTS: {
+    schema: z.coerce.number().int().min(1).max(100),
+    default: '8',
+    help: 'Delivery attempts of an approved action before it moves to the dead-letter queue',
+  },
+  SANDBOX_ERP_FAULTS: {
+    schema: z.string().optional(),
+    default: undefined,
+    help: 'Faults the sandbox ERP injects, e.g. latency=50-400,503=0.1,429=0.05,retry-after=2 (docs/actions.md)',
+  },
   ANDON_SEED_DEMO: {
     schema: z.enum(['auto', 'true', 'false']),
     default: 'auto',

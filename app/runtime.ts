@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import { createLlmDrafter, createOfflineDrafter } from '../agent/index.ts';
-import { createErpClient, createSandboxErpApp } from '../connectors/erp/index.ts';
+import { type ActionRouter, createSandboxErpApp, parseFaultSpec } from '../connectors/erp/index.ts';
 import { createOpenAiLlm } from '../connectors/llm/index.ts';
 import {
   type EmbeddedBroker,
@@ -15,7 +15,7 @@ import type { Clock } from '../core/index.ts';
 import { createDetectorBank } from '../detection/index.ts';
 import { createTriage, type Triage } from '../graph/index.ts';
 import { createKnowledgeBase, createOfflineEmbedder, type KnowledgeBase } from '../knowledge/index.ts';
-import { createServer } from '../server/index.ts';
+import { createActionsApi, createServer } from '../server/index.ts';
 import { type Simulator, startSimulator } from '../simulator/index.ts';
 import {
   createApprovalStore,
@@ -30,7 +30,7 @@ import {
   openDatabase,
 } from '../store/index.ts';
 import { type Config, publicUrl } from './config.ts';
-import { type Dispatcher, startDispatcher } from './dispatcher.ts';
+import { createAuditNotifier, createConfiguredActionRouter, type Dispatcher, startDispatcher } from './dispatcher.ts';
 import { createPipeline, type Pipeline } from './pipeline.ts';
 import { recoverTriage } from './recovery.ts';
 import { seedDemoKnowledge, seedDemoUsers } from './seed.ts';
@@ -51,7 +51,7 @@ export async function openStores(config: Config, clock: Clock = systemClock) {
     cases: createCaseStore(database, clock),
     drafts: createDraftStore(database, clock),
     approvals: createApprovalStore(database, clock),
-    outbox: createOutbox(database, clock),
+    outbox: createOutbox(database, clock, { maxAttempts: config.OUTBOX_MAX_ATTEMPTS }),
     readings: createReadingStore(database),
     users: createUserStore(database),
     audit: createAuditLog(database, clock),
@@ -156,10 +156,31 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
     };
 
     const sandboxKey = randomBytes(24).toString('base64url');
+    // Built once the server listens (the sandbox ERP's URL needs the port); the actions page previews through it.
+    let actionRouter: ActionRouter | null = null;
     const server = createServer({
       ...stores,
       triage,
-      mounts: [{ path: '/sandbox/erp', app: createSandboxErpApp({ effects: stores.sandbox, apiKey: sandboxKey }) }],
+      mounts: [
+        {
+          path: '/sandbox/erp',
+          app: createSandboxErpApp({
+            effects: stores.sandbox,
+            apiKey: sandboxKey,
+            faults: parseFaultSpec(config.SANDBOX_ERP_FAULTS),
+          }),
+        },
+        {
+          path: '/',
+          app: createActionsApi({
+            ...stores,
+            preview: async (action) =>
+              actionRouter
+                ? actionRouter.preview(action)
+                : { ok: false, error: { message: 'The action router is not ready yet.' } },
+          }),
+        },
+      ],
       publicUrl: publicUrl(config),
       sessionTtlHours: config.ANDON_SESSION_TTL_HOURS,
       secureCookies: publicUrl(config).startsWith('https://'),
@@ -188,9 +209,17 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
     const port = typeof address === 'object' && address ? address.port : config.PORT;
     const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
 
+    actionRouter = await createConfiguredActionRouter(
+      config,
+      { baseUrl: `http://127.0.0.1:${port}/sandbox/erp`, apiKey: sandboxKey },
+      process.env,
+    );
+    const routes = actionRouter.describe().map((route) => `${route.type} → ${route.endpoint}`);
+    log(`actions: ${routes.join('; ')}`);
     const dispatcher = startDispatcher({
       outbox: stores.outbox,
-      erp: createErpClient({ baseUrl: `http://127.0.0.1:${port}/sandbox/erp`, apiKey: sandboxKey }),
+      erp: actionRouter,
+      notifier: createAuditNotifier(stores.audit),
       log,
     });
     closers.push(() => dispatcher.stop());

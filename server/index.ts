@@ -1,3 +1,4 @@
+export { type ActionRequestPreview, type ActionsApiDeps, createActionsApi, replayRoles } from './actions-api.tsx';
 export { createServer, type ServerDeps } from './app.tsx';
 export { type AuthVariables, SESSION_COOKIE } from './auth.ts';
 export { approverRoles, type DecisionCommand, type DecisionDeps, decide } from './decisions.ts';

@@ -1,84 +1,92 @@
-import { type ActionExecution, AndonError, err, ok, type Result } from '../../core/index.ts';
+import { type ActionExecution, err, ok, type Result } from '../../core/index.ts';
+import {
+  type DeliverableAction,
+  type DeliveryError,
+  type DeliveryReceipt,
+  deliveryError,
+  fetchSafely,
+  httpFailure,
+  type RequestPreview,
+} from './delivery.ts';
 
 export interface ErpClientOptions {
   baseUrl: string;
   apiKey: string;
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** The endpoint name in logs, attempts and the circuit breaker (default `sandbox-erp`). */
+  endpoint?: string;
 }
 
-export interface ErpResponse {
-  externalId: string;
-  replayed: boolean;
-}
+export type ErpResponse = DeliveryReceipt;
 
 /**
- * Sends one approved action to an ERP-style REST endpoint with its Idempotency-Key. 429 and 5xx are retryable
- * (with the server's Retry-After); other failures are not.
+ * Sends one approved action to an andon-style ERP endpoint (the sandbox ERP): `POST {baseUrl}/api/v1/actions/{type}`
+ * with the params as JSON, a bearer key and the Idempotency-Key. 408, 425, 429 and 5xx are retryable (with the
+ * server's Retry-After), as are timeouts and answers that do not confirm the effect; other failures are final.
  */
 export function createErpClient(options: ErpClientOptions) {
   const doFetch = options.fetch ?? fetch;
+  const endpoint = options.endpoint ?? 'sandbox-erp';
+  const urlOf = (type: string) => `${options.baseUrl.replace(/\/$/, '')}/api/v1/actions/${type}`;
+  const headersOf = (action: Pick<DeliverableAction, 'idempotencyKey'>, apiKey: string) => ({
+    authorization: `Bearer ${apiKey}`,
+    'content-type': 'application/json',
+    'idempotency-key': action.idempotencyKey,
+  });
   return {
-    async send(execution: ActionExecution): Promise<Result<ErpResponse, AndonError & { retryAfterMs?: number }>> {
-      const url = `${options.baseUrl.replace(/\/$/, '')}/api/v1/actions/${execution.type}`;
-      let response: Response;
-      try {
-        response = await doFetch(url, {
-          method: 'POST',
-          headers: {
-            authorization: `Bearer ${options.apiKey}`,
-            'content-type': 'application/json',
-            'idempotency-key': execution.idempotencyKey,
-          },
-          body: JSON.stringify(execution.params),
-          signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-        });
-      } catch (cause) {
-        return err(
-          new AndonError('unavailable', `ERP at ${url} did not answer: ${(cause as Error).message}`, {
-            retryable: true,
-            cause,
-          }),
-        );
-      }
-      const text = await response.text();
-      if (response.status === 429 || response.status >= 500) {
-        const retryAfter = Number(response.headers.get('retry-after'));
-        const error = new AndonError(
-          response.status === 429 ? 'rate_limited' : 'unavailable',
-          `ERP answered ${response.status} for ${execution.type}: ${text.slice(0, 200)}`,
-          { retryable: true },
-        ) as AndonError & { retryAfterMs?: number };
-        if (Number.isFinite(retryAfter) && retryAfter > 0) error.retryAfterMs = retryAfter * 1000;
-        return err(error);
-      }
-      if (!response.ok) {
-        return err(
-          new AndonError(
-            'invalid_payload',
-            `ERP refused ${execution.type} with ${response.status}: ${text.slice(0, 300)}`,
-          ),
-        );
-      }
+    endpointOf: (_action: Pick<ActionExecution, 'type'>): string => endpoint,
+
+    async preview(action: DeliverableAction): Promise<Result<RequestPreview, DeliveryError>> {
+      return ok({
+        endpoint,
+        method: 'POST',
+        url: urlOf(action.type),
+        headers: headersOf(action, '***'),
+        body: action.params,
+      });
+    },
+
+    async send(execution: ActionExecution): Promise<Result<ErpResponse, DeliveryError>> {
+      const url = urlOf(execution.type);
+      const what = `${execution.type} ${execution.id}`;
+      const sent = await fetchSafely(
+        doFetch,
+        url,
+        { method: 'POST', headers: headersOf(execution, options.apiKey), body: JSON.stringify(execution.params) },
+        { endpoint, what, timeoutMs: options.timeoutMs ?? 10_000 },
+      );
+      if (!sent.ok) return sent;
+      const { response, text } = sent.value;
+      if (!response.ok) return err(httpFailure(response, text, { endpoint, what, nowMs: Date.now() }));
       let body: unknown;
       try {
         body = JSON.parse(text);
       } catch {
         return err(
-          new AndonError('invalid_payload', `ERP answered ${response.status} with a body that is not JSON.`, {
-            retryable: true,
-          }),
+          deliveryError(
+            'invalid_payload',
+            `${endpoint} answered ${response.status} with a body that is not JSON; the effect cannot be confirmed, so it is resent with the same Idempotency-Key.`,
+            { retryable: true, httpStatus: response.status, endpoint },
+          ),
         );
       }
-      const id = (body as { id?: unknown }).id;
+      const id = (body as { id?: unknown } | null)?.id;
       if (typeof id !== 'string' || id === '') {
         return err(
-          new AndonError('invalid_payload', 'ERP answer has no id; the effect cannot be confirmed.', {
-            retryable: true,
-          }),
+          deliveryError(
+            'invalid_payload',
+            `${endpoint} answered ${response.status} without an id; the effect cannot be confirmed, so it is resent with the same Idempotency-Key.`,
+            { retryable: true, httpStatus: response.status, endpoint },
+          ),
         );
       }
-      return ok({ externalId: id, replayed: Boolean((body as { replayed?: unknown }).replayed) });
+      return ok({
+        externalId: id,
+        replayed: Boolean((body as { replayed?: unknown }).replayed),
+        httpStatus: response.status,
+        endpoint,
+      });
     },
   };
 }
