@@ -11,8 +11,14 @@ import {
   proposeAction,
   type RetrievedPassage,
 } from '../core/index.ts';
-import { bestSentence, citeQuote } from './citations.ts';
-import { classifyText, defaultTaxonomy } from './taxonomy.ts';
+import { bestSentence, citeQuote, suspectedInstruction } from './citations.ts';
+import {
+  type CategoryProfile,
+  categoryNameMatch,
+  classifyText,
+  defaultTaxonomy,
+  profilePosterior,
+} from './taxonomy.ts';
 import { troubleshootingRows } from './troubleshooting.ts';
 
 export const OFFLINE_MODEL = 'andon-offline-drafter-v1';
@@ -22,7 +28,36 @@ export interface OfflineDrafterOptions {
   keywords?: Record<string, string[]>;
   /** How many hypotheses to keep. */
   maxHypotheses?: number;
+  /**
+   * Term statistics of each category learned from labelled past incidents (`learnCategoryProfile`). Without it the
+   * drafter ranks by retrieved incidents, SOP rows and detector evidence alone.
+   */
+  profile?: CategoryProfile | undefined;
+  /** Weights of the ranking signals; the defaults were chosen on a development set (eval/, docs). */
+  weights?: Partial<RankingWeights>;
 }
+
+/** How the ranking signals add up. Incident votes and the profile are shares (0..1) before weighting. */
+export interface RankingWeights {
+  /** Similarity-weighted votes of retrieved incidents, one per event. */
+  incidents: number;
+  /** The posterior of the learned category profile. */
+  profile: number;
+  /** The case text naming the category (closed taxonomies only). */
+  name: number;
+  /** How much of the history's base rate the profile keeps (0: every category equally likely up front). */
+  profilePrior: number;
+  /** Decay of an incident's vote with its retrieval rank. */
+  rankDecay: number;
+}
+
+export const defaultRankingWeights: RankingWeights = {
+  incidents: 1,
+  profile: 1,
+  name: 0.5,
+  profilePrior: 0,
+  rankDecay: 0.15,
+};
 
 interface Candidate {
   category: string;
@@ -54,10 +89,12 @@ const directionWords = (deviations: Deviation[]): string[] => {
 export function createOfflineDrafter(options: OfflineDrafterOptions = {}): DrafterPort {
   const keywords = options.keywords ?? defaultTaxonomy;
   const maxHypotheses = options.maxHypotheses ?? 5;
+  const weights = { ...defaultRankingWeights, ...options.weights };
   return {
     mode: 'offline',
     model: OFFLINE_MODEL,
-    async draft(input: DraftInput): Promise<Draft> {
+    async draft(original: DraftInput): Promise<Draft> {
+      const { input, injections } = screenEvidence(original);
       const categories = input.taxonomy && input.taxonomy.length > 0 ? input.taxonomy : Object.keys(keywords);
       const categoryByLower = new Map(categories.map((category) => [category.toLowerCase(), category]));
       const queryWords = new Set([
@@ -75,10 +112,12 @@ export function createOfflineDrafter(options: OfflineDrafterOptions = {}): Draft
         return found;
       };
 
-      // 1. Similarity-weighted votes of past incidents, one vote per event.
+      // 1. Similarity-weighted votes of past incidents, one vote per event, as shares of all votes.
       const incidents = input.evidence.incidents;
       const topScore = Math.max(...incidents.map((hit) => hit.score), Number.EPSILON);
       const seenEvents = new Set<string>();
+      const votes = new Map<string, number>();
+      let voteTotal = 0;
       incidents.forEach((hit, rank) => {
         const label = String(hit.metadata.category ?? hit.metadata.root_cause ?? '');
         const category = categoryByLower.get(label.toLowerCase()) ?? classifyText(label, categories, keywords);
@@ -86,9 +125,10 @@ export function createOfflineDrafter(options: OfflineDrafterOptions = {}): Draft
         const event = String(hit.metadata.event_id ?? hit.citation.documentId);
         if (seenEvents.has(event)) return;
         seenEvents.add(event);
-        const weight = (hit.score / topScore) * (1 / (1 + rank * 0.15));
+        const weight = (hit.score / topScore) * (1 / (1 + rank * weights.rankDecay));
+        votes.set(category, (votes.get(category) ?? 0) + weight);
+        voteTotal += weight;
         const entry = candidate(category);
-        entry.score += weight;
         if (entry.citations.length < 3) {
           const quote = bestSentence(hit.text, queryWords);
           const citation = quote ? citeQuote(hit, quote) : null;
@@ -96,6 +136,31 @@ export function createOfflineDrafter(options: OfflineDrafterOptions = {}): Draft
           entry.evidenceFor.push(`Similar past incident "${hit.citation.title}" was classified as ${label}.`);
         }
       });
+
+      for (const [category, vote] of votes) candidate(category).score += (weights.incidents * vote) / voteTotal;
+
+      // 1b. What labelled history says about this text (learned term statistics), and the text naming a category.
+      const text = input.evidence.query;
+      if (options.profile && weights.profile > 0) {
+        const posterior = profilePosterior(options.profile, text, categories, { priorWeight: weights.profilePrior });
+        for (const [category, probability] of posterior) {
+          if (probability < 0.01) continue;
+          const entry = candidate(category);
+          entry.score += weights.profile * probability;
+          if (probability >= 0.2)
+            entry.evidenceFor.push(
+              `Words of this report are typical of past incidents classified as ${category} (${Math.round(probability * 100)} %).`,
+            );
+        }
+      }
+      if (input.taxonomy && input.taxonomy.length > 0 && weights.name > 0) {
+        for (const [category, match] of categoryNameMatch(text, categories)) {
+          if (match <= 0) continue;
+          const entry = candidate(category);
+          entry.score += weights.name * match;
+          entry.evidenceFor.push(`The report names ${category} in its own words.`);
+        }
+      }
 
       // 2. SOP troubleshooting rows whose symptom matches this deviation.
       for (const passage of input.evidence.sops) {
@@ -143,7 +208,9 @@ export function createOfflineDrafter(options: OfflineDrafterOptions = {}): Draft
         statement:
           entry.statements.length > 0
             ? `${entry.statements[0]} (${entry.category})`
-            : `Similar past incidents point to ${entry.category}.`,
+            : votes.has(entry.category)
+              ? `Similar past incidents point to ${entry.category}.`
+              : `The wording of the report points to ${entry.category}.`,
         category: entry.category,
         confidence: Math.round((entry.score / total) * 100) / 100,
         evidenceFor: [...deviationFacts.slice(0, 2), ...entry.evidenceFor].slice(0, 8),
@@ -152,6 +219,13 @@ export function createOfflineDrafter(options: OfflineDrafterOptions = {}): Draft
       }));
 
       const flags: string[] = ['Offline draft: written by the deterministic offline drafter, not by a language model.'];
+      for (const injection of injections)
+        flags.push(
+          `Possible prompt injection: retrieved passage "${injection.title}" contains instruction-like text ("${injection.phrase.slice(0, 80)}"); it was left out of the evidence. Review the source document.`.slice(
+            0,
+            500,
+          ),
+        );
       if (hypotheses.length === 0)
         flags.push('No retrieved incident or SOP troubleshooting row matched; no root cause proposed.');
       if (input.feedback) flags.push(`Redraft after reviewer feedback: ${input.feedback.slice(0, 300)}`);
@@ -177,6 +251,28 @@ export function createOfflineDrafter(options: OfflineDrafterOptions = {}): Draft
       };
     },
   };
+}
+
+/**
+ * Leave retrieved passages that try to instruct (planted prompt injections) out of the evidence, and say which ones:
+ * retrieved text is data, never instructions, so such a passage neither votes, nor is quoted, nor reaches an action.
+ */
+function screenEvidence(input: DraftInput): {
+  input: DraftInput;
+  injections: { title: string; phrase: string }[];
+} {
+  const injections: { title: string; phrase: string }[] = [];
+  const keep = (passage: RetrievedPassage): boolean => {
+    const phrase = suspectedInstruction(passage.text);
+    if (phrase === null) return true;
+    if (!injections.some((injection) => injection.title === passage.citation.title))
+      injections.push({ title: passage.citation.title, phrase });
+    return false;
+  };
+  const sops = input.evidence.sops.filter(keep);
+  const incidents = input.evidence.incidents.filter(keep);
+  if (injections.length === 0) return { input, injections };
+  return { input: { ...input, evidence: { ...input.evidence, sops, incidents } }, injections };
 }
 
 function describeDeviation(deviation: Deviation): string {
