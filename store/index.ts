@@ -1,3 +1,4 @@
+export * from './alarms.ts';
 export * from './approvals.ts';
 export * from './audit.ts';
 export * from './cases.ts';
@@ -8,4 +9,5 @@ export * from './migrate.ts';
 export * from './outbox.ts';
 export * from './readings.ts';
 export * from './sandbox-erp.ts';
+export * from './slack.ts';
 export * from './users.ts';
