@@ -1,29 +1,113 @@
-import type { Deviation, ProductionContext, Reading } from '../core/index.ts';
-import type { DetectorBank } from '../detection/index.ts';
-import type { CaseStore, ReadingStore } from '../store/index.ts';
+import type {
+  AssetHistoryPort,
+  ChangeSummary,
+  Deviation,
+  ProductionContext,
+  ProductionContextPort,
+  Reading,
+  WorkOrderSummary,
+} from '../core/index.ts';
+import {
+  type AlarmInput,
+  type AlarmManagerConfig,
+  type AlarmManagerEvent,
+  type AlarmManagerState,
+  activeAlarms,
+  closeGroup,
+  createAlarmPolicy,
+  DEFAULT_INTAKE_PARAMS,
+  type DetectorBank,
+  type DetectorCondition,
+  type IntakeParams,
+  initialAlarmManagerState,
+  initialIntakeState,
+  intakeAlarm,
+  type ManagedAlarm,
+  type ManagedAlarmEvent,
+  markFlood,
+  stepAlarmManager,
+} from '../detection/index.ts';
+import type { AlarmStore, CaseStore, ReadingStore } from '../store/index.ts';
+
+/** A message for operators and Slack: one per case outside a flood, one digest per flood. */
+export type PipelineNotice =
+  | { type: 'case.opened'; caseId: string; title: string; priority: string; area: string | null }
+  | {
+      type: 'flood.digest';
+      phase: 'started' | 'ended';
+      floodId: string;
+      area: string;
+      caseId: string | null;
+      alarms: number;
+      tags: string[];
+      text: string;
+    };
 
 export interface PipelineDeps {
   readings: ReadingStore;
   cases: CaseStore;
   bank: DetectorBank;
-  /** Called when a deviation opened a new case; triage starts there. */
+  /** Called when a new case opened; triage starts there. */
   onCaseOpened(caseId: string): void;
   log(line: string): void;
+  /**
+   * Alarm persistence (instances, activations for the KPIs, floods, approvals) and alarm-based case intake. Without it
+   * the alarm layer still filters, but annunciated alarms go through `cases.recordDeviation` (grouped by tag).
+   */
+  alarms?: AlarmStore;
+  /** Alarm settings: priorities, assets and criticality, delays, deadbands, suppression by design, chattering, flood. */
+  alarmConfig?: AlarmManagerConfig;
+  intake?: Partial<IntakeParams>;
+  /** Product, lot or batch and order when no context message arrived for the line (ERP/MES connector). */
+  productionContext?: ProductionContextPort;
+  /** Recent work orders and changes of an asset, for the case context. */
+  assetHistory?: AssetHistoryPort;
+  notify?(notice: PipelineNotice): void;
 }
 
 export interface PipelineStats {
   readings: number;
   deviations: number;
+  alarms: number;
   casesOpened: number;
+  floods: number;
 }
 
+/** Operator commands on alarms, as the alarms API uses them. */
+export interface AlarmControl {
+  /** Step one alarm with a command; time is the latest reading time the pipeline has seen. */
+  command(
+    key: string,
+    command: DistributiveOmit<Exclude<AlarmInput, { type: 'condition' | 'tick' }>, 'time'>,
+  ): Promise<AlarmManagerEvent[]>;
+  active(): ManagedAlarm[];
+  /** The longest timed shelve allowed for an alarm. */
+  maxShelveSeconds(key: string): number;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+const HISTORY_DAYS = 14;
+
 /**
- * The path of a reading: store it, score it with the detectors, and turn each deviation into a case (or add it to the
- * related open case). Production context (product, lot, order) arrives per line and goes onto the cases it opens.
+ * The path of a reading: store it, score it with the detectors, run the ISA-18.2 alarm layer over the detectors'
+ * conditions, and turn annunciated alarms into cases, grouping related alarms (same asset, related tags, one flood) into
+ * one case with its production context. Production context (product, lot, order) arrives per line from the plant or
+ * from the production-context port.
  */
 export function createPipeline(deps: PipelineDeps) {
   const contexts = new Map<string, ProductionContext & { scope: string }>();
-  const stats: PipelineStats = { readings: 0, deviations: 0, casesOpened: 0 };
+  const stats: PipelineStats = { readings: 0, deviations: 0, alarms: 0, casesOpened: 0, floods: 0 };
+  const policy = createAlarmPolicy(deps.alarmConfig);
+  const intakeParams: IntakeParams = { ...DEFAULT_INTAKE_PARAMS, ...deps.intake };
+  let manager: AlarmManagerState = initialAlarmManagerState();
+  let intake = initialIntakeState();
+  const caseOfGroup = new Map<string, string>();
+  const caseOfKey: Record<string, string> = {};
+  const latestDeviation = new Map<string, Deviation>();
+  let latestTime: string | null = null;
+  let chain: Promise<unknown> = Promise.resolve();
+
   const contextFor = (tag: string): ProductionContext => {
     let best: (ProductionContext & { scope: string }) | undefined;
     for (const [scope, context] of contexts) {
@@ -33,6 +117,209 @@ export function createPipeline(deps: PipelineDeps) {
     const { scope, ...context } = best;
     return { ...context, line: scope };
   };
+
+  const caseContext = async (event: ManagedAlarmEvent): Promise<ProductionContext> => {
+    const alarm = manager.alarms[event.key];
+    let context: ProductionContext = contextFor(event.tag);
+    if (context.product === undefined && deps.productionContext) {
+      const found = await deps.productionContext
+        .contextAt({ tag: event.tag, asset: event.asset, area: event.area }, event.time)
+        .catch(() => null);
+      if (found) context = { ...context, ...found };
+    }
+    let workOrders: WorkOrderSummary[] = [];
+    let recentChanges: ChangeSummary[] = [];
+    if (event.asset !== null && deps.assetHistory) {
+      const since = new Date(Date.parse(event.time) - HISTORY_DAYS * 86_400_000).toISOString();
+      [workOrders, recentChanges] = await Promise.all([
+        deps.assetHistory.recentWorkOrders(event.asset, since, event.time).catch(() => []),
+        deps.assetHistory.recentChanges(event.asset, since, event.time).catch(() => []),
+      ]);
+    }
+    return {
+      ...context,
+      ...(event.asset === null ? {} : { asset: event.asset }),
+      ...(event.area === null ? {} : { area: event.area }),
+      ...(alarm ? { criticality: alarm.criticality } : {}),
+      workOrders,
+      recentChanges,
+    };
+  };
+
+  /** Case intake for one annunciated alarm: join the related open case or open one. Returns the case id. */
+  const intakeRaise = async (event: ManagedAlarmEvent & { type: 'alarm.raised' }): Promise<string | null> => {
+    const deviation = event.deviation ? latestDeviation.get(event.deviation.id) : undefined;
+    if (!deps.alarms) {
+      if (!deviation) return null;
+      const recorded = await deps.cases.recordDeviation(deviation, contextFor(deviation.tag));
+      if (recorded.opened) {
+        stats.casesOpened += 1;
+        deps.onCaseOpened(recorded.caseId);
+      }
+      return recorded.caseId;
+    }
+    const input = {
+      key: event.key,
+      tag: event.tag,
+      asset: event.asset,
+      area: event.area,
+      time: event.time,
+      related: event.related,
+      floodId: event.floodId,
+    };
+    let result = intakeAlarm(intakeParams, intake, input);
+    const joined = caseOfGroup.get(result.decision.groupId);
+    if (!result.decision.opened && joined && !(await deps.alarms.caseIsActive(joined))) {
+      // the related case was closed meanwhile: this alarm starts a new one
+      intake = closeGroup(intake, result.decision.groupId);
+      caseOfGroup.delete(result.decision.groupId);
+      result = intakeAlarm(intakeParams, intake, input);
+    }
+    intake = result.state;
+    let caseId = caseOfGroup.get(result.decision.groupId);
+    if (caseId === undefined) {
+      const message = event.deviation?.message ?? `${event.detector}/${event.rule}`;
+      caseId = await deps.alarms.openCase({
+        title: `${event.tag}: ${message}`,
+        severity: event.deviation?.severity ?? 'medium',
+        area: event.area,
+        tags: [...new Set([event.tag, ...event.related])],
+        context: await caseContext(event),
+        alarmKey: event.key,
+      });
+      caseOfGroup.set(result.decision.groupId, caseId);
+      stats.casesOpened += 1;
+      deps.log(`case ${caseId} opened: ${event.tag} ${event.detector}/${event.rule} (${event.priority} priority)`);
+      deps.onCaseOpened(caseId);
+      if (event.floodId === null)
+        deps.notify?.({ type: 'case.opened', caseId, title: message, priority: event.priority, area: event.area });
+    } else {
+      await deps.alarms.joinCase(caseId, [event.tag, ...event.related]);
+    }
+    caseOfKey[event.key] = caseId;
+    if (deviation) await deps.alarms.recordDeviation(deviation, caseId);
+    return caseId;
+  };
+
+  const floodDigest = (
+    phase: 'started' | 'ended',
+    event: AlarmManagerEvent & { type: 'flood.started' | 'flood.ended' },
+  ): PipelineNotice => {
+    const tags = [...new Set(event.keys.map((key) => manager.alarms[key]?.tag ?? key))];
+    const caseId = event.keys.map((key) => caseOfKey[key]).find((id) => id !== undefined) ?? null;
+    return {
+      type: 'flood.digest',
+      phase,
+      floodId: event.floodId,
+      area: event.area,
+      caseId,
+      alarms: event.keys.length,
+      tags,
+      text:
+        phase === 'started'
+          ? `Alarm flood in ${event.area}: ${event.keys.length} alarms within 10 minutes on ${tags.length} tags (${tags.slice(0, 5).join(', ')}${tags.length > 5 ? ', …' : ''}); grouped into case ${caseId ?? '(pending)'}.`
+          : `Alarm flood in ${event.area} is over: ${event.keys.length} alarms on ${tags.length} tags since ${event.type === 'flood.ended' ? event.startedAt : ''}; see case ${caseId ?? '(none)'}.`,
+    };
+  };
+
+  /** Persist and act on what the alarm manager reported, in order. */
+  const handle = async (events: AlarmManagerEvent[]) => {
+    for (const event of events) {
+      if (event.type === 'alarm.raised') {
+        stats.alarms += 1;
+        await intakeRaise(event);
+      } else if (event.type === 'alarm.repeated' && event.deviation) {
+        const deviation = latestDeviation.get(event.deviation.id);
+        const caseId = caseOfKey[event.key];
+        if (deviation && deps.alarms) await deps.alarms.recordDeviation(deviation, caseId ?? null);
+        else if (deviation && !deps.alarms) await deps.cases.recordDeviation(deviation, contextFor(deviation.tag));
+      } else if (event.type === 'flood.started') {
+        stats.floods += 1;
+        intake = markFlood(intake, event.area, event.floodId, event.keys);
+        const caseId = event.keys.map((key) => caseOfKey[key]).find((id) => id !== undefined);
+        if (caseId && deps.alarms)
+          await deps.alarms.joinCase(caseId, [], { id: event.floodId, area: event.area, startedAt: event.time });
+        deps.log(`alarm flood in ${event.area}: ${event.keys.length} alarms in 10 minutes`);
+        deps.notify?.(floodDigest('started', event));
+      } else if (event.type === 'flood.ended') {
+        deps.notify?.(floodDigest('ended', event));
+      }
+    }
+    if (deps.alarms) await deps.alarms.applyEvents(events, manager.alarms, caseOfKey);
+  };
+
+  const step = (conditions: readonly DetectorCondition[], events: AlarmManagerEvent[]) => {
+    for (const condition of conditions) {
+      if (condition.deviation) {
+        stats.deviations += 1;
+        latestDeviation.set(condition.deviation.id, condition.deviation);
+      }
+      const result = stepAlarmManager(policy, manager, { type: 'condition', condition });
+      manager = result.state;
+      for (const event of result.events) events.push(event);
+    }
+  };
+
+  /** Deviations of alarms that are shelved, suppressed or out of service: recorded, in no case. */
+  const recordHeld = async (conditions: readonly DetectorCondition[]) => {
+    if (!deps.alarms) return;
+    for (const condition of conditions) {
+      if (!condition.deviation) continue;
+      const state = manager.alarms[condition.key]?.record.state;
+      if (state === 'shelved' || state === 'suppressed' || state === 'out_of_service')
+        await deps.alarms.recordDeviation(condition.deviation, null);
+    }
+  };
+
+  const process = async (batch: Reading[]) => {
+    await deps.readings.insert(batch);
+    stats.readings += batch.length;
+    const events: AlarmManagerEvent[] = [];
+    const conditions: DetectorCondition[] = [];
+    for (const reading of batch) {
+      const scan = deps.bank.scan(reading);
+      step(scan.conditions, events);
+      for (const condition of scan.conditions) if (condition.deviation) conditions.push(condition);
+      if (latestTime === null || Date.parse(reading.sourceTime) > Date.parse(latestTime))
+        latestTime = reading.sourceTime;
+    }
+    if (latestTime !== null) {
+      const heartbeat = deps.bank.scanTick(latestTime);
+      step(heartbeat.conditions, events);
+      for (const condition of heartbeat.conditions) if (condition.deviation) conditions.push(condition);
+      const ticked = stepAlarmManager(policy, manager, { type: 'tick', time: latestTime });
+      manager = ticked.state;
+      events.push(...ticked.events);
+    }
+    await handle(events);
+    await recordHeld(conditions);
+    if (latestDeviation.size > 1000) latestDeviation.clear();
+  };
+
+  /** Run `work` after everything queued before it, so that alarm state changes stay in order. */
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = chain.then(work);
+    chain = run.catch(() => undefined);
+    return run;
+  };
+
+  const control: AlarmControl = {
+    command: (key, command) =>
+      serial(async () => {
+        const time = latestTime ?? new Date().toISOString();
+        const result = stepAlarmManager(policy, manager, {
+          type: 'command',
+          key,
+          command: { ...command, time } as Exclude<AlarmInput, { type: 'condition' | 'tick' }>,
+        });
+        manager = result.state;
+        await handle(result.events);
+        return result.events;
+      }),
+    active: () => activeAlarms(manager),
+    maxShelveSeconds: (key) => policy.params(key, 'low').maxShelveSeconds,
+  };
+
   return {
     stats: () => ({ ...stats }),
     setContext(context: { scope: string; product: string; lot: string; order: string }) {
@@ -43,22 +330,60 @@ export function createPipeline(deps: PipelineDeps) {
         order: context.order,
       });
     },
-    async onReadings(batch: Reading[]): Promise<void> {
-      await deps.readings.insert(batch);
-      stats.readings += batch.length;
-      const found: Deviation[] = [];
-      for (const reading of batch) for (const deviation of deps.bank.step(reading)) found.push(deviation);
-      for (const deviation of found) {
-        stats.deviations += 1;
-        const recorded = await deps.cases.recordDeviation(deviation, contextFor(deviation.tag));
-        if (recorded.opened) {
-          stats.casesOpened += 1;
-          deps.log(`case ${recorded.caseId} opened: ${deviation.tag} ${deviation.detector}/${deviation.rule}`);
-          deps.onCaseOpened(recorded.caseId);
-        }
-      }
-    },
+    onReadings: (batch: Reading[]): Promise<void> => serial(() => process(batch)),
+    /** Operator commands on alarms (acknowledge, shelve after approval, suppress, out of service). */
+    alarms: control,
+    /** The alarm manager's state (every alarm it knows, floods in progress). */
+    alarmState: (): AlarmManagerState => manager,
   };
 }
 
 export type Pipeline = ReturnType<typeof createPipeline>;
+
+/**
+ * The sandbox CMMS and change log of the demo plant, until a real connector fills the ports: a few plausible work orders
+ * and changes per asset, dated relative to the time asked about, so every case shows its context.
+ */
+export function createSandboxAssetHistory(): AssetHistoryPort & ProductionContextPort {
+  const daysBefore = (until: string, days: number) => new Date(Date.parse(until) - days * 86_400_000).toISOString();
+  const workOrders: Record<string, Array<[number, string, string]>> = {
+    'packaging.line1': [
+      [3, 'Replace sealing jaw thermocouple TC-101', 'completed'],
+      [9, 'Preventive maintenance: film unwind brake', 'completed'],
+    ],
+    'reactor.r1': [[5, 'Recalibrate head pressure transmitter PT-201', 'completed']],
+  };
+  const changes: Record<string, Array<[number, string, string]>> = {
+    'packaging.line1': [[2, 'material', 'Film supplier lot changed to F-2291']],
+    'reactor.r1': [[6, 'recipe', 'Resin R-200 recipe v14: react phase 2 min longer']],
+  };
+  return {
+    async recentWorkOrders(asset, since, until) {
+      return (workOrders[asset] ?? [])
+        .map(([days, title, status], i) => ({
+          id: `WO-SANDBOX-${asset}-${i + 1}`,
+          asset,
+          title,
+          status,
+          at: daysBefore(until, days),
+        }))
+        .filter((order) => order.at >= since);
+    },
+    async recentChanges(asset, since, until) {
+      return (changes[asset] ?? [])
+        .map(([days, kind, description], i) => ({
+          id: `MOC-SANDBOX-${asset}-${i + 1}`,
+          asset,
+          kind,
+          description,
+          at: daysBefore(until, days),
+        }))
+        .filter((change) => change.at >= since);
+    },
+    async contextAt(scope) {
+      if (scope.asset === 'packaging.line1') return { product: 'SKU-4711 cereal bar 6-pack', order: 'PO-100000' };
+      if (scope.asset === 'reactor.r1') return { product: 'Resin R-200', batch: 'B-SANDBOX', order: 'PO-200001' };
+      return null;
+    },
+  };
+}
