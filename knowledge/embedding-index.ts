@@ -19,11 +19,15 @@ const ensured = new WeakMap<object, Set<string>>();
  * Register an embedding model and create its HNSW (cosine) index if needed: a partial expression index over
  * `embedding::vector(dimension)` for the rows of that model, so several models can live side by side.
  */
-export async function ensureEmbeddingModel(db: Database, embedder: EmbeddingsPort): Promise<string> {
+export async function ensureEmbeddingModel(
+  db: Database,
+  embedder: EmbeddingsPort,
+  options: { force?: boolean } = {},
+): Promise<string> {
   assertEmbedder(embedder);
   const indexName = indexNameFor(embedder.model, embedder.dimension);
   const seen = ensured.get(db) ?? new Set<string>();
-  if (seen.has(indexName)) return indexName;
+  if (seen.has(indexName) && !options.force) return indexName;
   const existing = await db.query<{ dimension: number }>(
     'select dimension from knowledge_embedding_models where model = $1',
     [embedder.model],
@@ -48,4 +52,11 @@ export async function ensureEmbeddingModel(db: Database, embedder: EmbeddingsPor
   seen.add(indexName);
   ensured.set(db, seen);
   return indexName;
+}
+
+/** Drop a model's HNSW index (bulk loads rebuild it afterwards with `ensureEmbeddingModel(..., { force: true })`). */
+export async function dropEmbeddingIndex(db: Database, indexName: string): Promise<void> {
+  if (!/^knowledge_chunks_hnsw_[0-9a-f]{16}$/.test(indexName)) throw new Error(`not an embedding index: ${indexName}`);
+  await db.query(`drop index if exists ${indexName}`);
+  ensured.get(db)?.delete(indexName);
 }

@@ -11,6 +11,7 @@ import {
   ingestSources,
 } from './ingest.ts';
 import { type SearchHit, type SearchOptions, searchKnowledge } from './search.ts';
+import { countTerms } from './terms.ts';
 import type { AddResult, DocumentInput, DocumentKind, DocumentStatus, KnowledgeDocument } from './types.ts';
 
 /** An audit event the knowledge base emits; the composition root writes it to the audit log. */
@@ -221,6 +222,7 @@ export function createKnowledgeBase(
       if (actor.trim() === '')
         throw new AndonError('bad_request', 'Removing a document needs the name of who removes it.');
       const removed = await db.transaction(async (client) => {
+        await countTerms(client, [id], -1);
         const result = await client.query<{ id: string; title: string; revision: string | null; document_key: string }>(
           'delete from knowledge_documents where id = $1 returning id, title, revision, document_key',
           [id],

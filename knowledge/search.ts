@@ -173,17 +173,42 @@ export async function searchKnowledge(
   }
   if (useText) {
     const text = param(query);
-    const tsquery = websearchSyntax(query)
-      ? `websearch_to_tsquery('english', ${text})`
-      : `replace(plainto_tsquery('english', ${text})::text, ' & ', ' | ')::tsquery`;
-    ctes.push(`text_query as (select ${tsquery} as query)`);
-    ctes.push(`text_hits as (
-      select id, score, row_number() over (order by score desc, id) as rank from (
-        select c.id, ts_rank_cd(c.search, q.query, 1) as score
-        from text_query q, knowledge_chunks c join knowledge_documents d on d.id = c.document_id
-        where c.search @@ q.query and ${documentFilter}
-        order by score desc, c.id
-        limit ${candidateLimit}) t)`);
+    if (websearchSyntax(query)) {
+      // Phrases and exclusions: PostgreSQL's own operators and cover-density ranking.
+      ctes.push(`text_hits as (
+        select id, score, row_number() over (order by score desc, id) as rank from (
+          select c.id, ts_rank_cd(c.search, q.query, 1)::float8 as score
+          from (select websearch_to_tsquery('english', ${text}) as query) q,
+            knowledge_chunks c join knowledge_documents d on d.id = c.document_id
+          where c.search @@ q.query and ${documentFilter}
+          order by score desc, c.id
+          limit ${candidateLimit}) t)`);
+    } else {
+      // Free text: any of the query's informative terms may match, each worth its BM25 inverse document frequency.
+      // Terms in more than 10 % of the chunks are left out (they cost the most and discriminate the least) unless
+      // nothing rarer is in the query. Lexemes with a quote or backslash (rare) are skipped so each can be quoted.
+      ctes.push(`text_terms as (
+        select lexeme, idf, ('''' || lexeme || '''')::tsquery as query from (
+          select t.lexeme, t.chunks,
+            ln(1 + (greatest(total.chunks, t.chunks) - t.chunks + 0.5) / (t.chunks + 0.5)) as idf,
+            row_number() over (order by t.chunks, t.lexeme) as rarity,
+            greatest(total.chunks, 1) as total
+          from (select distinct unnest(tsvector_to_array(to_tsvector('english', ${text}))) as lexeme) u
+          join knowledge_terms t on t.lexeme = u.lexeme and t.lexeme <> '' and t.chunks > 0
+          cross join (select chunks from knowledge_terms where lexeme = '') total
+          where position('''' in u.lexeme) = 0 and position(chr(92) in u.lexeme) = 0) ranked
+        where rarity <= 24 and (rarity <= 3 or chunks <= total * 0.1))`);
+      ctes.push(`text_hits as (
+        select id, score, row_number() over (order by score desc, id) as rank from (
+          select c.id, sum(q.idf)::float8 as score
+          from text_terms q
+          cross join lateral (select c.id, c.document_id from knowledge_chunks c where c.search @@ q.query) c
+          join knowledge_documents d on d.id = c.document_id
+          where ${documentFilter}
+          group by c.id
+          order by score desc, c.id
+          limit ${candidateLimit}) t)`);
+    }
   }
   const sources = [useVector ? 'select id from vector_hits' : null, useText ? 'select id from text_hits' : null]
     .filter((source) => source !== null)
