@@ -67,6 +67,8 @@ export function createMqttDecoder(
   const prefixLevels = options.topicPrefix.split('/').filter((level) => level.length > 0);
   const prefix = `${prefixLevels.join('/')}/`;
   const reject = (reason: string): DecodeOutcome => ({ kind: 'rejected', reason });
+  /** Tag of each topic seen under the convention ('' for a topic that gives no valid tag): topics repeat. */
+  const topicTags = new Map<string, string>();
 
   return (topic, payload, receivedAt) => {
     if (payload.length > options.maxPayloadBytes) {
@@ -100,7 +102,12 @@ export function createMqttDecoder(
       const detail = error instanceof Error ? error.message : String(error);
       return reject(`MQTT payload on ${topic} is not valid JSON (${detail}); ${moved}`);
     }
-    const fallbackTime = receivedAt.toISOString();
+    // Only messages without a timestamp need the time of receipt as text.
+    let receivedText: string | undefined;
+    const fallback = () => {
+      receivedText ??= receivedAt.toISOString();
+      return receivedText;
+    };
 
     if (mapped !== undefined) {
       const readings: Reading[] = [];
@@ -117,10 +124,10 @@ export function createMqttDecoder(
           );
         }
         const value = raw * spec.scale + spec.offset;
-        let sourceTime = fallbackTime;
+        let sourceTime: string | undefined;
         if (mapping.timestamp !== undefined) {
           const rawTime = mapping.timestamp(body);
-          const time = rawTime === undefined ? fallbackTime : toIsoTime(rawTime, spec.timestampUnit);
+          const time = rawTime === undefined ? fallback() : toIsoTime(rawTime, spec.timestampUnit);
           if (time === undefined) {
             return reject(
               `MQTT payload on ${topic} has an unreadable timestamp at ${spec.timestamp} (${describeValue(rawTime)}); ${moved}`,
@@ -136,13 +143,13 @@ export function createMqttDecoder(
             quality = spec.qualityMap?.[key] ?? (QUALITIES.has(key) ? (key as Quality) : 'uncertain');
           }
         }
-        readings.push(reading(tag, value, sourceTime, quality, spec.unit));
+        readings.push(reading(tag, value, sourceTime ?? fallback(), quality, spec.unit));
       }
       return { kind: 'readings', readings };
     }
 
-    const levels = topic.slice(prefix.length).split('/');
-    if (levels.length >= 2 && levels.at(-1) === 'context') {
+    const levels = () => topic.slice(prefix.length).split('/');
+    if (topic.endsWith('/context') && levels().length >= 2) {
       const parsed = ProductionContextPayload.safeParse(body);
       if (!parsed.success) {
         return reject(
@@ -153,11 +160,11 @@ export function createMqttDecoder(
       return {
         kind: 'context',
         context: {
-          scope: levels.slice(0, -1).join('.'),
+          scope: levels().slice(0, -1).join('.'),
           product,
           lot,
           order,
-          time: timestamp === undefined ? fallbackTime : (toIsoTime(timestamp, 'ms') ?? fallbackTime),
+          time: timestamp === undefined ? fallback() : (toIsoTime(timestamp, 'ms') ?? fallback()),
         },
       };
     }
@@ -173,7 +180,7 @@ export function createMqttDecoder(
           reading(
             item.tag,
             item.value,
-            item.timestamp === undefined ? fallbackTime : toIsoTime(item.timestamp, 'ms')!,
+            item.timestamp === undefined ? fallback() : toIsoTime(item.timestamp, 'ms')!,
             item.quality ?? 'good',
             item.unit,
           ),
@@ -181,21 +188,28 @@ export function createMqttDecoder(
       };
     }
 
-    const tag = levels.join('.');
-    if (levels.some((level) => level.length === 0) || !TAG_PATTERN.test(tag) || tag.length > 200) {
+    let tag = topicTags.get(topic);
+    if (tag === undefined) {
+      const parts = levels();
+      tag = parts.join('.');
+      if (parts.some((level) => level.length === 0) || !TAG_PATTERN.test(tag) || tag.length > 200) tag = '';
+      if (topicTags.size >= 100_000) topicTags.clear();
+      topicTags.set(topic, tag);
+    }
+    if (tag === '') {
       return reject(
         `MQTT topic ${topic} does not give a valid tag (expected ${prefix}<area>/<line>/<tag-name> with letters, digits, _ : -); ${moved}`,
       );
     }
     if (typeof body === 'number' && Number.isFinite(body)) {
-      return { kind: 'readings', readings: [reading(tag, body, fallbackTime, 'good', undefined)] };
+      return { kind: 'readings', readings: [reading(tag, body, fallback(), 'good', undefined)] };
     }
     const parsed = ReadingPayload.safeParse(body);
     if (!parsed.success) {
       return reject(`MQTT payload on ${topic} has the wrong shape (${describeIssues(parsed.error)}); ${moved}`);
     }
     const { value, timestamp, quality, unit } = parsed.data;
-    const sourceTime = timestamp === undefined ? fallbackTime : toIsoTime(timestamp, 'ms');
+    const sourceTime = timestamp === undefined ? fallback() : toIsoTime(timestamp, 'ms');
     if (sourceTime === undefined) {
       return reject(`MQTT payload on ${topic} has a timestamp out of range (${String(timestamp)}); ${moved}`);
     }

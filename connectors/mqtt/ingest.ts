@@ -187,6 +187,9 @@ export async function startMqttIngest(options: MqttIngestOptions): Promise<MqttI
   };
 
   client.on('connect', (connack) => {
+    // Acknowledge at once: with Nagle's algorithm a QoS 1 PUBACK can wait for a delayed TCP ACK, and brokers keep only
+    // a few messages in flight per client (mosquitto: 20), so that wait would cap throughput.
+    (client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true);
     isConnected = true;
     backoff = reconnectInitial;
     client.options.reconnectPeriod = reconnectInitial;

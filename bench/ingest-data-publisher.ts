@@ -1,0 +1,146 @@
+/**
+ * The publishing side of bench/ingest.ts, run as a separate process so that publishing never competes with the
+ * subscriber's event loop. Reads its job from argv[2] (JSON), reports to the parent over IPC.
+ *
+ * Samples: `tags` tags, each an N(100, 1) series with synthetic source times 5 ms apart per tag; in latency mode every
+ * `spikeEvery`-th sample of a tag (after a calibration stretch) is a +12 σ spike, whose hi-res send time goes back to the
+ * parent so it can measure publish-to-deviation latency.
+ */
+import mqtt from 'mqtt';
+import { loadSparkplugCodec, type SparkplugCodec } from '../connectors/mqtt/index.ts';
+
+export interface PublisherJob {
+  url: string;
+  protocolVersion: 4 | 5;
+  format: 'json' | 'sparkplug';
+  mode: 'throughput' | 'latency';
+  tags: number;
+  /** Throughput mode: total samples. */
+  samples: number;
+  /** Latency mode: samples per second and duration. */
+  rate: number;
+  seconds: number;
+  /** Calibration samples per tag before the first spike. */
+  warmup: number;
+  spikeEvery: number;
+  runId: string;
+}
+
+export type PublisherMessage =
+  | { type: 'done'; published: number; seconds: number; spikes: [tag: string, sourceTime: string, sentAt: number][] }
+  | { type: 'error'; message: string };
+
+const now = () => performance.timeOrigin + performance.now();
+const baseTime = Date.parse('2025-01-01T00:00:00.000Z');
+
+async function main() {
+  const job = JSON.parse(process.argv[2] ?? '{}') as PublisherJob;
+  let codec: SparkplugCodec | undefined;
+  if (job.format === 'sparkplug') {
+    const loaded = await loadSparkplugCodec();
+    if (!loaded.ok) throw loaded.error;
+    codec = loaded.value;
+  }
+  const client = await mqtt.connectAsync(job.url, {
+    protocolVersion: job.protocolVersion,
+    clientId: `andon-bench-pub-${job.runId}`,
+    clean: true,
+  });
+  (client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true);
+  const tagNames = Array.from({ length: job.tags }, (_, index) => `t${String(index).padStart(4, '0')}`);
+  const counts = new Uint32Array(job.tags);
+  let seed = 12345;
+  const uniform = () => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed / 4294967296;
+  };
+  const normal = () => Math.sqrt(-2 * Math.log(uniform() || 1e-12)) * Math.cos(2 * Math.PI * uniform());
+  let seq = 0;
+
+  if (codec !== undefined) {
+    // One edge node, one device, one metric per tag: births first, then data by alias.
+    client.publish(
+      `spBv1.0/bench${job.runId}/NBIRTH/edge`,
+      Buffer.from(
+        codec.encode({ timestamp: baseTime, seq: seq++, metrics: [{ name: 'bdSeq', type: 'UInt64', value: 0 }] }),
+      ),
+      { qos: 1 },
+    );
+    client.publish(
+      `spBv1.0/bench${job.runId}/DBIRTH/edge/dev`,
+      Buffer.from(
+        codec.encode({
+          timestamp: baseTime,
+          seq: seq++,
+          metrics: tagNames.map((name, index) => ({ name, alias: index + 1, type: 'Double', value: 100 })),
+        }),
+      ),
+      { qos: 1 },
+    );
+  }
+
+  const spikes: [string, string, number][] = [];
+  const sample = (index: number): { topic: string; payload: Buffer | string; spike: [string, string] | undefined } => {
+    const tagIndex = index % job.tags;
+    const count = counts[tagIndex]!++;
+    const tag = tagNames[tagIndex]!;
+    const time = baseTime + count * 5;
+    const spike = job.mode === 'latency' && count >= job.warmup && (count - job.warmup) % job.spikeEvery === 0;
+    const value = 100 + normal() + (spike ? 12 : 0);
+    if (codec !== undefined) {
+      const payload = codec.encode({
+        timestamp: time,
+        seq: seq,
+        metrics: [{ alias: tagIndex + 1, timestamp: time, value }],
+      });
+      seq = (seq + 1) % 256;
+      return {
+        topic: `spBv1.0/bench${job.runId}/DDATA/edge/dev`,
+        payload: Buffer.from(payload),
+        spike: spike ? [`bench${job.runId}.edge.dev.${tag}`, new Date(time).toISOString()] : undefined,
+      };
+    }
+    return {
+      topic: `bench/${job.runId}/line/${tag}`,
+      payload: `{"value":${value},"timestamp":${time}}`,
+      spike: spike ? [`line.${tag}`, new Date(time).toISOString()] : undefined,
+    };
+  };
+
+  const started = now();
+  let published = 0;
+  if (job.mode === 'throughput') {
+    while (published < job.samples) {
+      const end = Math.min(job.samples, published + 500);
+      for (; published < end; published++) {
+        const message = sample(published);
+        client.publish(message.topic, message.payload, { qos: 1 });
+      }
+      // Let the socket drain instead of buffering the whole run in memory.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } else {
+    const total = Math.round(job.rate * job.seconds);
+    while (published < total) {
+      const due = Math.min(total, Math.floor(((now() - started) / 1000) * job.rate) + 1);
+      for (; published < due; published++) {
+        const message = sample(published);
+        if (message.spike !== undefined) spikes.push([message.spike[0], message.spike[1], now()]);
+        client.publish(message.topic, message.payload, { qos: 1 });
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+  // The broker handles one connection's packets in order: once this marker is acknowledged, every sample before it
+  // has reached the broker. (Waiting for endAsync(false) to drain thousands of acknowledgements can stall.)
+  await client.publishAsync(`bench-end/${job.runId}`, '', { qos: 1 });
+  await client.endAsync(true);
+  const report: PublisherMessage = { type: 'done', published, seconds: (now() - started) / 1000, spikes };
+  process.send?.(report);
+}
+
+main().catch((error: unknown) => {
+  const report: PublisherMessage = { type: 'error', message: error instanceof Error ? error.message : String(error) };
+  process.send?.(report);
+  process.exitCode = 1;
+});

@@ -1,0 +1,283 @@
+/**
+ * Ingest throughput and latency through a real broker, one JSON line per payload format:
+ *
+ *   {"format":"json","bare_per_s":…,"pipeline_per_s":…,"ratio":…,"p50_ms":…,"p99_ms":…,…}
+ *
+ * - bare_per_s: an MQTT.js client that only counts messages (QoS 1), samples/s.
+ * - pipeline_per_s: startMqttIngest (decode with zod, per-tag order, batching) + the detector bank + deviation count.
+ * - ratio: pipeline ÷ bare, same run, same publisher, same broker. Target ≥ 0.8.
+ * - p50_ms / p99_ms: publish-to-deviation latency of injected +12 σ spikes while publishing at a fixed rate
+ *   (default 20,000 samples/s). Target p99 < 5 ms.
+ * The publisher is a separate process (bench/ingest-data-publisher.ts). Without --mqtt-url an embedded aedes broker on a
+ * free loopback port is used (MQTT 3.1.1).
+ *
+ * usage: andon bench ingest [--mqtt-url mqtt://127.0.0.1:1883] [--json] [--samples 100000] [--rate 20000]
+ *                           [--seconds 3] [--tags 100] [--formats json,sparkplug]
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import mqtt from 'mqtt';
+import { loadSparkplugCodec, type SparkplugCodec, startMqttIngest } from '../connectors/mqtt/index.ts';
+import type { Reading } from '../core/index.ts';
+import { createDetectorBank, createFastBank, stepFastBank } from '../detection/index.ts';
+import type { PublisherJob, PublisherMessage } from './ingest-data-publisher.ts';
+
+const { values } = parseArgs({
+  options: {
+    'mqtt-url': { type: 'string' },
+    json: { type: 'boolean' },
+    samples: { type: 'string', default: '100000' },
+    rate: { type: 'string', default: '20000' },
+    seconds: { type: 'string', default: '3' },
+    tags: { type: 'string', default: '100' },
+    formats: { type: 'string', default: 'json,sparkplug' },
+    bank: { type: 'string', default: 'reference' },
+  },
+});
+/**
+ * The detectors: `reference` is the bank `andon start` runs (auto-calibrating, Deviation objects with evidence);
+ * `fast` is detection's typed-array bank with known limits. Returns the number of deviations a reading raised.
+ */
+const makeDetectors = (): ((reading: Reading) => number) => {
+  if (values.bank === 'fast') {
+    const bank = createFastBank(new Float64Array(tags).fill(100), new Float64Array(tags).fill(1));
+    const index = new Map<string, number>();
+    return (reading) => {
+      let tag = index.get(reading.tag);
+      if (tag === undefined) {
+        tag = index.size;
+        index.set(reading.tag, tag);
+      }
+      return stepFastBank(bank, tag % tags, reading.value) === 0 ? 0 : 1;
+    };
+  }
+  const bank = createDetectorBank({ shewhart: false });
+  return (reading) => bank.step(reading).length;
+};
+const samples = Number(values.samples);
+const rate = Number(values.rate);
+const seconds = Number(values.seconds);
+const tags = Number(values.tags);
+const now = () => performance.timeOrigin + performance.now();
+const publisherScript = fileURLToPath(new URL('./ingest-data-publisher.ts', import.meta.url));
+
+let broker: ChildProcess | undefined;
+let url = values['mqtt-url'];
+if (url === undefined) {
+  broker = fork(fileURLToPath(new URL('./ingest-data-broker.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  url = await new Promise<string>((resolve) =>
+    broker!.once('message', (message: { url: string }) => resolve(message.url)),
+  );
+}
+// The embedded broker speaks MQTT 3.1.1 only; a real broker gets MQTT 5.
+const protocolVersion: 4 | 5 = broker === undefined ? 5 : 4;
+
+function publish(
+  job: Omit<PublisherJob, 'url' | 'protocolVersion'>,
+): Promise<Extract<PublisherMessage, { type: 'done' }>> {
+  return new Promise((resolve, reject) => {
+    // The publisher speaks MQTT 3.1.1: an MQTT 5 publisher would be held to the broker's receive maximum (mosquitto: 20
+    // in flight), which measures the publisher, not the subscriber.
+    const child = fork(publisherScript, [JSON.stringify({ ...job, url, protocolVersion: 4 })], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    child.once('message', (message: PublisherMessage) => {
+      if (message.type === 'done') resolve(message);
+      else reject(new Error(`publisher: ${message.message}`));
+    });
+    child.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`publisher exited with ${code}`));
+    });
+  });
+}
+
+const progress = (line: string) => {
+  if (!values.json) console.error(`  … ${line}`);
+};
+
+/** Waits for `expected` messages, or until none arrived for `idleMs` (a broker that dropped some never sends them). */
+const waitForCount = async (count: () => number, expected: number, idleMs = 1_500) => {
+  let seen = count();
+  let lastChange = Date.now();
+  while (count() < expected && Date.now() - lastChange < idleMs) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    if (count() !== seen) {
+      seen = count();
+      lastChange = Date.now();
+    }
+  }
+  return count() >= expected;
+};
+
+/** Messages per second at a subscriber that only counts, from its first to its last message. */
+async function bare(
+  format: 'json' | 'sparkplug',
+  runId: string,
+): Promise<{ perSecond: number; received: number; expected: number; cpuMicrosPerSample: number }> {
+  const client = await mqtt.connectAsync(url!, { protocolVersion, clientId: `andon-bench-bare-${runId}`, clean: true });
+  (client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true);
+  let count = 0;
+  let first = 0;
+  let last = 0;
+  client.on('message', () => {
+    if (count === 0) first = now();
+    count++;
+    last = now();
+  });
+  await client.subscribeAsync(format === 'json' ? `bench/${runId}/#` : `spBv1.0/bench${runId}/#`, { qos: 1 });
+  const expected = samples + (format === 'sparkplug' ? 2 : 0);
+  const cpu = process.cpuUsage();
+  const published = publish({
+    format,
+    mode: 'throughput',
+    tags,
+    samples,
+    rate,
+    seconds,
+    warmup: 0,
+    spikeEvery: 1,
+    runId,
+  });
+  await published;
+  const complete = await waitForCount(() => count, expected);
+  const used = process.cpuUsage(cpu);
+  progress(`bare ${format}: ${count}/${expected} messages${complete ? '' : ' (the rest never arrived)'}`);
+  await client.endAsync();
+  return {
+    perSecond: (count - 1) / ((last - first) / 1000),
+    received: count,
+    expected,
+    cpuMicrosPerSample: (used.user + used.system) / count,
+  };
+}
+
+async function pipeline(
+  format: 'json' | 'sparkplug',
+  runId: string,
+  codec: SparkplugCodec | undefined,
+  mode: 'throughput' | 'latency',
+): Promise<{
+  perSecond: number;
+  latencies: number[];
+  spikes: number;
+  deviations: number;
+  received: number;
+  expected: number;
+  cpuMicrosPerSample: number;
+}> {
+  const step = makeDetectors();
+  let readings = 0;
+  let deviations = 0;
+  let first = 0;
+  let last = 0;
+  const detectedAt = new Map<string, number>();
+  const ingest = await startMqttIngest({
+    url: url!,
+    protocolVersion,
+    clientId: `andon-bench-ingest-${runId}`,
+    topics: [format === 'json' ? `bench/${runId}/#` : `spBv1.0/bench${runId}/#`],
+    topicPrefix: `bench/${runId}`,
+    sessionExpirySeconds: 60,
+    ...(codec === undefined ? {} : { sparkplug: { codec } }),
+    onReadings: (batch: Reading[]) => {
+      if (readings === 0) first = now();
+      for (const reading of batch) {
+        const found = step(reading);
+        if (found > 0) {
+          deviations += found;
+          const key = `${reading.tag}@${reading.sourceTime}`;
+          if (!detectedAt.has(key)) detectedAt.set(key, now());
+        }
+      }
+      readings += batch.length;
+      last = now();
+    },
+    onDeadLetter: (letter) => {
+      throw new Error(`bench payload dead-lettered: ${letter.reason}`);
+    },
+    log: () => {},
+  });
+  const total = mode === 'throughput' ? samples : Math.round(rate * seconds);
+  const cpu = process.cpuUsage();
+  const report = await publish({ format, mode, tags, samples, rate, seconds, warmup: 60, spikeEvery: 40, runId });
+  const complete = await waitForCount(() => readings, total);
+  const used = process.cpuUsage(cpu);
+  progress(
+    `pipeline ${format} ${mode}: ${readings}/${total} readings${complete ? '' : ' (the rest never arrived)'}, ${JSON.stringify(ingest.stats())}`,
+  );
+  await ingest.close();
+  const latencies: number[] = [];
+  for (const [tag, sourceTime, sentAt] of report.spikes) {
+    const at = detectedAt.get(`${tag}@${sourceTime}`);
+    if (at !== undefined) latencies.push(at - sentAt);
+  }
+  return {
+    perSecond: (readings - 1) / ((last - first) / 1000),
+    latencies,
+    spikes: report.spikes.length,
+    deviations,
+    received: readings,
+    expected: total,
+    cpuMicrosPerSample: (used.user + used.system) / readings,
+  };
+}
+
+const quantile = (sorted: number[], q: number) =>
+  sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+const round = (value: number | null, digits = 2) => (value === null ? null : Number(value.toFixed(digits)));
+
+for (const format of values.formats!.split(',').map((name) => name.trim()) as ('json' | 'sparkplug')[]) {
+  let codec: SparkplugCodec | undefined;
+  if (format === 'sparkplug') {
+    const loaded = await loadSparkplugCodec();
+    if (!loaded.ok) {
+      const line = { format, skipped: true, reason: loaded.error.message };
+      console.log(values.json ? JSON.stringify(line) : `sparkplug: skipped (${loaded.error.message})`);
+      continue;
+    }
+    codec = loaded.value;
+  }
+  const runId = `${process.pid}${format === 'json' ? 'j' : 's'}${Date.now() % 100000}`;
+  const bareRun = await bare(format, `${runId}b`);
+  const bareRate = bareRun.perSecond;
+  const throughput = await pipeline(format, `${runId}p`, codec, 'throughput');
+  const latency = await pipeline(format, `${runId}l`, codec, 'latency');
+  const sorted = latency.latencies.sort((a, b) => a - b);
+  const line = {
+    format,
+    bare_per_s: Math.round(bareRate),
+    pipeline_per_s: Math.round(throughput.perSecond),
+    ratio: round(throughput.perSecond / bareRate, 3),
+    p50_ms: round(quantile(sorted, 0.5), 3),
+    p99_ms: round(quantile(sorted, 0.99), 3),
+    // CPU time of this process per sample: robust to other load on a shared machine. cpu_ratio = bare ÷ pipeline.
+    bare_cpu_us: round(bareRun.cpuMicrosPerSample, 1),
+    pipeline_cpu_us: round(throughput.cpuMicrosPerSample, 1),
+    cpu_ratio: round(bareRun.cpuMicrosPerSample / throughput.cpuMicrosPerSample, 3),
+    latency_rate_per_s: rate,
+    spikes: latency.spikes,
+    spikes_detected: sorted.length,
+    samples,
+    tags,
+    bank: values.bank,
+    // Samples the broker never delivered (mosquitto drops past max_queued_messages, default 1000, for a slow client).
+    lost: {
+      bare: bareRun.expected - bareRun.received,
+      pipeline: throughput.expected - throughput.received,
+      latency_run: latency.expected - latency.received,
+    },
+    broker: broker === undefined ? url : 'embedded aedes',
+    mqtt: protocolVersion === 5 ? '5' : '3.1.1',
+  };
+  console.log(
+    values.json
+      ? JSON.stringify(line)
+      : `${format}: bare ${line.bare_per_s}/s, pipeline ${line.pipeline_per_s}/s (ratio ${line.ratio}; CPU µs/sample ${line.bare_cpu_us} vs ${line.pipeline_cpu_us}, ratio ${line.cpu_ratio}), publish-to-deviation p50 ${line.p50_ms} ms, p99 ${line.p99_ms} ms at ${rate}/s (${line.spikes_detected}/${line.spikes} spikes)`,
+  );
+}
+broker?.disconnect();
