@@ -40,7 +40,7 @@ export type DetectorSettings = {
   ewma?: { lambda?: number; L?: number } | false;
   /**
    * Two-sided tabular CUSUM on the long-run sigma. Default k = 0.5 (plus two standard errors of an auto-calibrated mean),
-   * h = 12 (sigmas), no fast initial response.
+   * h = 12 (sigmas), each sum capped at 2h (anti-windup), no fast initial response.
    */
   cusum?: { k?: number; h?: number; fastInitialResponse?: boolean } | false;
   /** Page-Hinkley drift test. Default off; when on, δ = 0.5 and λ = 50 (sigmas). */
@@ -585,7 +585,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
         detector: 'ewma',
         rule: 'limit',
         direction: result.signal,
-        severity: Math.abs(sigmas) >= 2 ? 'high' : 'medium',
+        severity: Math.abs(sigmas) >= 3 ? 'high' : 'medium',
         statistic: result.statistic,
         limits: { lower: result.lower, center, upper: result.upper },
         message: () =>
@@ -598,6 +598,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
       const params = {
         ...resolved.cusum,
         k: resolved.cusum.k + meanError,
+        cap: 2 * resolved.cusum.h,
         mean: center,
         sigma: model.sigma * longRunFactor(model.autocorrelation ?? 0),
       };
@@ -676,7 +677,8 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
         detector: 'sensor-health',
         rule: 'rate-of-change',
         direction: bySigma || byRate ? (jump > 0 ? 1 : -1) : 0,
-        severity: 'high',
+        // an instrument-health finding, like a flatline: maintenance work, rarely an operator emergency
+        severity: 'medium',
         statistic: jump,
         limits: { lower: -limit, center: 0, upper: limit },
         message: () =>

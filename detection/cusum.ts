@@ -13,6 +13,12 @@ export type CusumParams = {
   readonly h: number;
   /** Fast initial response: start both sums at H/2. */
   readonly fastInitialResponse?: boolean;
+  /**
+   * Upper bound on each sum, in sigmas (anti-windup). Unbounded by default; with a bound, a sum that a large fault pushed
+   * far past H comes back below H within about (cap − h)/k samples after the fault ends, instead of staying in alarm for
+   * hours and re-alarming on noise as it finally passes H.
+   */
+  readonly cap?: number;
 };
 
 export type CusumState = {
@@ -42,8 +48,9 @@ export function initialCusumState(params: CusumParams): CusumState {
 export function stepCusum(params: CusumParams, state: CusumState, x: number): CusumStep {
   const K = params.k * params.sigma;
   const H = params.h * params.sigma;
-  const upper = Math.max(0, x - (params.mean + K) + state.upper);
-  const lower = Math.max(0, params.mean - K - x + state.lower);
+  const cap = params.cap === undefined ? Number.POSITIVE_INFINITY : params.cap * params.sigma;
+  const upper = Math.min(cap, Math.max(0, x - (params.mean + K) + state.upper));
+  const lower = Math.min(cap, Math.max(0, params.mean - K - x + state.lower));
   const next = {
     upper,
     lower,

@@ -118,3 +118,15 @@ export function closeGroup(previous: IntakeState, groupId: string): IntakeState 
   const { [groupId]: _closed, ...groups } = previous.groups;
   return { groups };
 }
+
+/**
+ * Note activity of an alarm already in a group (a repeat, its return to normal), so that the group stays open for the
+ * grouping window after its alarms were last seen, not only after they were first raised.
+ */
+export function touchGroup(previous: IntakeState, key: string, time: string): IntakeState {
+  let groups = previous.groups;
+  for (const group of Object.values(previous.groups))
+    if (group.keys.includes(key) && seconds(group.lastActivity, time) > 0)
+      groups = { ...groups, [group.id]: { ...group, lastActivity: time } };
+  return groups === previous.groups ? previous : { groups };
+}

@@ -41,6 +41,18 @@ export type AlarmManagerConfig = {
   flood?: { alarms?: number; windowSeconds?: number; endAtOrBelow?: number };
 };
 
+/**
+ * Alarm settings every site starts from (the config's rules come after them): a jump and a stuck or unreadable
+ * instrument are one condition until they have been gone for a while, so spikes repeat inside one alarm instead of
+ * annunciating again and again.
+ */
+export const DEFAULT_ALARM_RULES: readonly { match: string; settings: AlarmSettings }[] = [
+  { match: '*:sensor-health:rate-of-change', settings: { offDelaySeconds: 300 } },
+  { match: '*:sensor-health:flatline', settings: { offDelaySeconds: 60 } },
+  { match: '*:sensor-health:bad-quality', settings: { offDelaySeconds: 120 } },
+  { match: '*:sensor-health:missing-data', settings: { offDelaySeconds: 60 } },
+];
+
 /** Severity × criticality → priority, tuned towards the ISA-18.2 mix of about 80 % low, 15 % medium, 5 % high. */
 export const DEFAULT_PRIORITY_MATRIX: Record<Severity, Record<Criticality, Priority>> = {
   low: { low: 'low', medium: 'low', high: 'low' },
@@ -109,7 +121,10 @@ const globToRegExp = (pattern: string): RegExp =>
 
 /** Resolves the per-alarm settings and the plant placement of tags, with memoised pattern matching. */
 export function createAlarmPolicy(config: AlarmManagerConfig = {}) {
-  const rules = (config.rules ?? []).map((rule) => ({ pattern: globToRegExp(rule.match), settings: rule.settings }));
+  const rules = [...DEFAULT_ALARM_RULES, ...(config.rules ?? [])].map((rule) => ({
+    pattern: globToRegExp(rule.match),
+    settings: rule.settings,
+  }));
   const assets = (config.assets ?? []).map((asset) => ({ pattern: globToRegExp(asset.match), asset }));
   const matrix = DEFAULT_PRIORITY_MATRIX;
   const chattering = { ...DEFAULT_ALARM_PARAMS.chattering, ...config.chattering };
