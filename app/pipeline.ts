@@ -26,6 +26,7 @@ import {
   type ManagedAlarmEvent,
   markFlood,
   stepAlarmManager,
+  touchGroup,
 } from '../detection/index.ts';
 import type { AlarmStore, CaseStore, ReadingStore } from '../store/index.ts';
 
@@ -228,7 +229,10 @@ export function createPipeline(deps: PipelineDeps) {
       if (event.type === 'alarm.raised') {
         stats.alarms += 1;
         await intakeRaise(event);
-      } else if (event.type === 'alarm.repeated' && event.deviation) {
+      } else if (event.type === 'alarm.repeated' || event.type === 'alarm.cleared') {
+        intake = touchGroup(intake, event.key, event.time);
+      }
+      if (event.type === 'alarm.repeated' && event.deviation) {
         const deviation = latestDeviation.get(event.deviation.id);
         const caseId = caseOfKey[event.key];
         if (deviation && deps.alarms) await deps.alarms.recordDeviation(deviation, caseId ?? null);
