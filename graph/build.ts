@@ -14,9 +14,9 @@ import { TriageState } from './state.ts';
 /**
  * The triage workflow: gather evidence → draft (hypotheses, CAPA, proposed actions) → request approval → approval gate
  * (interrupt) → execute (hand-off to the outbox), with rejection looping back to a redraft and every failure routed to
- * a human.
+ * a human. Without a checkpointer (LangGraph Studio and the LangGraph CLI bring their own) it compiles as is.
  */
-export function buildTriageGraph(ports: TriagePorts, checkpointer: BaseCheckpointSaver) {
+export function buildTriageGraph(ports: TriagePorts, checkpointer?: BaseCheckpointSaver) {
   return new StateGraph(TriageState)
     .addNode('gather_evidence', guard('gather evidence', makeGatherEvidence(ports)))
     .addNode('draft', guard('draft', makeDraft(ports)))
@@ -35,7 +35,7 @@ export function buildTriageGraph(ports: TriagePorts, checkpointer: BaseCheckpoin
     )
     .addConditionalEdges('execute', continueOrEscalate(END), [END, 'escalate'])
     .addEdge('escalate', END)
-    .compile({ checkpointer });
+    .compile(checkpointer ? { checkpointer } : {});
 }
 
 export type TriageGraph = ReturnType<typeof buildTriageGraph>;

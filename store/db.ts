@@ -7,6 +7,7 @@ import { AndonError } from '../core/index.ts';
 import type { Database } from './database.ts';
 import { migrate } from './migrate.ts';
 import { keepProtocolExchangesTogether } from './pglite-queue.ts';
+import { isEmptyDataDir, pgliteTemplate } from './pglite-template.ts';
 
 export type { Database, Queryable } from './database.ts';
 
@@ -86,10 +87,14 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 
 async function startEmbedded(dataDir: string, poolSize: number): Promise<{ url: string; stop(): Promise<void> }> {
   const inMemory = dataDir.startsWith('memory://');
+  const template = inMemory || isEmptyDataDir(dataDir) ? await pgliteTemplate() : undefined;
   if (!inMemory) await mkdir(dataDir, { recursive: true });
   let db: PGlite;
   try {
-    db = await PGlite.create(inMemory ? undefined : dataDir, { extensions: { vector } });
+    db = await PGlite.create(inMemory ? undefined : dataDir, {
+      extensions: { vector },
+      ...(template ? { loadDataDir: template } : {}),
+    });
   } catch (cause) {
     throw new AndonError(
       'unavailable',
