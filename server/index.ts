@@ -3,3 +3,4 @@ export { createServer, type ServerDeps } from './app.tsx';
 export { type AuthVariables, SESSION_COOKIE } from './auth.ts';
 export { approverRoles, type DecisionCommand, type DecisionDeps, decide } from './decisions.ts';
 export { DraftEdit, draftDiff, editDraft, editorRoles } from './edits.ts';
+export { createSigningApp, type SigningDeps } from './signing.tsx';

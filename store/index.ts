@@ -9,4 +9,5 @@ export * from './migrate.ts';
 export * from './outbox.ts';
 export * from './readings.ts';
 export * from './sandbox-erp.ts';
+export * from './slack.ts';
 export * from './users.ts';
