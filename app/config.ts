@@ -119,10 +119,61 @@ export const environment = {
     default: 'auto',
     help: 'Create the demo users (README) and load the demo SOPs at start; auto = only on the embedded database',
   },
+  APPROVAL_TIMEOUT_HOURS: {
+    schema: z.coerce
+      .number()
+      .min(0.01)
+      .max(24 * 90),
+    default: '24',
+    help: 'How long an approval request waits before it escalates to the next role (never approves)',
+  },
+  APPROVAL_ESCALATION_ROLES: {
+    schema: z.string().regex(/^[a-z_]+(,[a-z_]+)*$/, 'a comma-separated list of roles'),
+    default: 'quality_lead',
+    help: 'Roles an expired approval request goes to, in order; after the last, a human takes the case over',
+  },
   ANDON_SESSION_TTL_HOURS: {
     schema: z.coerce.number().min(0.1).max(720),
     default: '12',
     help: 'Login session lifetime',
+  },
+  SLACK_BOT_TOKEN: {
+    schema: z.string().startsWith('xoxb-', 'must be a bot token (xoxb-…)').optional(),
+    default: undefined,
+    help: 'Bot token of the Slack app (docs/slack.md); unset means no Slack',
+  },
+  SLACK_SIGNING_SECRET: {
+    schema: z.string().min(8).optional(),
+    default: undefined,
+    help: 'Signing secret that verifies requests to /slack/events (needed unless SLACK_APP_TOKEN is set)',
+  },
+  SLACK_APP_TOKEN: {
+    schema: z.string().startsWith('xapp-', 'must be an app-level token (xapp-…)').optional(),
+    default: undefined,
+    help: 'App-level token: Socket Mode, so andon needs no inbound internet',
+  },
+  SLACK_CHANNEL: {
+    schema: z
+      .string()
+      .regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel id such as C0123ABCD')
+      .optional(),
+    default: undefined,
+    help: 'Channel id for cases no SLACK_ROUTING route matches; unset means those are not posted',
+  },
+  SLACK_ROUTING: {
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    help: 'YAML file routing areas and lines to channels, with severity thresholds and alarm budget (docs/slack.md)',
+  },
+  SLACK_API_URL: {
+    schema: z.url(),
+    default: 'https://slack.com/api/',
+    help: 'Slack Web API base URL',
+  },
+  SLACK_SIGNING_LINK_TTL_MINUTES: {
+    schema: z.coerce.number().int().min(1).max(60),
+    default: '10',
+    help: 'Lifetime of the single-use signing link that Approve… and Reject… in Slack hand out',
   },
   LOG_LEVEL: {
     schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']),

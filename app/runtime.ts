@@ -32,8 +32,10 @@ import {
 import { type Config, publicUrl } from './config.ts';
 import { createAuditNotifier, createConfiguredActionRouter, type Dispatcher, startDispatcher } from './dispatcher.ts';
 import { createPipeline, type Pipeline } from './pipeline.ts';
+import { startApprovalTimeouts } from './approval-timeouts.ts';
 import { recoverTriage } from './recovery.ts';
 import { seedDemoKnowledge, seedDemoUsers } from './seed.ts';
+import { createSlackIntegration } from './slack.ts';
 
 export const systemClock: Clock = { now: () => new Date() };
 
@@ -142,6 +144,9 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
         audit: stores.audit,
         outbox: stores.outbox,
         clock,
+        escalationRoles: config.APPROVAL_ESCALATION_ROLES.split(',')
+          .map((role) => role.trim())
+          .filter(Boolean),
       },
       checkpointer,
     );
@@ -155,6 +160,7 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
       );
     };
 
+    const slack = await createSlackIntegration(config, { ...stores, knowledge, triage, log });
     const sandboxKey = randomBytes(24).toString('base64url');
     // Built once the server listens (the sandbox ERP's URL needs the port); the actions page previews through it.
     let actionRouter: ActionRouter | null = null;
@@ -162,6 +168,7 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
       ...stores,
       triage,
       mounts: [
+        ...(slack?.mounts ?? []),
         {
           path: '/sandbox/erp',
           app: createSandboxErpApp({
@@ -223,8 +230,20 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
       log,
     });
     closers.push(() => dispatcher.stop());
+    if (slack) {
+      slack.start();
+      closers.push(() => slack.stop());
+    }
 
     await recoverTriage({ cases: stores.cases, approvals: stores.approvals, triage, log });
+    const approvalTimeouts = startApprovalTimeouts({
+      cases: stores.cases,
+      audit: stores.audit,
+      triage,
+      timeoutMs: config.APPROVAL_TIMEOUT_HOURS * 3_600_000,
+      log,
+    });
+    closers.push(async () => approvalTimeouts.stop());
 
     let mqttUrl = config.MQTT_URL;
     let broker: EmbeddedBroker | null = null;

@@ -1,0 +1,66 @@
+import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOfflineDrafter } from '../agent/index.ts';
+import { createTriage } from '../graph/index.ts';
+import { createKnowledgeBase, createOfflineEmbedder } from '../knowledge/index.ts';
+import { startApprovalTimeouts } from './approval-timeouts.ts';
+import { loadConfig } from './config.ts';
+import { openStores, type Stores } from './runtime.ts';
+
+describe('approval timeouts', () => {
+  let stores: Stores;
+  beforeAll(async () => {
+    stores = await openStores(loadConfig({ ANDON_DATA_DIR: 'memory://timeouts' }));
+  });
+  afterAll(async () => {
+    await stores.database.close();
+  });
+
+  it('expire a request that waited too long into an escalation, and leave fresh ones alone', async () => {
+    const checkpointer = new PostgresSaver(stores.database.pool);
+    await checkpointer.setup();
+    const triage = createTriage(
+      {
+        ...stores,
+        knowledge: createKnowledgeBase(stores.database, createOfflineEmbedder()),
+        signals: stores.readings,
+        drafter: createOfflineDrafter(),
+        clock: { now: () => new Date() },
+        escalationRoles: ['quality_lead'],
+      },
+      checkpointer,
+    );
+    const item = await stores.cases.create({
+      title: 'Seal strength below spec on line 2',
+      description: 'Seal strength low',
+    });
+    await triage.start(item.id);
+    let clock = Date.now();
+    const timeouts = startApprovalTimeouts({
+      ...stores,
+      triage,
+      timeoutMs: 3_600_000,
+      intervalMs: 3_600_000,
+      now: () => new Date(clock),
+      log: () => {},
+    });
+    try {
+      expect(await timeouts.sweep()).toBe(0);
+      clock += 2 * 3_600_000;
+      expect(await timeouts.sweep()).toBe(1);
+      const escalated = (await stores.audit.listForCase(item.id)).filter(
+        (entry) => entry.action === 'approval.escalated',
+      );
+      expect(escalated).toHaveLength(1);
+      expect(await triage.status(item.id)).toMatchObject({ waitingForDecision: true });
+      clock = Date.now();
+      expect(await timeouts.sweep()).toBe(0);
+      clock = Date.now() + 2 * 3_600_000;
+      expect(await timeouts.sweep()).toBe(1);
+      expect((await stores.cases.get(item.id))?.status).toBe('escalated');
+      expect(await stores.approvals.forCase(item.id)).toEqual([]);
+    } finally {
+      timeouts.stop();
+    }
+  });
+});

@@ -1,0 +1,58 @@
+import type { AuditPort } from '../core/index.ts';
+import type { Triage } from '../graph/index.ts';
+import type { CaseStore } from '../store/index.ts';
+
+export interface ApprovalTimeoutOptions {
+  cases: CaseStore;
+  audit: AuditPort;
+  triage: Triage;
+  /** How long a request may wait before it goes to the next role. */
+  timeoutMs: number;
+  intervalMs?: number;
+  now?: () => Date;
+  log(line: string): void;
+}
+
+/**
+ * Expire approval requests that waited too long: the gate receives a timeout, which escalates to the next role (and
+ * after the last one to a human). An expiry never approves anything.
+ */
+export function startApprovalTimeouts(options: ApprovalTimeoutOptions) {
+  const now = options.now ?? (() => new Date());
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const sweep = async (): Promise<number> => {
+    let expired = 0;
+    for (const item of await options.cases.list({ status: 'awaiting_approval', limit: 500 })) {
+      const status = await options.triage.status(item.id);
+      if (!status?.waitingForDecision) continue;
+      const requests = (await options.audit.listForCase(item.id)).filter(
+        (entry) =>
+          (entry.action === 'approval.requested' || entry.action === 'approval.escalated') &&
+          entry.details.draftVersion === status.draftVersion,
+      );
+      const since = requests.at(-1)?.at;
+      if (!since || now().getTime() - Date.parse(since) < options.timeoutMs) continue;
+      options.log(`case ${item.id}: approval of v${status.draftVersion} expired; escalating`);
+      await options.triage.resume(item.id, { decision: 'timeout', draftVersion: status.draftVersion });
+      expired += 1;
+    }
+    return expired;
+  };
+  const loop = () => {
+    if (stopped) return;
+    sweep()
+      .catch((error: Error) => options.log(`approval timeouts: ${error.message}`))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(loop, options.intervalMs ?? 60_000);
+      });
+  };
+  timer = setTimeout(loop, options.intervalMs ?? 60_000);
+  return {
+    sweep,
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
+}
