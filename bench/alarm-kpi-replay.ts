@@ -124,6 +124,10 @@ export type ReplayOptions = {
   intervalMs?: number;
   startTime?: Date;
   database?: Database;
+  /** Samples handed to the pipeline at once; default one minute's worth. */
+  batchSamples?: number;
+  bankOptions?: BankOptions;
+  alarmConfig?: AlarmManagerConfig;
 };
 
 /** Replay the scenario through the pipeline and match the cases it opened to the injected faults. */
@@ -144,9 +148,9 @@ export async function replayAlarmDay(options: ReplayOptions): Promise<ReplayResu
     const pipeline = createPipeline({
       readings: createReadingStore(database),
       cases,
-      bank: createDetectorBank(KPI_REPLAY_BANK_OPTIONS),
+      bank: createDetectorBank(options.bankOptions ?? KPI_REPLAY_BANK_OPTIONS),
       alarms,
-      alarmConfig: KPI_REPLAY_ALARM_CONFIG,
+      alarmConfig: options.alarmConfig ?? KPI_REPLAY_ALARM_CONFIG,
       productionContext: history,
       assetHistory: history,
       onCaseOpened: () => {},
@@ -156,7 +160,7 @@ export async function replayAlarmDay(options: ReplayOptions): Promise<ReplayResu
     const plant = options.createPlant({ scenario, seed: scenario.seed ?? 1, intervalMs, startTime });
     const faults: InjectedFault[] = [];
     // one minute of samples per batch, as MQTT ingest hands over what arrived meanwhile
-    const batchSamples = Math.max(1, Math.round(60_000 / intervalMs));
+    const batchSamples = options.batchSamples ?? Math.max(1, Math.round(60_000 / intervalMs));
     let batch: Reading[] = [];
     for (let i = 0; i < samples; i++) {
       const sample = plant.step();

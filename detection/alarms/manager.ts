@@ -182,6 +182,11 @@ export function createAlarmPolicy(config: AlarmManagerConfig = {}) {
 
 export type AlarmPolicy = ReturnType<typeof createAlarmPolicy>;
 
+const isEmpty = (record: Record<string, unknown>): boolean => {
+  for (const _key in record) return false;
+  return true;
+};
+
 const seconds = (from: string, to: string): number => (Date.parse(to) - Date.parse(from)) / 1000;
 
 /** True when an alarm has a timer running, so a tick may change it. */
@@ -202,6 +207,12 @@ export function stepAlarmManager(
   previous: AlarmManagerState,
   input: AlarmManagerInput,
 ): { state: AlarmManagerState; events: AlarmManagerEvent[] } {
+  // the common case, a quiet rule on a quiet alarm with no flood to end, changes nothing and allocates little
+  if (input.type === 'condition' && !input.condition.active) {
+    const quiet = previous.alarms[input.condition.key];
+    if ((!quiet || (!quiet.record.raw && !quiet.record.active)) && isEmpty(previous.floods))
+      return { state: previous, events: [] };
+  }
   const state: AlarmManagerState = { alarms: previous.alarms, raises: previous.raises, floods: previous.floods };
   const events: AlarmManagerEvent[] = [];
   const setAlarm = (key: string, alarm: ManagedAlarm) => {
@@ -314,7 +325,7 @@ export function stepAlarmManager(
       let alarm = state.alarms[condition.key];
       // the common case, a quiet rule on a quiet alarm, changes nothing
       if (!condition.active && (!alarm || (!alarm.record.raw && !alarm.record.active))) {
-        if (Object.keys(state.floods).length > 0) endFloods(condition.time);
+        if (!isEmpty(state.floods)) endFloods(condition.time);
         break;
       }
       if (!alarm) {
@@ -366,7 +377,7 @@ export function stepAlarmManager(
         limits: condition.limits,
         ...(ref === undefined ? {} : { deviation: ref }),
       });
-      if (Object.keys(state.floods).length > 0) endFloods(condition.time);
+      if (!isEmpty(state.floods)) endFloods(condition.time);
       break;
     }
     case 'tick':
