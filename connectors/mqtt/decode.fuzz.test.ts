@@ -70,7 +70,7 @@ describe('payload decoding under fuzzing', () => {
       fc.property(topics, payloads, (topic, payload) => {
         checkOutcome(topic, decode(topic, payload, receivedAt));
       }),
-      { numRuns: 3000, seed: 20250301 },
+      { numRuns: 1500, seed: 20250301 },
     );
   });
 
@@ -119,7 +119,7 @@ describe('payload decoding under fuzzing', () => {
           if (outcome !== undefined) checkOutcome(name, outcome);
         },
       ),
-      { numRuns: 3000, seed: 20250301 },
+      { numRuns: 1500, seed: 20250301 },
     );
   });
 });
