@@ -163,14 +163,14 @@ export const environment = {
   SLACK_ROUTING: {
     schema: z.string().min(1).optional(),
     default: undefined,
-    help: 'YAML file routing areas and lines to channels, with severity thresholds and alarm budget (docs/slack.md)',
+    help: 'YAML file routing areas and lines to Slack channels, with severity thresholds (docs/slack.md)',
   },
   SLACK_API_URL: {
-    schema: z.url(),
-    default: 'https://slack.com/api/',
-    help: 'Slack Web API base URL',
+    schema: z.url().optional(),
+    default: undefined,
+    help: 'Slack Web API base URL; unset means https://slack.com/api/',
   },
-  SLACK_SIGNING_LINK_TTL_MINUTES: {
+  SLACK_SIGNING_LINK_MINUTES: {
     schema: z.coerce.number().int().min(1).max(60),
     default: '10',
     help: 'Lifetime of the single-use signing link that Approve… and Reject… in Slack hand out',

@@ -35,6 +35,7 @@ import { createPipeline, type Pipeline } from './pipeline.ts';
 import { startApprovalTimeouts } from './approval-timeouts.ts';
 import { recoverTriage } from './recovery.ts';
 import { seedDemoKnowledge, seedDemoUsers } from './seed.ts';
+import { createSlackIntegration } from './slack.ts';
 
 export const systemClock: Clock = { now: () => new Date() };
 
@@ -159,6 +160,7 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
       );
     };
 
+    const slack = await createSlackIntegration(config, { ...stores, knowledge, triage, log });
     const sandboxKey = randomBytes(24).toString('base64url');
     // Built once the server listens (the sandbox ERP's URL needs the port); the actions page previews through it.
     let actionRouter: ActionRouter | null = null;
@@ -166,6 +168,7 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
       ...stores,
       triage,
       mounts: [
+        ...(slack?.mounts ?? []),
         {
           path: '/sandbox/erp',
           app: createSandboxErpApp({
@@ -227,6 +230,10 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
       log,
     });
     closers.push(() => dispatcher.stop());
+    if (slack) {
+      slack.start();
+      closers.push(() => slack.stop());
+    }
 
     await recoverTriage({ cases: stores.cases, approvals: stores.approvals, triage, log });
     const approvalTimeouts = startApprovalTimeouts({

@@ -3,7 +3,10 @@ import { serve } from '@hono/node-server';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOfflineDrafter } from '../../agent/index.ts';
-import type { Deviation, KnowledgePort } from '../../core/index.ts';
+import { startDispatcher } from '../../app/dispatcher.ts';
+import { createPipeline } from '../../app/pipeline.ts';
+import { type Deviation, type KnowledgePort, ok } from '../../core/index.ts';
+import { createDetectorBank } from '../../detection/index.ts';
 import { createTriage } from '../../graph/index.ts';
 import { approverRoles, createServer, createSigningApp } from '../../server/index.ts';
 import {
@@ -220,6 +223,7 @@ beforeAll(async () => {
     routing: SlackRouting.parse({
       routes: [
         { line: 'packaging.line1', channel: 'C0LINE1', minSeverity: 'medium' },
+        { line: 'packaging.line2', channel: 'C0LINE2' },
         { area: 'utilities', channel: 'C0UTIL', budget: { messages: 2, windowMinutes: 10 } },
       ],
       budget: { messages: 100, windowMinutes: 10 },
@@ -552,5 +556,101 @@ describe('chat', () => {
     await expect.poll(() => slackApi.of('chat.postEphemeral').length).toBe(1);
     expect(slackApi.of('chat.postMessage')).toHaveLength(0);
     expect((await refusals()).some((entry) => entry.action === 'slack.chat_refused')).toBe(true);
+  });
+});
+
+describe('end to end', () => {
+  it('drift → case → Slack message → signed Approve → action executes → message updated', async () => {
+    const triaged: Array<Promise<unknown>> = [];
+    const pipeline = createPipeline({
+      readings: stores.readings,
+      cases: stores.cases,
+      bank: createDetectorBank({ shewhart: false }),
+      onCaseOpened: (caseId) => triaged.push(triage.start(caseId)),
+      log: () => {},
+    });
+    pipeline.setContext({ scope: 'packaging.line2', product: 'Bars', lot: 'L-E2E', order: 'PO-7' });
+    const start = Date.now() - 3_600_000;
+    const reading = (index: number, value: number) => ({
+      tag: 'packaging.line2.seal_temperature',
+      value,
+      sourceTime: new Date(start + index * 5_000).toISOString(),
+      quality: 'good' as const,
+    });
+    const noise = (index: number) => 180 + 0.3 * Math.sin(index * 1.7) + 0.2 * Math.cos(index * 0.9);
+    // In control, then the heat sealer drifts upwards.
+    for (let index = 0; index < 400 && triaged.length === 0; index += 20) {
+      await pipeline.onReadings(
+        Array.from({ length: 20 }, (_, offset) => {
+          const at = index + offset;
+          return reading(at, noise(at) + (at > 200 ? (at - 200) * 0.05 : 0));
+        }),
+      );
+    }
+    expect(triaged.length).toBeGreaterThan(0);
+    await Promise.all(triaged);
+    const caseId = (await stores.cases.list({ status: 'awaiting_approval' })).find((item) =>
+      item.tags.includes('packaging.line2.seal_temperature'),
+    )!.id;
+
+    slackApi.reset();
+    await slack.notifier.tick();
+    const message = (await stores.slack.caseMessage(caseId))!;
+    expect(message).toMatchObject({ channel: 'C0LINE2', kind: 'case' });
+    const posted = slackApi.of('chat.postMessage').find((call) => call.args.channel === 'C0LINE2')!;
+    expect(textOf(posted.args.blocks)).toContain('L-E2E');
+
+    const stored = (await stores.drafts.latestStored(caseId))!;
+    const value = JSON.stringify({ caseId, version: stored.draft.version, recordHash: stored.recordHash });
+    await send(interaction(blockAction('UQUALITY', 'andon_approve', value, message)));
+    await expect.poll(() => slackApi.of('views.open').length).toBe(1);
+    const view = slackApi.of('views.open')[0]!.args.view as { private_metadata: string };
+    const submitted = (await (
+      await send(interaction(viewSubmission('UQUALITY', view.private_metadata, '')))
+    ).json()) as {
+      view: unknown;
+    };
+    const link = JSON.stringify(submitted.view).match(/http:\/\/andon\.test(\/slack\/sign\/[A-Za-z0-9_-]+)/)![1]!;
+    const signed = await fetch(`${baseUrl}${link}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ password: 'pw-quality' }),
+    });
+    expect(signed.status).toBe(200);
+
+    const sent: string[] = [];
+    const dispatcher = startDispatcher({
+      outbox: stores.outbox,
+      erp: {
+        send: async (execution) => {
+          sent.push(execution.type);
+          return ok({ externalId: `ERP-${execution.type}`, replayed: false });
+        },
+      },
+      autoStart: false,
+      log: () => {},
+    });
+    await dispatcher.tick();
+    await dispatcher.stop();
+    expect(sent).toContain('lot_hold');
+    expect((await stores.cases.get(caseId))?.status).toBe('closed');
+
+    await slack.notifier.tick();
+    const update = slackApi
+      .of('chat.update')
+      .filter((call) => call.args.ts === message.ts)
+      .at(-1)!;
+    const text = textOf(update.args.blocks);
+    expect(text).toContain('Approved* by *Quinn Quality*');
+    expect(text).toContain('case closed');
+    expect(JSON.stringify(update.args.blocks)).not.toContain('andon_approve');
+    const thread = textOf(
+      slackApi
+        .of('chat.postMessage')
+        .filter((call) => call.args.thread_ts === message.ts)
+        .map((call) => call.args.blocks),
+    );
+    expect(thread).toContain('Lot hold* executed');
+    expect(thread).toContain('Case closed');
   });
 });

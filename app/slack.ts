@@ -1,0 +1,86 @@
+import type { Hono } from 'hono';
+import { createRetrievalChat, createSlackApp, loadSlackRouting, type SlackApp } from '../connectors/slack/index.ts';
+import type { AuditPort, KnowledgePort } from '../core/index.ts';
+import type { Triage } from '../graph/index.ts';
+import { approverRoles, createSigningApp } from '../server/index.ts';
+import {
+  type ApprovalStore,
+  type CaseStore,
+  createSlackStore,
+  type Database,
+  type DraftStore,
+  type Outbox,
+  type ReadingStore,
+  type UserStore,
+} from '../store/index.ts';
+import { type Config, publicUrl } from './config.ts';
+
+export interface SlackWiringDeps {
+  database: Database;
+  cases: CaseStore;
+  drafts: DraftStore;
+  approvals: ApprovalStore;
+  outbox: Outbox;
+  readings: ReadingStore;
+  users: UserStore;
+  audit: AuditPort;
+  knowledge: KnowledgePort;
+  triage: Triage;
+  log(line: string): void;
+}
+
+export interface SlackIntegration {
+  app: SlackApp;
+  /** `/slack/events` (HTTP mode) and `/slack/sign/:token` (the signing page), for `createServer`'s mounts. */
+  mounts: Array<{ path: string; app: Hono }>;
+  /** Connect (Socket Mode), verify the token and start posting; never blocks andon's start on Slack. */
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Wire the Slack connector to andon's stores, knowledge base and triage when SLACK_BOT_TOKEN is set; null otherwise.
+ * Signatures from Slack go through the same `decide` as the web UI, on andon's own signing page.
+ */
+export async function createSlackIntegration(config: Config, deps: SlackWiringDeps): Promise<SlackIntegration | null> {
+  if (!config.SLACK_BOT_TOKEN) return null;
+  const slackStore = createSlackStore(deps.database);
+  const reader = {
+    get: (id: string) => deps.cases.get(id),
+    deviations: (id: string) => deps.cases.deviations(id),
+    latestDraft: (id: string) => deps.drafts.latestStored(id),
+    approvals: (id: string) => deps.approvals.forCase(id),
+    executions: (id: string) => deps.outbox.forCase(id),
+    signal: (tag: string, from: Date, to: Date, limit: number) => deps.readings.window(tag, from, to, limit),
+  };
+  const app = createSlackApp({
+    botToken: config.SLACK_BOT_TOKEN,
+    signingSecret: config.SLACK_SIGNING_SECRET,
+    appToken: config.SLACK_APP_TOKEN,
+    slackApiUrl: config.SLACK_API_URL,
+    publicUrl: publicUrl(config),
+    store: slackStore,
+    cases: reader,
+    audit: deps.audit,
+    chat: createRetrievalChat({ knowledge: deps.knowledge, cases: reader }),
+    routing: await loadSlackRouting({ file: config.SLACK_ROUTING, defaultChannel: config.SLACK_CHANNEL }),
+    approverRoles,
+    signingLinkTtlMinutes: config.SLACK_SIGNING_LINK_MINUTES,
+    log: deps.log,
+  });
+  const signing = createSigningApp({ ...deps, slack: slackStore, onSigned: () => app.notifier.wake() });
+  deps.log(
+    `slack: ${app.mode === 'socket' ? 'Socket Mode (SLACK_APP_TOKEN)' : `HTTP at ${publicUrl(config)}/slack/events`}`,
+  );
+  return {
+    app,
+    mounts: [
+      { path: '/slack/sign', app: signing },
+      { path: '/slack', app: app.http },
+    ],
+    start() {
+      app.start().catch((error: Error) => deps.log(`slack: ${error.message}`));
+    },
+    stop: () => app.stop(),
+  };
+}
