@@ -1,3 +1,4 @@
+/** Fixtures for the outbox tests and the crash test: the real path from a draft to a signed approval and its outbox rows. */
 import { type ActionProposal, type ActionType, type Clock, type Draft, proposeAction } from '../core/index.ts';
 import type { ApprovalStore, CaseStore, DraftStore, RecordedDecision, User, UserStore } from '../store/index.ts';
 

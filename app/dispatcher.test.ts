@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { approveActions, fixtureSigner } from '../bench/_actions-fixtures.ts';
 import {
   createActionRouter,
   createCircuitBreakers,
@@ -20,6 +19,7 @@ import {
   openDatabase,
   type User,
 } from '../store/index.ts';
+import { approveActions, fixtureSigner } from './action-fixtures.ts';
 import { startDispatcher } from './dispatcher.ts';
 
 let now = Date.parse('2026-12-01T08:00:00Z');

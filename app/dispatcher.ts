@@ -81,6 +81,7 @@ export function startDispatcher(options: DispatcherOptions) {
     if (!execution.payloadIntact) {
       const error = `The parameters of ${execution.id} no longer match what was approved; it is not sent. A changed payload is a new draft version and needs a new approval.`;
       await options.outbox.failed(execution, error, { final: true, endpoint });
+      event('recorded', execution);
       options.log(`action ${execution.id} (${execution.type}) refused: payload changed after approval`);
       await deadLettered(execution, error);
       return;
@@ -93,6 +94,7 @@ export function startDispatcher(options: DispatcherOptions) {
         `Not sent: the circuit breaker of ${endpoint} is open after repeated failures; next try after ${new Date(gate.retryAtMs).toISOString()}.`,
         endpoint,
       );
+      event('recorded', execution);
       return;
     }
     const started = performance.now();

@@ -63,7 +63,7 @@ export function createActionsApi(deps: ActionsApiDeps): Hono {
     return action;
   };
 
-  const replay = async (user: User, id: string, reason: string | undefined) => {
+  const replay = async (user: User, id: string, reason: string | undefined, channel: 'web' | 'api') => {
     if (user.kind !== 'human' || !user.roles.some((role) => (replayRoles as readonly string[]).includes(role))) {
       await deps.audit.append({
         actor: { kind: 'user', id: user.id },
@@ -76,7 +76,7 @@ export function createActionsApi(deps: ActionsApiDeps): Hono {
         `Replaying an action needs the role ${replayRoles.join(' or ')}; you have ${user.roles.join(', ') || 'none'}.`,
       );
     }
-    return deps.outbox.replay(ExecutionId.parse(id), { id: user.id, ...(reason ? { reason } : {}) });
+    return deps.outbox.replay(ExecutionId.parse(id), { id: user.id, channel, ...(reason ? { reason } : {}) });
   };
 
   app.get('/api/v1/actions', async (c) => {
@@ -112,7 +112,7 @@ export function createActionsApi(deps: ActionsApiDeps): Hono {
       }
     }
     const request = ReplayRequest.parse(body);
-    const action = await replay(user, c.req.param('id'), request.reason);
+    const action = await replay(user, c.req.param('id'), request.reason, 'api');
     return c.json({ action });
   });
 
@@ -138,7 +138,7 @@ export function createActionsApi(deps: ActionsApiDeps): Hono {
     const form = await c.req.parseBody();
     checkCsrf(c, String(form._csrf ?? ''));
     const reason = String(form.reason ?? '').slice(0, 1000) || undefined;
-    const action = await replay(user, c.req.param('id'), reason);
+    const action = await replay(user, c.req.param('id'), reason, 'web');
     return c.redirect(`/actions?status=pending&replayed=${encodeURIComponent(action.id)}`, 303);
   });
 

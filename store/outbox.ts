@@ -342,7 +342,10 @@ export function createOutbox(database: Database, clock: Clock, options: OutboxOp
      * Send a dead-lettered action again: the same payload with the same Idempotency-Key, after `maxAttempts` more
      * tries at most. Only a dead row can be replayed; a changed payload is a new draft version and a new approval.
      */
-    async replay(executionId: string, actor: { id: string; reason?: string }): Promise<ExecutionDetail> {
+    async replay(
+      executionId: string,
+      actor: { id: string; reason?: string; channel?: 'web' | 'api' | 'cli' },
+    ): Promise<ExecutionDetail> {
       return database.transaction(async (client) => {
         const found = await client.query<FullExecutionRow & { intact: boolean }>(
           `select *, coalesce(payload_hash = md5(params::text), true) as intact from action_executions
@@ -382,6 +385,7 @@ export function createOutbox(database: Database, clock: Clock, options: OutboxOp
             previousAttempts: row.attempts,
             lastError: row.last_error,
             ...(actor.reason ? { reason: actor.reason.slice(0, 1000) } : {}),
+            ...(actor.channel ? { channel: actor.channel } : {}),
           },
         });
         return toDetail(updated.rows[0]!);
