@@ -23,6 +23,7 @@ import { CasePage, type CaseView } from './pages/case.tsx';
 import { CasesPage } from './pages/cases.tsx';
 import { LoginPage } from './pages/login.tsx';
 import { AuditPage, ErrorPage, SandboxPage } from './pages/misc.tsx';
+import { createRateLimiter } from './rate-limit.ts';
 
 export interface ServerDeps {
   cases: CaseStore;
@@ -179,13 +180,43 @@ export function createServer(deps: ServerDeps) {
 
   // ---- Web UI ----
   app.get('/login', (c) => c.html(<LoginPage next={c.req.query('next')} />));
+  const loginLimiter = createRateLimiter({ limit: 10, windowMs: 60_000 });
   app.post('/login', async (c) => {
     const form = await c.req.parseBody();
     const username = String(form.username ?? '').slice(0, 200);
     const password = String(form.password ?? '').slice(0, 500);
     const next = String(form.next ?? '/');
     const safeNext = next.startsWith('/') && !next.startsWith('//') ? next : '/';
+    const client =
+      (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ??
+      'unknown';
+    const wait = loginLimiter.hit(client);
+    if (wait > 0) {
+      c.header('retry-after', String(Math.ceil(wait / 1000)));
+      return c.html(
+        <LoginPage
+          error={`Too many sign-in attempts from your address; wait ${Math.ceil(wait / 1000)} seconds.`}
+          next={safeNext}
+        />,
+        429,
+      );
+    }
     const user = await deps.users.authenticate(username, password);
+    if (!user && (await deps.users.isLocked(username))) {
+      await deps.audit.append({
+        actor: { kind: 'user', id: username || 'unknown' },
+        action: 'login.locked',
+        subject: username || 'unknown',
+        details: {},
+      });
+      return c.html(
+        <LoginPage
+          error="This account is locked after repeated failed sign-ins. Try again in 15 minutes or ask an admin."
+          next={safeNext}
+        />,
+        423,
+      );
+    }
     if (!user) {
       await deps.audit.append({
         actor: { kind: 'user', id: username || 'unknown' },

@@ -92,13 +92,47 @@ export function createUserStore(database: Database) {
       return result.rows[0] ? toUser(result.rows[0]) : null;
     },
 
-    /** Check a username and password. Returns the user or null; the caller never learns which part was wrong. */
-    async authenticate(username: string, password: string): Promise<User | null> {
-      const result = await database.query<UserRow>('select * from users where username = $1', [username]);
+    /**
+     * Check a username and password. Returns the user or null; the caller never learns which part was wrong. After
+     * `lockout.attempts` failures in a row the account is locked for `lockout.minutes`, even for the right password.
+     */
+    async authenticate(
+      username: string,
+      password: string,
+      lockout: { attempts: number; minutes: number } = { attempts: 5, minutes: 15 },
+    ): Promise<User | null> {
+      const result = await database.query<UserRow & { locked_until: Date | null }>(
+        'select * from users where username = $1',
+        [username],
+      );
       const row = result.rows[0];
       const valid = await verifyPassword(password, row?.password_hash ?? null);
-      if (!row || !valid || row.disabled || row.kind !== 'human') return null;
+      if (!row) return null;
+      if (row.locked_until && row.locked_until.getTime() > Date.now()) return null;
+      if (!valid) {
+        await database.query(
+          `update users set failed_logins = failed_logins + 1,
+             locked_until = case when failed_logins + 1 >= $2 then now() + make_interval(mins => $3) else locked_until end
+           where id = $1`,
+          [row.id, lockout.attempts, lockout.minutes],
+        );
+        return null;
+      }
+      if (row.disabled || row.kind !== 'human') return null;
+      await database.query(
+        'update users set failed_logins = 0, locked_until = null where id = $1 and failed_logins > 0',
+        [row.id],
+      );
       return toUser(row);
+    },
+
+    /** Whether an account is locked out now (for a clear message; the password check refuses either way). */
+    async isLocked(username: string): Promise<boolean> {
+      const result = await database.query<{ locked: boolean }>(
+        'select coalesce(locked_until > now(), false) as locked from users where username = $1',
+        [username],
+      );
+      return result.rows[0]?.locked ?? false;
     },
 
     async createSession(
