@@ -46,7 +46,8 @@ export function Layout(props: {
             andon
           </a>
           <nav aria-label="Main">
-            <a href="/">Cases</a> · <a href="/audit">Audit</a> · <a href="/sandbox">Sandbox ERP</a>
+            <a href="/">Cases</a> · <a href="/actions">Actions</a> · <a href="/audit">Audit</a> ·{' '}
+            <a href="/sandbox">Sandbox ERP</a>
           </nav>
           <span class="who">
             {props.user ? (
