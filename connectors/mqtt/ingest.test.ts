@@ -151,6 +151,41 @@ describe('startMqttIngest', () => {
     await ingest.close();
   });
 
+  it("with acknowledge 'after-delivery', acknowledges a message only once onReadings has taken it", async () => {
+    const values: number[] = [];
+    let release: () => void = () => {};
+    let gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const ingest = await startMqttIngest({
+      url: broker.url,
+      protocolVersion: 4,
+      clientId: 'ingest-after-delivery',
+      topics: ['andon/plant/ack/#'],
+      acknowledge: 'after-delivery',
+      onReadings: async (batch) => {
+        await gate;
+        values.push(...batch.map((reading) => reading.value));
+      },
+      onDeadLetter: () => {},
+      log: () => {},
+    });
+    const publishes = [1, 2, 3].map((value) =>
+      publisher.publishAsync('andon/plant/ack/l/t', JSON.stringify({ value, timestamp: value }), { qos: 1 }),
+    );
+    await waitFor(() => ingest.stats().received === 1, 'the first message');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // onReadings holds the first message, so its PUBACK is held and ingest reads nothing more: the broker keeps the rest.
+    expect(ingest.stats().received).toBe(1);
+    expect(values).toEqual([]);
+    release();
+    gate = Promise.resolve();
+    await Promise.all(publishes);
+    await waitFor(() => values.length === 3, 'all three');
+    expect(values).toEqual([1, 2, 3]);
+    await ingest.close();
+  });
+
   it('keeps its session: samples published while it is away arrive on the next start', async () => {
     const values: number[] = [];
     const options = {
