@@ -221,7 +221,7 @@ export async function runEval(options: EvalOptions): Promise<Report> {
       ...(options.extraDocuments ?? []),
       ...(options.safety ? injectionDocuments(taxonomy) : []),
     ];
-    const ingest = await ingestKnowledge(environment.knowledge, documents, (done, total) =>
+    const ingest = await ingestKnowledge(environment, documents, (done, total) =>
       options.onProgress?.({ phase: 'ingest', done, total }),
     );
     const results: CaseResult[] = new Array(cases.length);
