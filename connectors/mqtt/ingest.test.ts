@@ -183,6 +183,11 @@ describe('startMqttIngest', () => {
     await Promise.all(publishes);
     await waitFor(() => values.length === 3, 'all three');
     expect(values).toEqual([1, 2, 3]);
+    // A duplicate delivers nothing, and must still be acknowledged so that ingest reads on.
+    await publisher.publishAsync('andon/plant/ack/l/t', JSON.stringify({ value: 3, timestamp: 3 }), { qos: 1 });
+    await publisher.publishAsync('andon/plant/ack/l/t', JSON.stringify({ value: 4, timestamp: 4 }), { qos: 1 });
+    await waitFor(() => values.length === 4, 'the sample after a duplicate');
+    expect(ingest.stats().duplicates).toBe(1);
     await ingest.close();
   });
 

@@ -306,6 +306,8 @@ export async function startMqttIngest(options: MqttIngestOptions): Promise<MqttI
       }
       releaseAcks();
     }
+    // A message that gave nothing to deliver (a duplicate, a context nobody listens to) is acknowledged here.
+    releaseAcks();
   };
 
   const scheduleFlush = () => {
