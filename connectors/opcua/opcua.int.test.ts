@@ -34,7 +34,12 @@ const waitFor = async (condition: () => boolean, what: string, timeoutMs = 15_00
 };
 
 beforeAll(async () => {
-  server = await startOpcuaServer({ port: 0, signals: plant.signals, pkiFolder: join(pki, 'simulator') });
+  server = await startOpcuaServer({
+    port: 0,
+    signals: plant.signals,
+    pkiFolder: join(pki, 'simulator'),
+    users: [{ username: 'operator', password: 'secret' }],
+  });
 });
 afterAll(async () => {
   await server?.close();
@@ -59,6 +64,28 @@ describe('OPC UA connector against the simulator server', () => {
     });
     const config = OpcuaTagConfig.parse(parse(opcuaTagConfigYaml(server.endpointUrl, variables)));
     expect(config.tags.map((tag) => tag.tag).sort()).toEqual(plant.signals.map((signal) => signal.tag).sort());
+  });
+
+  it('authenticates with username and password, and explains a refusal', async () => {
+    const tag = 'packaging.line1.seal_temperature';
+    const options = {
+      endpoint: server.endpointUrl,
+      pkiFolder: join(pki, 'client'),
+      tags: [{ tag, nodeId: server.nodeId(tag) }],
+      onReadings: () => {},
+      log: () => {},
+    };
+    const ingest = await startOpcuaIngest({
+      ...options,
+      auth: { type: 'username', username: 'operator', password: 'secret' },
+    });
+    expect(ingest.connected()).toBe(true);
+    await ingest.close();
+    await expect(
+      startOpcuaIngest({ ...options, auth: { type: 'username', username: 'operator', password: 'wrong' } }),
+    ).rejects.toThrow(
+      /OPC UA ingest cannot start against opc\.tcp:.*Check the endpoint URL, the security mode and policy, the credentials/,
+    );
   });
 
   it('subscribes, keeps both timestamps and quality, survives a server restart and backfills the gap', async () => {
