@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Database } from '../store/db.ts';
+import type { Database } from '../store/index.ts';
 import { assertEmbedder, type EmbeddingsPort } from './embed.ts';
 
 /** Name of the partial HNSW index of one embedding model. */

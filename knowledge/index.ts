@@ -12,11 +12,19 @@ export { createOfflineEmbedder, embedOffline, type OfflineEmbedderOptions } from
 export { createOpenAIEmbedder, type OpenAIEmbedderOptions } from './embed-openai.ts';
 export { ensureEmbeddingModel } from './embedding-index.ts';
 export {
+  type ClosedIncident,
+  capaSentences,
+  incidentDocument,
+  incidentFromCase,
+  indexIncident,
+} from './incidents.ts';
+export {
   type AddOptions,
   addDocument,
   addDocuments,
   contentHash,
   type DocumentDefaults,
+  embeddingText,
   type IngestSummary,
   ingestSources,
   parseJsonl,
@@ -33,6 +41,7 @@ export {
   type KnowledgeBaseOptions,
   type ListOptions,
 } from './knowledge-base.ts';
+export { type ReembedResult, reembed } from './reembed.ts';
 export { type HitScores, type SearchHit, type SearchMode, type SearchOptions, searchKnowledge } from './search.ts';
 export {
   type AddResult,

@@ -4,7 +4,7 @@ import { basename, extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { AndonError } from '../core/index.ts';
-import type { Database } from '../store/db.ts';
+import type { Database } from '../store/index.ts';
 import { type Chunk, chunkDocument, sectionLabel } from './chunk.ts';
 import { type EmbeddingsPort, toVectorLiteral } from './embed.ts';
 import { dropEmbeddingIndex, ensureEmbeddingModel } from './embedding-index.ts';
@@ -32,7 +32,8 @@ const documentId = (key: string, hash: string): string =>
 /** What gets embedded for a chunk: its text, with the title, section path and context that the quote leaves out. */
 export function embeddingText(title: string, chunk: Pick<Chunk, 'text' | 'sectionPath' | 'context'>): string {
   const parts: string[] = [];
-  if (!chunk.text.startsWith(title)) parts.push(title);
+  // A title derived from the text's first line (JSONL without a title) would only repeat it.
+  if (!chunk.text.startsWith(title.replace(/…$/, ''))) parts.push(title);
   const path = chunk.sectionPath.filter((heading) => heading !== title);
   if (path.length > 0) parts.push(path.join(' > '));
   if (chunk.context) parts.push(chunk.context);
@@ -90,6 +91,10 @@ export async function addDocuments(
     }
   } finally {
     if (options.deferIndex) await ensureEmbeddingModel(db, embedder, { force: true });
+  }
+  // Merge the full-text index's pending list now: searching a long one is slow, and PGlite has no autovacuum.
+  if (results.some((result) => result.outcome === 'added')) {
+    await db.query(`select gin_clean_pending_list('knowledge_chunks_search'::regclass)`);
   }
   // Fresh statistics after a large load, or the planner may prefer sequential scans (PGlite has no autovacuum).
   if (options.deferIndex || results.reduce((sum, result) => sum + result.chunks, 0) >= 1000) {

@@ -1,6 +1,6 @@
 import type { KnowledgePort } from '../core/index.ts';
 import { AndonError } from '../core/index.ts';
-import type { Database } from '../store/db.ts';
+import type { Database } from '../store/index.ts';
 import type { EmbeddingsPort } from './embed.ts';
 import {
   type AddOptions,
@@ -10,6 +10,7 @@ import {
   type IngestSummary,
   ingestSources,
 } from './ingest.ts';
+import { type ReembedResult, reembed } from './reembed.ts';
 import { type SearchHit, type SearchOptions, searchKnowledge } from './search.ts';
 import { countTerms } from './terms.ts';
 import type { AddResult, DocumentInput, DocumentKind, DocumentStatus, KnowledgeDocument } from './types.ts';
@@ -76,6 +77,8 @@ export interface KnowledgeBase extends KnowledgePort {
    * one is removed: re-add it if it should be in force again. Returns false when there was nothing to remove.
    */
   remove(id: string, actor: string, reason?: string): Promise<boolean>;
+  /** Re-embed every chunk whose vector is from another model with this knowledge base's embedder. Audited. */
+  reembed(actor: string, options?: { onProgress?: (done: number, total: number) => void }): Promise<ReembedResult>;
   /** Number of chunks by embedding model. */
   stats(): Promise<{ documents: number; chunks: number; models: { model: string | null; chunks: number }[] }>;
 }
@@ -242,6 +245,19 @@ export function createKnowledgeBase(
         },
       });
       return true;
+    },
+
+    async reembed(actor, reembedOptions = {}) {
+      const result = await reembed(db, embedder, reembedOptions);
+      if (result.chunks > 0) {
+        await options.onAudit?.({
+          action: 'knowledge.reembed',
+          subject: `embedding_model:${result.to}`,
+          actor,
+          details: { chunks: result.chunks, from: result.from, to: result.to },
+        });
+      }
+      return result;
     },
 
     async stats() {

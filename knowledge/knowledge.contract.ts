@@ -1,9 +1,10 @@
 // Behaviour the knowledge base must have on every backend: run by knowledge.test.ts (PGlite) and
 // knowledge.int.test.ts (PostgreSQL + pgvector).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../store/db.ts';
+import type { Database } from '../store/index.ts';
 import { loadDemoKnowledge } from './demo.ts';
 import { createOfflineEmbedder } from './embed-offline.ts';
+import { indexIncident } from './incidents.ts';
 import { parseJsonl } from './ingest.ts';
 import { createKnowledgeBase, type KnowledgeAuditEvent, type KnowledgeBase } from './knowledge-base.ts';
 
@@ -128,6 +129,42 @@ export function knowledgeContract(name: string, open: () => Promise<Database>): 
       expect(hit?.metadata).toMatchObject({ category: 'Thermocouple drift', plant: 'Demo Plant', sourceId: 'INC-1' });
       const byCategory = await kb.search('exotherm', { filter: { category: 'Cooling failure' } });
       expect(byCategory.map((found) => found.documentNumber)).toEqual(['INC-3']);
+    });
+
+    it('indexes a closed case as an incident; re-indexing it with new content supersedes the old record', async () => {
+      const incident = {
+        caseId: 'C-7',
+        title: 'Seal temperature drift on HS-101',
+        signals: ['HS101.JawTemp drifted +6 °C'],
+        rootCause: { statement: 'Upper jaw thermocouple read low.', category: 'Thermocouple drift' },
+        closedAt: '2024-11-20T10:00:00Z',
+      };
+      expect((await indexIncident(kb, incident)).outcome).toBe('added');
+      expect((await indexIncident(kb, incident)).outcome).toBe('duplicate');
+      const updated = await indexIncident(kb, { ...incident, outcome: 'No recurrence in 30 days.' });
+      expect(updated.superseded).toHaveLength(1);
+      const hits = await kb.search('jaw temperature drift thermocouple', {
+        filter: { kind: 'incident', caseId: 'C-7' },
+      });
+      expect(new Set(hits.map((hit) => hit.documentId))).toEqual(new Set([updated.documentId]));
+      expect(hits[0]?.metadata.category).toBe('Thermocouple drift');
+    });
+
+    it('re-embeds into another model without ever comparing vectors across models (audited)', async () => {
+      const other = createKnowledgeBase(db, createOfflineEmbedder({ dimension: 128 }), {
+        onAudit: (event) => void audit.push(event),
+      });
+      expect(await other.search('seal temperature', { mode: 'vector' })).toEqual([]);
+      const result = await other.reembed('qa.lead');
+      expect(result.chunks).toBeGreaterThan(0);
+      expect(result.to).toBe('andon-hash-ngram-v1-d128');
+      expect(audit.at(-1)).toMatchObject({ action: 'knowledge.reembed', actor: 'qa.lead' });
+      const [hit] = await other.search('seal temperature drifting upward', { mode: 'vector' });
+      expect(hit?.documentNumber).toBe('TS-PK-004');
+      // The old model's vectors are gone: its vector search finds nothing, its full-text search still works.
+      expect(await kb.search('seal temperature', { mode: 'vector' })).toEqual([]);
+      expect((await kb.search('seal temperature', { mode: 'fulltext' })).length).toBeGreaterThan(0);
+      await kb.reembed('qa.lead');
     });
 
     it('removes a document with an audit event', async () => {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { describe, it } from 'vitest';
-import { createScratchDatabase, openDatabase } from '../store/db.ts';
+import { createScratchDatabase, openDatabase } from '../store/index.ts';
 import { knowledgeContract } from './knowledge.contract.ts';
 
 const serverUrl = process.env.ANDON_TEST_DATABASE_URL;

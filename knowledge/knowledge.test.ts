@@ -1,4 +1,4 @@
-import { openDatabase } from '../store/db.ts';
+import { openDatabase } from '../store/index.ts';
 import { knowledgeContract } from './knowledge.contract.ts';
 
 knowledgeContract('PGlite', () => openDatabase({ dataDir: 'memory://' }));

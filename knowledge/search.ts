@@ -1,6 +1,6 @@
 import type { KnowledgeHit, KnowledgeSearchOptions } from '../core/index.ts';
 import { AndonError } from '../core/index.ts';
-import type { Database } from '../store/db.ts';
+import type { Database } from '../store/index.ts';
 import { type EmbeddingsPort, toVectorLiteral } from './embed.ts';
 import { vectorExpression } from './embedding-index.ts';
 import { jaccard, terms } from './text.ts';

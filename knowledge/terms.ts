@@ -1,4 +1,4 @@
-import type { Queryable } from '../store/db.ts';
+import type { Queryable } from '../store/index.ts';
 
 /**
  * Keep `knowledge_terms` (chunks per lexeme, the empty lexeme holding the total) in step with the chunks of some

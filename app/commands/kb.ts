@@ -1,0 +1,414 @@
+import { readdir, stat } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { extname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AndonError } from '../../core/index.ts';
+import {
+  createKnowledgeBase,
+  createOfflineEmbedder,
+  createOpenAIEmbedder,
+  type DocumentDefaults,
+  DocumentKind,
+  DocumentStatus,
+  type EmbeddingsPort,
+  type KnowledgeBase,
+  type SearchHit,
+  type SearchMode,
+} from '../../knowledge/index.ts';
+import { type Config, loadConfig } from '../config.ts';
+import { openStores } from '../runtime.ts';
+import type { Command } from './command.ts';
+
+const usage = `andon kb <subcommand> [options]
+
+  add PATH...            Ingest files or directories (.md .txt .jsonl); shows progress and a summary
+      [--kind sop|work-instruction|manual|incident|troubleshooting] [--plant P] [--line L] [--asset A]
+      [--product-family F] [--status draft|effective|superseded|obsolete] [--revision R] [--document-number N]
+  list                   Documents, every revision   [--kind K] [--status S] [--effective] [--search TEXT] [--limit N] [--json]
+  show ID|NUMBER         One document: metadata, revisions, chunks   [--text] [--json]
+  remove ID              Delete one revision (audited)   [--actor NAME] [--reason TEXT]
+  search "QUERY"         Hybrid search   [--filter key=value]... [--limit N] [--mode hybrid|vector|fulltext]
+                         [--history] [--mmr] [--explain] [--json]
+  reembed                Re-embed every chunk with the selected embedder (audited)   [--actor NAME]
+
+Embedder (all subcommands): --embedder offline|openai (default offline); for openai, OPENAI_BASE_URL and
+OPENAI_API_KEY from the environment, --embedding-model M (default text-embedding-3-small), --dimension N.`;
+
+const sharedOptions = {
+  embedder: { type: 'string', default: 'offline' },
+  'embedding-model': { type: 'string', default: 'text-embedding-3-small' },
+  dimension: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+} as const;
+
+function selectEmbedder(
+  config: Config,
+  values: { embedder: string; 'embedding-model': string; dimension?: string },
+): EmbeddingsPort {
+  if (values.embedder === 'offline') return createOfflineEmbedder();
+  if (values.embedder !== 'openai') {
+    throw new AndonError(
+      'bad_request',
+      `Unknown embedder "${values.embedder}"; use --embedder offline or --embedder openai.`,
+    );
+  }
+  if (!config.OPENAI_BASE_URL) {
+    throw new AndonError(
+      'invalid_config',
+      '--embedder openai needs OPENAI_BASE_URL (and OPENAI_API_KEY) in the environment.',
+    );
+  }
+  return createOpenAIEmbedder({
+    baseURL: config.OPENAI_BASE_URL,
+    model: values['embedding-model'],
+    ...(config.OPENAI_API_KEY === undefined ? {} : { apiKey: config.OPENAI_API_KEY }),
+    ...(values.dimension === undefined ? {} : { dimension: Number(values.dimension) }),
+  });
+}
+
+const supported = new Set(['.md', '.markdown', '.txt', '.text', '.jsonl', '.ndjson']);
+
+/** Expand directories into the files under them that `kb add` reads (any file named explicitly is tried). */
+async function expandPaths(paths: readonly string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const path of paths) {
+    const info = await stat(path).catch(() => null);
+    if (info?.isDirectory()) {
+      const entries = (await readdir(path, { recursive: true, withFileTypes: true }))
+        .filter((entry) => entry.isFile() && supported.has(extname(entry.name).toLowerCase()))
+        .map((entry) => join(entry.parentPath, entry.name))
+        .sort();
+      files.push(...entries);
+    } else {
+      files.push(path);
+    }
+  }
+  return files;
+}
+
+/** A one-line progress bar on a terminal; occasional plain lines otherwise (CI logs). */
+function progressReporter(total: number) {
+  const tty = process.stderr.isTTY === true;
+  let lastLine = 0;
+  return {
+    update(filesDone: number, label: string) {
+      const ratio = total === 0 ? 1 : filesDone / total;
+      if (tty) {
+        const width = 30;
+        const filled = Math.round(ratio * width);
+        process.stderr.write(
+          `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${filesDone}/${total} ${label.slice(-50).padEnd(50)}`,
+        );
+      } else if (Date.now() - lastLine > 2000 || filesDone === total) {
+        lastLine = Date.now();
+        process.stderr.write(`kb add: ${filesDone}/${total} ${label}\n`);
+      }
+    },
+    done() {
+      if (tty) process.stderr.write('\n');
+    },
+  };
+}
+
+function parseFilters(filters: readonly string[]): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const filter of filters) {
+    const at = filter.indexOf('=');
+    if (at <= 0) throw new AndonError('bad_request', `--filter "${filter}" is not key=value (e.g. --filter kind=sop).`);
+    result[filter.slice(0, at)] = filter.slice(at + 1);
+  }
+  return result;
+}
+
+function citationLabel(hit: SearchHit): string {
+  const number = hit.documentNumber ?? hit.title;
+  const revision = hit.revision ? ` rev ${hit.revision}` : '';
+  const section = hit.citation.section ? ` ${hit.citation.section}` : '';
+  return `${number}${revision}${section}`;
+}
+
+function printHits(hits: SearchHit[], explain: boolean): void {
+  if (hits.length === 0) {
+    console.log('No matching knowledge.');
+    return;
+  }
+  hits.forEach((hit, index) => {
+    console.log(`${index + 1}. ${citationLabel(hit)}  [${hit.kind}, score ${hit.score.toFixed(3)}]`);
+    if (hit.documentNumber && hit.title !== hit.documentNumber) console.log(`   ${hit.title}`);
+    const quote = hit.citation.quote.replace(/\s+/g, ' ').trim();
+    console.log(`   "${quote.length > 300 ? `${quote.slice(0, 297)}…` : quote}"`);
+    console.log(`   chars ${hit.citation.start}–${hit.citation.end} of ${hit.documentId}, chunk ${hit.chunkId}`);
+    if (explain) {
+      const { fused, vector, fullText } = hit.scores;
+      const text = fullText ? `rank ${fullText.rank}, score ${fullText.score.toFixed(4)}` : 'no match';
+      const vec = vector ? `rank ${vector.rank}, cosine ${vector.similarity.toFixed(4)}` : 'not in candidates';
+      console.log(`   explain: full text ${text}; vector ${vec}; fused (RRF) ${fused.toFixed(5)}`);
+    }
+  });
+}
+
+async function withKnowledgeBase<T>(
+  values: { embedder: string; 'embedding-model': string; dimension?: string },
+  work: (kb: KnowledgeBase) => Promise<T>,
+): Promise<T> {
+  const config = loadConfig();
+  const embedder = selectEmbedder(config, values);
+  const stores = await openStores(config);
+  try {
+    const kb = createKnowledgeBase(stores.database, embedder, {
+      onAudit: async (event) => {
+        await stores.audit.append({
+          actor: { kind: 'user', id: event.actor },
+          action: event.action,
+          subject: event.subject,
+          details: event.details,
+        });
+      },
+    });
+    return await work(kb);
+  } finally {
+    await stores.database.close();
+  }
+}
+
+const defaultActor = (): string => {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
+};
+
+export const command: Command = {
+  name: 'kb',
+  summary: 'Knowledge base: add, list, show, remove, search, reembed',
+  usage,
+  async run(args) {
+    const [subcommand, ...rest] = args;
+    if (!subcommand || subcommand === '--help' || subcommand === '-h') {
+      console.log(usage);
+      return subcommand ? 0 : 2;
+    }
+    switch (subcommand) {
+      case 'add': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: {
+            ...sharedOptions,
+            kind: { type: 'string' },
+            plant: { type: 'string' },
+            line: { type: 'string' },
+            asset: { type: 'string' },
+            'product-family': { type: 'string' },
+            status: { type: 'string' },
+            revision: { type: 'string' },
+            'document-number': { type: 'string' },
+          },
+        });
+        if (values.help || positionals.length === 0) {
+          console.log(usage);
+          return values.help ? 0 : 2;
+        }
+        const defaults: DocumentDefaults = {};
+        if (values.kind !== undefined) defaults.kind = DocumentKind.parse(values.kind);
+        if (values.status !== undefined) defaults.status = DocumentStatus.parse(values.status);
+        if (values.plant !== undefined) defaults.plant = values.plant;
+        if (values.line !== undefined) defaults.line = values.line;
+        if (values.asset !== undefined) defaults.asset = values.asset;
+        if (values['product-family'] !== undefined) defaults.productFamily = values['product-family'];
+        if (values.revision !== undefined) defaults.revision = values.revision;
+        if (values['document-number'] !== undefined) defaults.documentNumber = values['document-number'];
+        const files = await expandPaths(positionals);
+        return withKnowledgeBase(values, async (kb) => {
+          const progress = progressReporter(files.length);
+          const summary = {
+            documents: 0,
+            chunks: 0,
+            duplicates: 0,
+            superseded: 0,
+            failures: [] as { source: string; line?: number; reason: string }[],
+          };
+          for (const [index, file] of files.entries()) {
+            progress.update(index, file);
+            const result = await kb.ingest([file], { defaults });
+            summary.documents += result.documents;
+            summary.chunks += result.chunks;
+            summary.duplicates += result.duplicates;
+            summary.superseded += result.superseded;
+            summary.failures.push(...result.failures);
+          }
+          progress.update(files.length, 'done');
+          progress.done();
+          if (values.json) console.log(JSON.stringify(summary));
+          else {
+            console.log(
+              `documents added: ${summary.documents}, chunks: ${summary.chunks}, skipped duplicates: ${summary.duplicates}, superseded revisions: ${summary.superseded}, failures: ${summary.failures.length}`,
+            );
+            for (const failure of summary.failures.slice(0, 50)) {
+              console.log(
+                `  failed: ${failure.source}${failure.line === undefined ? '' : `:${failure.line}`}: ${failure.reason}`,
+              );
+            }
+            if (summary.failures.length > 50) console.log(`  … and ${summary.failures.length - 50} more failures`);
+          }
+          return summary.failures.length > 0 && summary.documents + summary.duplicates === 0 ? 1 : 0;
+        });
+      }
+      case 'list': {
+        const { values } = parseArgs({
+          args: rest,
+          options: {
+            ...sharedOptions,
+            kind: { type: 'string' },
+            status: { type: 'string' },
+            effective: { type: 'boolean', default: false },
+            search: { type: 'string' },
+            limit: { type: 'string', default: '100' },
+          },
+        });
+        return withKnowledgeBase(values, async (kb) => {
+          const documents = await kb.list({
+            ...(values.kind === undefined ? {} : { kind: DocumentKind.parse(values.kind) }),
+            ...(values.status === undefined ? {} : { status: DocumentStatus.parse(values.status) }),
+            ...(values.search === undefined ? {} : { search: values.search }),
+            effectiveOnly: values.effective,
+            limit: Number(values.limit),
+          });
+          if (values.json) {
+            for (const document of documents) console.log(JSON.stringify(document));
+            return 0;
+          }
+          if (documents.length === 0)
+            console.log('The knowledge base is empty. Add documents with `andon kb add PATH`.');
+          for (const document of documents) {
+            console.log(
+              `${document.id}  ${(document.documentNumber ?? '-').padEnd(14)} rev ${(document.revision ?? '-').padEnd(4)} ${document.status.padEnd(10)} ${document.kind.padEnd(16)} ${String(document.chunks).padStart(4)} chunks  ${document.title}`,
+            );
+          }
+          return 0;
+        });
+      }
+      case 'show': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { ...sharedOptions, text: { type: 'boolean', default: false } },
+        });
+        const id = positionals[0];
+        if (!id) {
+          console.error('usage: andon kb show ID|DOCUMENT_NUMBER [--text] [--json]');
+          return 2;
+        }
+        return withKnowledgeBase(values, async (kb) => {
+          const document = await kb.show(id);
+          if (!document) {
+            console.error(`No document "${id}". List them with \`andon kb list\`.`);
+            return 1;
+          }
+          if (values.json) {
+            console.log(JSON.stringify(document));
+            return 0;
+          }
+          console.log(`${document.title}`);
+          console.log(
+            `id ${document.id} · number ${document.documentNumber ?? '-'} · rev ${document.revision ?? '-'} · ${document.status} · ${document.kind}`,
+          );
+          const place = [document.plant, document.line, document.asset, document.productFamily]
+            .filter(Boolean)
+            .join(' / ');
+          if (place) console.log(`where: ${place}`);
+          if (document.effectiveDate) console.log(`effective: ${document.effectiveDate}`);
+          if (document.sourceUri) console.log(`source: ${document.sourceUri}`);
+          console.log(`revisions: ${document.revisions.map((r) => `${r.revision ?? '-'} (${r.status})`).join(', ')}`);
+          console.log(`chunks (${document.chunkList.length}):`);
+          for (const chunk of document.chunkList) {
+            console.log(
+              `  #${chunk.ordinal} ${chunk.section || '(no section)'}  chars ${chunk.start}–${chunk.end}  ${chunk.embeddingModel ?? 'no vector'}`,
+            );
+          }
+          if (values.text) console.log(`\n${document.text}`);
+          return 0;
+        });
+      }
+      case 'remove': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { ...sharedOptions, actor: { type: 'string' }, reason: { type: 'string' } },
+        });
+        const id = positionals[0];
+        if (!id) {
+          console.error('usage: andon kb remove ID [--actor NAME] [--reason TEXT]');
+          return 2;
+        }
+        return withKnowledgeBase(values, async (kb) => {
+          const removed = await kb.remove(id, values.actor ?? defaultActor(), values.reason);
+          if (!removed) {
+            console.error(`No document with id "${id}" (use the id from \`andon kb list\`).`);
+            return 1;
+          }
+          console.log(`removed ${id} (recorded in the audit log)`);
+          return 0;
+        });
+      }
+      case 'search': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: {
+            ...sharedOptions,
+            filter: { type: 'string', multiple: true, default: [] },
+            limit: { type: 'string', default: '5' },
+            mode: { type: 'string', default: 'hybrid' },
+            history: { type: 'boolean', default: false },
+            mmr: { type: 'boolean', default: false },
+            explain: { type: 'boolean', default: false },
+          },
+        });
+        const query = positionals.join(' ').trim();
+        if (query === '') {
+          console.error('usage: andon kb search "QUERY" [--filter key=value]... [--explain]');
+          return 2;
+        }
+        if (!['hybrid', 'vector', 'fulltext'].includes(values.mode)) {
+          throw new AndonError('bad_request', `--mode ${values.mode}: use hybrid, vector or fulltext.`);
+        }
+        return withKnowledgeBase(values, async (kb) => {
+          const hits = await kb.search(query, {
+            filter: parseFilters(values.filter),
+            limit: Number(values.limit),
+            mode: values.mode as SearchMode,
+            history: values.history,
+            mmr: values.mmr,
+          });
+          if (values.json) for (const hit of hits) console.log(JSON.stringify(hit));
+          else printHits(hits, values.explain);
+          return 0;
+        });
+      }
+      case 'reembed': {
+        const { values } = parseArgs({ args: rest, options: { ...sharedOptions, actor: { type: 'string' } } });
+        return withKnowledgeBase(values, async (kb) => {
+          const result = await kb.reembed(values.actor ?? defaultActor(), {
+            onProgress: (done, total) => process.stderr.write(`\rre-embedded ${done}/${total} chunks`),
+          });
+          if (result.chunks > 0) process.stderr.write('\n');
+          const from = Object.entries(result.from)
+            .map(([model, count]) => `${model} (${count})`)
+            .join(', ');
+          console.log(
+            result.chunks === 0
+              ? `All chunks already use ${result.to}.`
+              : `re-embedded ${result.chunks} chunks from ${from} to ${result.to}`,
+          );
+          return 0;
+        });
+      }
+      default:
+        console.error(`andon kb: unknown subcommand "${subcommand}".\n\n${usage}`);
+        return 2;
+    }
+  },
+};
