@@ -49,6 +49,8 @@ export interface RankingWeights {
   profilePrior: number;
   /** Decay of an incident's vote with its retrieval rank. */
   rankDecay: number;
+  /** Temperature of the profile's posterior: naive Bayes is over-confident, a higher value tempers it. */
+  profileTemperature: number;
 }
 
 export const defaultRankingWeights: RankingWeights = {
@@ -57,6 +59,7 @@ export const defaultRankingWeights: RankingWeights = {
   name: 0.5,
   profilePrior: 0,
   rankDecay: 0.15,
+  profileTemperature: 3,
 };
 
 interface Candidate {
@@ -142,7 +145,10 @@ export function createOfflineDrafter(options: OfflineDrafterOptions = {}): Draft
       // 1b. What labelled history says about this text (learned term statistics), and the text naming a category.
       const text = input.evidence.query;
       if (options.profile && weights.profile > 0) {
-        const posterior = profilePosterior(options.profile, text, categories, { priorWeight: weights.profilePrior });
+        const posterior = profilePosterior(options.profile, text, categories, {
+          priorWeight: weights.profilePrior,
+          temperature: weights.profileTemperature,
+        });
         for (const [category, probability] of posterior) {
           if (probability < 0.01) continue;
           const entry = candidate(category);
