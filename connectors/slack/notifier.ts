@@ -74,7 +74,10 @@ export function threadNote(event: SlackAuditEvent): { text: string; detail?: str
     case 'action.replayed':
       return { text: `:repeat: An action was replayed from the dead-letter queue.` };
     case 'case.notified':
-      return text(details.message) ? { text: `:bell: ${text(details.message)}` } : null;
+      // A dead-lettered action has its own line (action.dead_lettered); other notices go to the thread as they are.
+      return text(details.message) && details.kind !== 'dead_lettered'
+        ? { text: `:bell: ${text(details.message)}` }
+        : null;
     case 'case.closed':
       return { text: `:lock: Case closed: ${text(details.reason) || 'done'}.` };
     case 'case.escalated':

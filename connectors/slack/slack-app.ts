@@ -53,6 +53,15 @@ const ButtonValue = z.object({
 });
 const ModalMetadata = ButtonValue.extend({ decision: Decision });
 
+/** Parse JSON that came back from Slack (a button value, a view's private metadata); null if it is not JSON. */
+const parseJson = (text: string | undefined): unknown => {
+  try {
+    return JSON.parse(text ?? 'null');
+  } catch {
+    return null;
+  }
+};
+
 const quietLogger = (log: (line: string) => void): Logger => {
   let level = LogLevel.WARN;
   return {
@@ -184,7 +193,7 @@ export function createSlackApp(options: SlackOptions) {
       };
       const who = { team: payload.team?.id ?? payload.user.team_id ?? '', user: payload.user.id };
       const channel = payload.channel?.id;
-      const parsed = ButtonValue.safeParse(JSON.parse((action as { value?: string }).value ?? 'null'));
+      const parsed = ButtonValue.safeParse(parseJson((action as { value?: string }).value));
       if (!parsed.success) return;
       const value = parsed.data;
       const identity = await identify(who);
@@ -233,7 +242,7 @@ export function createSlackApp(options: SlackOptions) {
 
   bolt.view(SIGN_VIEW_CALLBACK, async ({ ack, body, view }) => {
     const who = { team: body.team?.id ?? body.user.team_id ?? '', user: body.user.id };
-    const parsed = ModalMetadata.safeParse(JSON.parse(view.private_metadata || 'null'));
+    const parsed = ModalMetadata.safeParse(parseJson(view.private_metadata));
     if (!parsed.success) {
       await ack({
         response_action: 'errors',
