@@ -7,7 +7,6 @@ export {
   startSimulator,
   tagTopic,
 } from './mqtt-simulator.ts';
-export { type OpcuaServerOptions, type SimulatorOpcuaServer, startOpcuaServer } from './opcua-server.ts';
 export {
   type ContextMessage,
   createPlant,
@@ -20,6 +19,19 @@ export {
   type SignalSpec,
 } from './plant.ts';
 export { createRandom, type Random } from './random.ts';
+
+import type { OpcuaServerOptions, SimulatorOpcuaServer } from './opcua-server.ts';
+
+export type { OpcuaServerOptions, SimulatorOpcuaServer };
+
+/**
+ * Starts the simulator's OPC UA server (see opcua-server.ts). node-opcua loads on first use only: it takes seconds,
+ * and a run that only publishes over MQTT never needs it.
+ */
+export async function startOpcuaServer(options: OpcuaServerOptions): Promise<SimulatorOpcuaServer> {
+  const { startOpcuaServer: start } = await import('./opcua-server.ts');
+  return start(options);
+}
 export { parseReplayTable, type Replay, type ReplayOptions, type ReplayTable, startReplay } from './replay.ts';
 export {
   type BuiltInScenarioName,
