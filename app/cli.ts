@@ -32,6 +32,22 @@ const commands: Record<string, { summary: string; load: () => Promise<{ command:
     summary: 'Run the detectors over a CSV and write one JSON line per row',
     load: () => import('./commands/backtest.ts'),
   },
+  kb: {
+    summary: 'Knowledge base: kb add|list|show|remove|search|reembed',
+    load: () => import('./commands/kb.ts'),
+  },
+  alarms: {
+    summary: 'Alarm management: alarms report (ISA-18.2 KPIs), list, requests, false-alarm rates',
+    load: () => import('./commands/alarms.ts'),
+  },
+  actions: {
+    summary: 'Approved actions: list, show, replay dead letters, check an actions config',
+    load: () => import('./commands/actions.ts'),
+  },
+  eval: {
+    summary: 'Regression evals: eval --cases --kb --output; eval compare; eval export-cases',
+    load: () => import('./commands/eval.ts'),
+  },
   bench: {
     summary: 'Benchmarks that print figures: bench detection|all [--json]',
     load: () => import('./commands/bench.ts'),

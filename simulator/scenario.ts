@@ -65,7 +65,7 @@ export const builtInScenarios = {
   'drift-demo': {
     name: 'drift-demo',
     description:
-      'Packaging line 1 runs normally for 35 samples (detectors calibrate on the first 30), then the seal temperature drifts up by 0.15 σ per sample, which an EWMA (λ 0.2, L 3) catches in about 15 samples.',
+      'Packaging line 1 runs normally for 33 samples (detectors calibrate on the first 30), then the seal temperature drifts up by 0.25 σ per sample, which an EWMA (λ 0.2, L 3) catches in about 13 samples.',
     equipment: ['packaging-line'],
     // Low autocorrelation and no reject counter (a count needs a c-chart, not an individuals chart), so that the
     // demo's auto-calibrated detectors stay quiet on the healthy tags.
@@ -80,8 +80,8 @@ export const builtInScenarios = {
       {
         kind: 'drift',
         tag: 'packaging.line1.seal_temperature',
-        startSample: 35,
-        magnitude: 0.15,
+        startSample: 33,
+        magnitude: 0.25,
         note: 'heater controller thermocouple ageing',
       },
     ],
