@@ -59,7 +59,11 @@ function feed(policy: ReturnType<typeof createAlarmPolicy>, inputs: AlarmManager
 describe('alarm manager', () => {
   const policy = createAlarmPolicy({
     assets: [{ match: 'reactor.*', asset: 'reactor.r1', area: 'reactor', criticality: 'high' }],
-    rules: [{ match: 'reactor.r1.phase:*', settings: { suppressedByDesign: true } }],
+    rules: [
+      // no off-delay, so that each flap of these test conditions is its own activation
+      { match: '*', settings: { offDelaySeconds: 0 } },
+      { match: 'reactor.r1.phase:*', settings: { suppressedByDesign: true } },
+    ],
   });
 
   it('sets priority from severity × asset criticality and places tags by asset and area', () => {
@@ -122,6 +126,19 @@ describe('alarm manager', () => {
     expect(raised[0]?.type === 'alarm.raised' && raised[0]?.floodId).toBeNull();
     expect(events.at(-1)).toMatchObject({ type: 'flood.ended', area: 'packaging' });
     expect(state.floods).toEqual({});
+  });
+
+  it('by default holds a wavering EWMA shift as one alarm (off-delay) instead of annunciating each flap', () => {
+    const tag = 'packaging.line1.cycle_time';
+    const flaps = [0, 30, 60, 90].flatMap((s) => [condition(tag, s, true), condition(tag, s + 10, false)]);
+    const { events } = feed(createAlarmPolicy(), [...flaps, { type: 'tick', time: at(400) }]);
+    expect(events.map((event) => event.type)).toEqual([
+      'alarm.raised',
+      'alarm.repeated',
+      'alarm.repeated',
+      'alarm.repeated',
+      'alarm.cleared',
+    ]);
   });
 
   it('accepts operator commands by alarm key', () => {

@@ -43,14 +43,17 @@ export type AlarmManagerConfig = {
 
 /**
  * Alarm settings every site starts from (the config's rules come after them): a jump and a stuck or unreadable
- * instrument are one condition until they have been gone for a while, so spikes repeat inside one alarm instead of
- * annunciating again and again.
+ * instrument, and a wavering shift, are one condition until they have been gone for a while, so spikes repeat inside
+ * one alarm instead of annunciating again and again.
  */
 export const DEFAULT_ALARM_RULES: readonly { match: string; settings: AlarmSettings }[] = [
   { match: '*:sensor-health:rate-of-change', settings: { offDelaySeconds: 300 } },
   { match: '*:sensor-health:flatline', settings: { offDelaySeconds: 60 } },
   { match: '*:sensor-health:bad-quality', settings: { offDelaySeconds: 120 } },
   { match: '*:sensor-health:missing-data', settings: { offDelaySeconds: 60 } },
+  // a shift that wavers around the EWMA or CUSUM limit (an unstable cycle) is one condition, not a dozen
+  { match: '*:ewma:*', settings: { offDelaySeconds: 120 } },
+  { match: '*:cusum:*', settings: { offDelaySeconds: 120 } },
 ];
 
 /** Severity × criticality → priority, tuned towards the ISA-18.2 mix of about 80 % low, 15 % medium, 5 % high. */
