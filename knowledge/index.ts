@@ -11,6 +11,7 @@ export { cosine, type EmbeddingPurpose, type EmbeddingsPort } from './embed.ts';
 export { createOfflineEmbedder, embedOffline, type OfflineEmbedderOptions } from './embed-offline.ts';
 export { createOpenAIEmbedder, type OpenAIEmbedderOptions } from './embed-openai.ts';
 export { ensureEmbeddingModel } from './embedding-index.ts';
+export { docxToText, htmlToText, MissingFormatSupport, pdfToText } from './formats.ts';
 export {
   type ClosedIncident,
   capaSentences,
@@ -31,6 +32,7 @@ export {
   parseTextDocument,
   readSource,
   type SourceFailure,
+  supportedFormats,
 } from './ingest.ts';
 export {
   type ChunkView,

@@ -8,6 +8,7 @@ import type { Database } from '../store/index.ts';
 import { type Chunk, chunkDocument, sectionLabel } from './chunk.ts';
 import { type EmbeddingsPort, toVectorLiteral } from './embed.ts';
 import { dropEmbeddingIndex, ensureEmbeddingModel } from './embedding-index.ts';
+import { docxToText, htmlToText, pdfToText } from './formats.ts';
 import { countTerms } from './terms.ts';
 import { type AddResult, DocumentInput, DocumentKind, DocumentStatus } from './types.ts';
 
@@ -381,30 +382,54 @@ export function parseTextDocument(text: string, source: string, defaults: Docume
   };
 }
 
-/** Formats `readSource` understands without extra packages. */
-export const textFormats = ['.md', '.markdown', '.txt', '.text', '.jsonl', '.ndjson'] as const;
+/** Formats `readSource` reads: text formats always; PDF and DOCX when their optional packages are installed. */
+export const supportedFormats = [
+  '.md',
+  '.markdown',
+  '.txt',
+  '.text',
+  '.jsonl',
+  '.ndjson',
+  '.html',
+  '.htm',
+  '.pdf',
+  '.docx',
+] as const;
 
-/** Read one file into documents (JSONL: many). Unsupported formats fail with a message naming what is needed. */
+/** Read one file into documents (JSONL: many). A file that cannot be read fails with a reason; others go on. */
 export async function readSource(
   path: string,
   defaults: DocumentDefaults = {},
 ): Promise<{ documents: DocumentInput[]; failures: SourceFailure[] }> {
   const extension = extname(path).toLowerCase();
+  const fail = (reason: string) => ({ documents: [], failures: [{ source: path, reason }] });
   if (extension === '.jsonl' || extension === '.ndjson')
     return parseJsonl(await readFile(path, 'utf8'), path, defaults);
   if (extension === '.md' || extension === '.markdown' || extension === '.txt' || extension === '.text') {
     const text = await readFile(path, 'utf8');
-    if (text.trim() === '') return { documents: [], failures: [{ source: path, reason: 'the file is empty' }] };
-    if (text.includes('\u0000'))
-      return { documents: [], failures: [{ source: path, reason: 'the file is binary, not text' }] };
+    if (text.trim() === '') return fail('the file is empty');
+    if (text.includes('\u0000')) return fail('the file is binary, not text');
     return { documents: [parseTextDocument(text, path, defaults)], failures: [] };
   }
-  return {
-    documents: [],
-    failures: [
-      { source: path, reason: `unsupported format "${extension || '(none)'}"; supported: ${textFormats.join(', ')}` },
-    ],
-  };
+  if (extension === '.html' || extension === '.htm') {
+    const { text, title } = htmlToText(await readFile(path, 'utf8'));
+    if (text === '') return fail('the HTML page has no text');
+    const document = parseTextDocument(text, path, defaults);
+    return { documents: [title && !/^#\s/m.test(text) ? { ...document, title } : document], failures: [] };
+  }
+  if (extension === '.pdf' || extension === '.docx') {
+    let text: string;
+    try {
+      const bytes = new Uint8Array(await readFile(path));
+      text = extension === '.pdf' ? await pdfToText(bytes) : await docxToText(bytes);
+    } catch (error) {
+      return fail((error as Error).message);
+    }
+    if (text.trim() === '')
+      return fail(`no text found (a scanned ${extension.slice(1).toUpperCase()} needs OCR first)`);
+    return { documents: [parseTextDocument(text, path, defaults)], failures: [] };
+  }
+  return fail(`unsupported format "${extension || '(none)'}"; supported: ${supportedFormats.join(', ')}`);
 }
 
 export interface IngestSummary {
@@ -447,6 +472,7 @@ export async function ingestSources(
         });
       }
     }
+    if (valid.length === 0) continue;
     try {
       const results = await addDocuments(db, embedder, valid, {
         onProgress: (done, total) => options.onProgress?.({ source: path, done, total }),

@@ -14,6 +14,7 @@ import {
   type KnowledgeBase,
   type SearchHit,
   type SearchMode,
+  supportedFormats,
 } from '../../knowledge/index.ts';
 import { type Config, loadConfig } from '../config.ts';
 import { openStores } from '../runtime.ts';
@@ -21,7 +22,7 @@ import type { Command } from './command.ts';
 
 const usage = `andon kb <subcommand> [options]
 
-  add PATH...            Ingest files or directories (.md .txt .jsonl); shows progress and a summary
+  add PATH...            Ingest files or directories (.md .txt .jsonl .html; .pdf .docx with their packages)
       [--kind sop|work-instruction|manual|incident|troubleshooting] [--plant P] [--line L] [--asset A]
       [--product-family F] [--status draft|effective|superseded|obsolete] [--revision R] [--document-number N]
   list                   Documents, every revision   [--kind K] [--status S] [--effective] [--search TEXT] [--limit N] [--json]
@@ -67,7 +68,7 @@ function selectEmbedder(
   });
 }
 
-const supported = new Set(['.md', '.markdown', '.txt', '.text', '.jsonl', '.ndjson']);
+const supported = new Set<string>(supportedFormats);
 
 /** Expand directories into the files under them that `kb add` reads (any file named explicitly is tried). */
 async function expandPaths(paths: readonly string[]): Promise<string[]> {
