@@ -15,9 +15,10 @@ import type { Clock } from '../core/index.ts';
 import { createDetectorBank } from '../detection/index.ts';
 import { createTriage, type Triage } from '../graph/index.ts';
 import { createKnowledgeBase, createOfflineEmbedder, type KnowledgeBase } from '../knowledge/index.ts';
-import { createActionsApi, createServer } from '../server/index.ts';
+import { createActionsApi, createAlarmsApi, createServer } from '../server/index.ts';
 import { type Simulator, startSimulator } from '../simulator/index.ts';
 import {
+  createAlarmStore,
   createApprovalStore,
   createAuditLog,
   createCaseStore,
@@ -29,10 +30,10 @@ import {
   type Database,
   openDatabase,
 } from '../store/index.ts';
+import { startApprovalTimeouts } from './approval-timeouts.ts';
 import { type Config, publicUrl } from './config.ts';
 import { createAuditNotifier, createConfiguredActionRouter, type Dispatcher, startDispatcher } from './dispatcher.ts';
-import { createPipeline, type Pipeline } from './pipeline.ts';
-import { startApprovalTimeouts } from './approval-timeouts.ts';
+import { createPipeline, createSandboxAssetHistory, type Pipeline } from './pipeline.ts';
 import { recoverTriage } from './recovery.ts';
 import { seedDemoKnowledge, seedDemoUsers } from './seed.ts';
 import { createSlackIntegration } from './slack.ts';
@@ -58,6 +59,7 @@ export async function openStores(config: Config, clock: Clock = systemClock) {
     users: createUserStore(database),
     audit: createAuditLog(database, clock),
     sandbox: createSandboxErpStore(database),
+    alarms: createAlarmStore(database, clock),
   };
 }
 
@@ -164,11 +166,27 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
     const sandboxKey = randomBytes(24).toString('base64url');
     // Built once the server listens (the sandbox ERP's URL needs the port); the actions page previews through it.
     let actionRouter: ActionRouter | null = null;
+    const assetHistory = createSandboxAssetHistory();
+    const pipeline = createPipeline({
+      readings: stores.readings,
+      cases: stores.cases,
+      bank: createDetectorBank({ shewhart: false }),
+      onCaseOpened: startTriage,
+      alarms: stores.alarms,
+      productionContext: assetHistory,
+      assetHistory,
+      notify: (notice) => log(`alarm notice: ${JSON.stringify(notice).slice(0, 300)}`),
+      log,
+    });
     const server = createServer({
       ...stores,
       triage,
       mounts: [
         ...(slack?.mounts ?? []),
+        {
+          path: '/api/v1/alarms',
+          app: createAlarmsApi({ alarms: stores.alarms, users: stores.users, commands: pipeline.alarms, log }),
+        },
         {
           path: '/sandbox/erp',
           app: createSandboxErpApp({
@@ -253,13 +271,6 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
       mqttUrl = broker.url;
       log(`mqtt: embedded broker at ${mqttUrl}`);
     }
-    const pipeline = createPipeline({
-      readings: stores.readings,
-      cases: stores.cases,
-      bank: createDetectorBank({ shewhart: false }),
-      onCaseOpened: startTriage,
-      log,
-    });
     const ingest = await startMqttIngest({
       url: mqttUrl,
       clientId: config.MQTT_CLIENT_ID,

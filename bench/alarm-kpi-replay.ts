@@ -5,7 +5,7 @@
  * in, so that tests can load its plant model without the OPC UA server.
  */
 
-import { createPipeline, createSandboxAssetHistory, type PipelineNotice } from '../app/pipeline.ts';
+import { createPipeline, createSandboxAssetHistory, type PipelineNotice } from '../app/index.ts';
 import type { Clock, Reading } from '../core/index.ts';
 import {
   type AlarmKpiReport,

@@ -8,7 +8,7 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { command } from '../app/commands/eval.ts';
+import { main as andon } from '../app/index.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const fixtures = join(root, 'eval', '__fixtures__');
@@ -46,14 +46,16 @@ async function main(): Promise<number> {
   });
   const out = values['output-dir'];
   let failed = 0;
-  const fixture = await command.run([
+  const fixture = await andon([
+    'eval',
     ...['--cases', join(fixtures, 'cases.jsonl'), '--kb', join(fixtures, 'kb.jsonl')],
     ...['--categories', join(fixtures, 'categories.json'), '--sops', join(fixtures, 'sops')],
     ...['--safety', '--no-store', '--output', join(out, 'fixture-report.json'), ...gates.fixture],
   ]);
   if (fixture !== 0) failed++;
   if (!values['fixture-only'] && (await exists(join(fda, 'cases.jsonl')))) {
-    const dev = await command.run([
+    const dev = await andon([
+      'eval',
       ...['--cases', join(fda, 'cases.jsonl'), '--kb', join(fda, 'kb.jsonl')],
       ...['--categories', join(fda, 'categories.json'), '--safety', '--no-store'],
       ...['--output', join(out, 'dev-report.json'), ...gates.dev],

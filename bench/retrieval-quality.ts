@@ -25,7 +25,7 @@ import {
   parseTextDocument,
   type SearchMode,
 } from '../knowledge/index.ts';
-import { createScratchDatabase, type Database, openDatabase } from '../store/db.ts';
+import { createScratchDatabase, type Database, openDatabase } from '../store/index.ts';
 
 const Case = z.object({
   id: z.string(),

@@ -124,7 +124,13 @@ describe('triage graph paths', () => {
   it('approve: waits at the gate, and on resume runs no step before the gate again', async () => {
     let drafts = 0;
     const offline = createOfflineDrafter();
-    const counting: DrafterPort = { ...offline, draft: (input) => ((drafts += 1), offline.draft(input)) };
+    const counting: DrafterPort = {
+      ...offline,
+      draft: (input) => {
+        drafts += 1;
+        return offline.draft(input);
+      },
+    };
     const triage = triageWith({ drafter: counting });
     const caseId = await newCase();
     const waiting = await triage.start(caseId);

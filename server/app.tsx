@@ -39,7 +39,8 @@ export interface ServerDeps {
   sandbox: SandboxErpStore;
   triage: Triage;
   /** Extra apps mounted under a path (the sandbox ERP, later Slack). */
-  mounts?: Array<{ path: string; app: Hono }>;
+  // biome-ignore lint/suspicious/noExplicitAny: sub-apps bring their own context variables
+  mounts?: Array<{ path: string; app: Hono<any> }>;
   publicUrl: string;
   sessionTtlHours: number;
   secureCookies: boolean;

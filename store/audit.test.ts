@@ -34,7 +34,7 @@ describe('hash-chained audit log', () => {
   it('links each entry to the one before and verifies', async () => {
     const entries = (await audit.list()).reverse();
     expect(entries.map((entry) => entry.seq)).toEqual([1, 2, 3, 4, 5]);
-    entries.slice(1).forEach((entry, index) => expect(entry.prevHash).toBe(entries[index]!.hash));
+    for (const [index, entry] of entries.slice(1).entries()) expect(entry.prevHash).toBe(entries[index]!.hash);
     expect(await audit.verify()).toEqual({ ok: true, entries: 5, firstBroken: null });
   });
 

@@ -20,7 +20,8 @@ describe('embedded database (PGlite through pglite-socket)', () => {
         ]),
       ),
     );
-    results.forEach((result, index) => expect(result.rows[0]).toEqual({ a: index, b: `row-${index}`, c: index * 2 }));
+    for (const [index, result] of results.entries())
+      expect(result.rows[0]).toEqual({ a: index, b: `row-${index}`, c: index * 2 });
   });
 
   it('keeps a failed query from stopping the others', async () => {
