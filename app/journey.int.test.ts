@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScratchDatabase } from '../store/index.ts';
+import { waitFor } from './__fixtures__/wait-for.ts';
 import { loadConfig } from './config.ts';
 import { type Andon, startAndon } from './runtime.ts';
 
@@ -22,20 +23,6 @@ export const chromiumFlags = [
   '--no-first-run',
   '--disable-quic',
 ];
-
-const waitFor = async <T>(
-  what: string,
-  probe: () => Promise<T | null | undefined | false>,
-  timeoutMs = 90_000,
-): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-};
 
 describe.skipIf(!databaseUrl || !mqttUrl)('the journey on PostgreSQL + pgvector, mosquitto and Chromium', () => {
   let andon: Andon;
@@ -62,10 +49,13 @@ describe.skipIf(!databaseUrl || !mqttUrl)('the journey on PostgreSQL + pgvector,
 
   it('a quality lead signs in, opens the drift case, approves with a signature and sees the lot hold executed', async () => {
     expect(andon.database.kind).toBe('postgres');
-    const drifting = await waitFor('the drift case awaiting approval', async () =>
-      (await andon.cases.list({ status: 'awaiting_approval' })).find((item) =>
-        item.tags.includes('packaging.line1.seal_temperature'),
-      ),
+    const drifting = await waitFor(
+      'the drift case awaiting approval',
+      async () =>
+        (await andon.cases.list({ status: 'awaiting_approval' })).find((item) =>
+          item.tags.includes('packaging.line1.seal_temperature'),
+        ),
+      90_000,
     );
     await mkdir('test-results', { recursive: true });
     const page = await browser.newPage({ viewport: { width: 1024, height: 1300 } });
@@ -84,7 +74,7 @@ describe.skipIf(!databaseUrl || !mqttUrl)('the journey on PostgreSQL + pgvector,
     await page.getByRole('button', { name: 'Approve and sign' }).click();
     expect(await page.getByRole('status').textContent()).toContain('Signed: approved by Quinn Quality');
 
-    await waitFor('the case to close', async () => (await andon.cases.get(drifting.id))?.status === 'closed');
+    await waitFor('the case to close', async () => (await andon.cases.get(drifting.id))?.status === 'closed', 90_000);
     await page.reload();
     expect(await page.locator('tr.execution').first().textContent()).toContain('succeeded');
     expect(await page.locator('table.audit').textContent()).toContain('action.executed');

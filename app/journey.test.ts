@@ -1,21 +1,8 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from './__fixtures__/wait-for.ts';
 import { loadConfig } from './config.ts';
 import { type Andon, startAndon } from './runtime.ts';
-
-const waitFor = async <T>(
-  what: string,
-  probe: () => Promise<T | null | undefined | false>,
-  timeoutMs = 60_000,
-): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-};
 
 describe('the skeleton journey on embedded defaults', () => {
   let andon: Andon;

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { waitFor } from './__fixtures__/wait-for.ts';
 
 /** Start `andon start` as a real process and wait until it serves. */
 async function launch(
@@ -46,16 +47,6 @@ async function login(url: string): Promise<string> {
   return cookie;
 }
 
-const waitFor = async <T>(what: string, probe: () => Promise<T | null | undefined>, timeoutMs = 90_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => null);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-};
-
 describe('kill -9 while an approval is pending', () => {
   const cleanup: Array<() => Promise<void>> = [];
   afterAll(async () => {
@@ -69,11 +60,15 @@ describe('kill -9 while an approval is pending', () => {
     const first = await launch(dataDir, { SIMULATOR: 'true', SIMULATOR_SPEED: '40' });
     cleanup.push(async () => void first.child.kill('SIGKILL'));
     const cookie = await login(first.url);
-    const pending = await waitFor('a case awaiting approval', async () => {
-      const response = await fetch(`${first.url}/api/v1/cases?status=awaiting_approval`, { headers: { cookie } });
-      const { cases } = (await response.json()) as { cases: Array<{ id: string }> };
-      return cases[0];
-    });
+    const pending = await waitFor(
+      'a case awaiting approval',
+      async () => {
+        const response = await fetch(`${first.url}/api/v1/cases?status=awaiting_approval`, { headers: { cookie } });
+        const { cases } = (await response.json()) as { cases: Array<{ id: string }> };
+        return cases[0];
+      },
+      90_000,
+    );
     first.child.kill('SIGKILL');
     await new Promise((resolve) => first.child.once('exit', resolve));
 
@@ -99,15 +94,19 @@ describe('kill -9 while an approval is pending', () => {
       redirect: 'manual',
     });
     expect(signed.status).toBe(303);
-    const closed = await waitFor('the case to close', async () => {
-      const response = await fetch(`${second.url}/api/v1/cases/${pending.id}`, { headers: { cookie: cookie2 } });
-      const body = (await response.json()) as {
-        case: { status: string };
-        executions: Array<{ status: string }>;
-        audit: Array<{ action: string }>;
-      };
-      return body.case.status === 'closed' ? body : null;
-    });
+    const closed = await waitFor(
+      'the case to close',
+      async () => {
+        const response = await fetch(`${second.url}/api/v1/cases/${pending.id}`, { headers: { cookie: cookie2 } });
+        const body = (await response.json()) as {
+          case: { status: string };
+          executions: Array<{ status: string }>;
+          audit: Array<{ action: string }>;
+        };
+        return body.case.status === 'closed' ? body : null;
+      },
+      90_000,
+    );
     expect(closed.executions.length).toBeGreaterThan(0);
     expect(closed.executions.every((execution) => execution.status === 'succeeded')).toBe(true);
     expect(closed.audit.map((entry) => entry.action)).toEqual(
