@@ -48,7 +48,8 @@ export interface KnowledgePort {
 
 export interface CasePort {
   get(id: string): Promise<Case | null>;
-  setStatus(id: string, status: CaseStatus): Promise<void>;
+  /** Change the status; with `onlyFrom`, only when the current status is one of those (no lost updates). */
+  setStatus(id: string, status: CaseStatus, options?: { onlyFrom?: CaseStatus[] }): Promise<void>;
   deviations(id: string): Promise<Deviation[]>;
 }
 

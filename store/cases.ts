@@ -117,11 +117,12 @@ export function createCaseStore(database: Database, clock: Clock) {
       return (await store.get(id))!;
     },
 
-    async setStatus(id: string, status: CaseStatus): Promise<void> {
+    async setStatus(id: string, status: CaseStatus, options: { onlyFrom?: CaseStatus[] } = {}): Promise<void> {
       await database.transaction(async (client) => {
         const result = await client.query(
-          'update cases set status = $2, updated_at = $3 where id = $1 and status <> $2',
-          [id, status, clock.now()],
+          `update cases set status = $2, updated_at = $3
+            where id = $1 and status <> $2 and ($4::text[] is null or status = any($4::text[]))`,
+          [id, status, clock.now(), options.onlyFrom ?? null],
         );
         if (result.rowCount === 0) return;
         await appendAudit(client, clock, {

@@ -20,7 +20,7 @@ export const makeExecute =
       caseId: state.caseId,
       details: { approvalId: state.decision.approvalId, executions: released.map((execution) => execution.id) },
     });
-    const current = await cases.get(state.caseId);
-    if (current && current.status !== 'closed') await cases.setStatus(state.caseId, 'executing');
+    // The dispatcher may already have delivered everything and closed the case: only an approved case moves on.
+    await cases.setStatus(state.caseId, 'executing', { onlyFrom: ['approved'] });
     return { outcome: `${released.length} action(s) handed to the outbox`, error: null };
   };
