@@ -16,6 +16,7 @@ import {
   type ManagedAlarmEvent,
 } from '../detection/index.ts';
 import { appendAudit } from './audit.ts';
+import { insertDeviation } from './cases.ts';
 import type { Database, Queryable } from './db.ts';
 import { newId } from './ids.ts';
 import type { User } from './users.ts';
@@ -270,38 +271,7 @@ export function createAlarmStore(database: Database, clock: Clock) {
 
     /** Record a deviation (once), attached to a case or, for an alarm that did not annunciate, to none. */
     async recordDeviation(deviation: Deviation, caseId: string | null): Promise<boolean> {
-      return database.transaction(async (client) => {
-        const result = await client.query(
-          `insert into deviations (id, tag, detector, rule, severity, detected_at, body, case_id)
-           values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (id) do nothing`,
-          [
-            deviation.id,
-            deviation.tag,
-            deviation.detector,
-            deviation.rule,
-            deviation.severity,
-            deviation.detectedAt,
-            JSON.stringify(deviation),
-            caseId,
-          ],
-        );
-        if (result.rowCount === 0) return false;
-        await appendAudit(client, clock, {
-          actor: { kind: 'service', id: 'detection' },
-          action: 'deviation.detected',
-          subject: deviation.id,
-          caseId,
-          details: {
-            tag: deviation.tag,
-            detector: deviation.detector,
-            rule: deviation.rule,
-            severity: deviation.severity,
-            value: deviation.value,
-            limits: deviation.limits,
-          },
-        });
-        return true;
-      });
+      return database.transaction((client) => insertDeviation(client, clock, deviation, caseId));
     },
 
     /** Whether a case still takes new alarms (not closed, rejected or escalated). */

@@ -8,7 +8,7 @@ import {
   type Severity,
 } from '../core/index.ts';
 import { appendAudit } from './audit.ts';
-import type { Database } from './db.ts';
+import type { Database, Queryable } from './db.ts';
 import { newId } from './ids.ts';
 
 interface CaseRow {
@@ -61,6 +61,48 @@ export interface RecordedDeviation {
 export interface CaseListFilter {
   status?: CaseStatus | undefined;
   limit?: number | undefined;
+}
+
+/**
+ * Store a deviation once, attached to a case (or to none), with its `deviation.detected` audit entry, inside the
+ * caller's transaction. Returns false when it was recorded already.
+ */
+export async function insertDeviation(
+  client: Queryable,
+  clock: Clock,
+  deviation: Deviation,
+  caseId: string | null,
+): Promise<boolean> {
+  const result = await client.query(
+    `insert into deviations (id, tag, detector, rule, severity, detected_at, body, case_id)
+     values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (id) do nothing`,
+    [
+      deviation.id,
+      deviation.tag,
+      deviation.detector,
+      deviation.rule,
+      deviation.severity,
+      deviation.detectedAt,
+      JSON.stringify(deviation),
+      caseId,
+    ],
+  );
+  if (result.rowCount === 0) return false;
+  await appendAudit(client, clock, {
+    actor: { kind: 'service', id: 'detection' },
+    action: 'deviation.detected',
+    subject: deviation.id,
+    caseId,
+    details: {
+      tag: deviation.tag,
+      detector: deviation.detector,
+      rule: deviation.rule,
+      severity: deviation.severity,
+      value: deviation.value,
+      limits: deviation.limits,
+    },
+  });
+  return true;
 }
 
 export function createCaseStore(database: Database, clock: Clock) {
@@ -179,34 +221,7 @@ export function createCaseStore(database: Database, clock: Clock) {
             ],
           );
         }
-        await client.query(
-          `insert into deviations (id, tag, detector, rule, severity, detected_at, body, case_id)
-           values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-          [
-            deviation.id,
-            deviation.tag,
-            deviation.detector,
-            deviation.rule,
-            deviation.severity,
-            deviation.detectedAt,
-            JSON.stringify(deviation),
-            caseId,
-          ],
-        );
-        await appendAudit(client, clock, {
-          actor: { kind: 'service', id: 'detection' },
-          action: 'deviation.detected',
-          subject: deviation.id,
-          caseId,
-          details: {
-            tag: deviation.tag,
-            detector: deviation.detector,
-            rule: deviation.rule,
-            severity: deviation.severity,
-            value: deviation.value,
-            limits: deviation.limits,
-          },
-        });
+        await insertDeviation(client, clock, deviation, caseId);
         if (opened) {
           await appendAudit(client, clock, {
             actor: { kind: 'service', id: 'case-intake' },
