@@ -1,8 +1,8 @@
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { DetectionConfig, monitorOptionsFromConfig, parseCsv, runBacktest } from '../../detection/index.ts';
+import { parseCommandArgs } from './args.ts';
 import type { Command } from './command.ts';
 
 const usage = `andon backtest --input data.csv [--train train.csv | --train-rows N] [--config detectors.yaml]
@@ -27,35 +27,23 @@ export const command: Command = {
   summary: 'Calibrate the detectors on training rows and score every row of a CSV (JSON lines out)',
   usage,
   async run(args) {
-    let values: Record<string, string | boolean | undefined>;
-    try {
-      ({ values } = parseArgs({
-        args,
-        options: {
-          input: { type: 'string' },
-          train: { type: 'string' },
-          'train-rows': { type: 'string' },
-          config: { type: 'string' },
-          'time-column': { type: 'string' },
-          'exclude-columns': { type: 'string' },
-          output: { type: 'string' },
-          help: { type: 'boolean' },
-        },
-      }));
-    } catch (error) {
-      console.error(`${(error as Error).message}\n\n${usage}`);
-      return 2;
-    }
-    if (values.help) {
-      console.log(usage);
-      return 0;
-    }
-    const input = values.input as string | undefined;
-    const output = values.output as string | undefined;
-    if (!input || !output) {
-      console.error(`--input and --output are required\n\n${usage}`);
-      return 2;
-    }
+    const values = parseCommandArgs(
+      args,
+      {
+        input: { type: 'string' },
+        train: { type: 'string' },
+        'train-rows': { type: 'string' },
+        config: { type: 'string' },
+        'time-column': { type: 'string' },
+        'exclude-columns': { type: 'string' },
+        output: { type: 'string' },
+      },
+      usage,
+      ['input', 'output'],
+    );
+    if (typeof values === 'number') return values;
+    const input = values.input as string;
+    const output = values.output as string;
     const trainRowsText = values['train-rows'] as string | undefined;
     const trainRows = trainRowsText === undefined ? undefined : Number(trainRowsText);
     if (trainRows !== undefined && (!Number.isInteger(trainRows) || trainRows < 2)) {

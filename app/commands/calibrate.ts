@@ -1,9 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parseArgs } from 'node:util';
 import pl from 'nodejs-polars';
 import { stringify } from 'yaml';
 import { calibrate, type DetectionConfig, parseCsv, type Table, tableFromRows } from '../../detection/index.ts';
+import { parseCommandArgs } from './args.ts';
 import { readDetectionConfig } from './backtest.ts';
 import type { Command } from './command.ts';
 
@@ -33,32 +33,20 @@ export const command: Command = {
   summary: 'Estimate detector limits and PCA models from in-control history into detectors.yaml',
   usage,
   async run(args) {
-    let values: Record<string, string | boolean | undefined>;
-    try {
-      ({ values } = parseArgs({
-        args,
-        options: {
-          input: { type: 'string' },
-          config: { type: 'string' },
-          output: { type: 'string' },
-          'exclude-columns': { type: 'string' },
-          help: { type: 'boolean' },
-        },
-      }));
-    } catch (error) {
-      console.error(`${(error as Error).message}\n\n${usage}`);
-      return 2;
-    }
-    if (values.help) {
-      console.log(usage);
-      return 0;
-    }
-    const input = values.input as string | undefined;
-    const output = values.output as string | undefined;
-    if (!input || !output) {
-      console.error(`--input and --output are required\n\n${usage}`);
-      return 2;
-    }
+    const values = parseCommandArgs(
+      args,
+      {
+        input: { type: 'string' },
+        config: { type: 'string' },
+        output: { type: 'string' },
+        'exclude-columns': { type: 'string' },
+      },
+      usage,
+      ['input', 'output'],
+    );
+    if (typeof values === 'number') return values;
+    const input = values.input as string;
+    const output = values.output as string;
     try {
       const table = await loadTable(input);
       const base: DetectionConfig = values.config ? await readDetectionConfig(values.config as string) : { version: 1 };
