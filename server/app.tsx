@@ -250,10 +250,13 @@ export function createServer(deps: ServerDeps) {
     return c.redirect('/login');
   });
 
-  app.get('/', async (c) => {
-    const user = requireUser(c);
-    return c.html(<CasesPage user={user} cases={await deps.cases.list({ limit: 100 })} />);
-  });
+  // The overview page (web UI issue) replaces this; until then / and /cases both list cases.
+  for (const path of ['/', '/cases']) {
+    app.get(path, async (c) => {
+      const user = requireUser(c);
+      return c.html(<CasesPage user={user} cases={await deps.cases.list({ limit: 100 })} />);
+    });
+  }
 
   app.get('/cases/:id', async (c) => {
     const user = requireUser(c);

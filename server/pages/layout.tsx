@@ -1,12 +1,13 @@
 import type { Child } from 'hono/jsx';
 import type { User } from '../../store/index.ts';
+import { navFor } from './nav.ts';
 
 const css = `
 :root{--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--bg:#f6f8fa;--accent:#0b5cad;--bad:#b42318;--ok:#1a7f37;--warn:#9a6700}
 *{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--fg);background:#fff}
 header{display:flex;gap:1.5rem;align-items:center;padding:.6rem 1.2rem;background:#0d1117;color:#fff;flex-wrap:wrap}
 header a{color:#fff;text-decoration:none}header a:hover,header a:focus{text-decoration:underline}
-header .brand{font-weight:700;letter-spacing:.04em}header .who{margin-left:auto;font-size:.9em;color:#c9d1d9}
+header nav.main-nav{display:flex;gap:.9rem;flex-wrap:wrap}header .brand{font-weight:700;letter-spacing:.04em}header .who{margin-left:auto;font-size:.9em;color:#c9d1d9}
 main{max-width:1100px;margin:0 auto;padding:1rem 1.2rem 3rem}h1{font-size:1.5rem;margin:.6rem 0}h2{font-size:1.15rem;margin:1.6rem 0 .5rem;border-bottom:1px solid var(--line);padding-bottom:.2rem}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}th{background:var(--bg);font-weight:600}
 .badge{display:inline-block;padding:.05rem .5rem;border-radius:1rem;font-size:.82em;border:1px solid var(--line);background:var(--bg)}
@@ -45,9 +46,10 @@ export function Layout(props: {
           <a class="brand" href="/">
             andon
           </a>
-          <nav aria-label="Main">
-            <a href="/">Cases</a> · <a href="/actions">Actions</a> · <a href="/audit">Audit</a> ·{' '}
-            <a href="/sandbox">Sandbox ERP</a>
+          <nav aria-label="Main" class="main-nav">
+            {navFor(props.user).map((entry) => (
+              <a href={entry.href}>{entry.label}</a>
+            ))}
           </nav>
           <span class="who">
             {props.user ? (
