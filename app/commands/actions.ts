@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import { AndonError, ExecutionStatus } from '../../core/index.ts';
 import { loadConfig } from '../config.ts';
 import { createConfiguredActionRouter } from '../dispatcher.ts';
 import { openStores } from '../runtime.ts';
+import { parseCommandLine } from './args.ts';
 import type { Command } from './command.ts';
 
 const usage = `andon actions list [--status dead|pending|sending|failed|succeeded] [--limit N] [--json]
@@ -20,22 +20,23 @@ export const command: Command = {
   summary: 'Approved actions: list, show, replay dead letters, check an actions config',
   usage,
   async run(args) {
-    const { values, positionals } = parseArgs({
+    const parsed = parseCommandLine(
       args,
-      allowPositionals: true,
-      options: {
+      {
         status: { type: 'string' },
         limit: { type: 'string' },
         user: { type: 'string' },
         reason: { type: 'string' },
         json: { type: 'boolean' },
-        help: { type: 'boolean' },
       },
-    });
+      `usage:\n${usage}`,
+    );
+    if (typeof parsed === 'number') return parsed;
+    const { values, positionals } = parsed;
     const [verb, target] = positionals;
-    if (values.help || !verb) {
-      console.log(`usage:\n${usage}`);
-      return values.help ? 0 : 2;
+    if (!verb) {
+      console.error(`Name a verb: list, show, replay, stats or check-config.\n\nusage:\n${usage}`);
+      return 2;
     }
     const config = loadConfig();
 
@@ -57,7 +58,7 @@ export const command: Command = {
       switch (verb) {
         case 'list': {
           const status = values.status === undefined ? undefined : ExecutionStatus.parse(values.status);
-          const actions = await stores.outbox.list({ status, limit: Number(values.limit ?? 50) });
+          const actions = await stores.outbox.list({ status, limit: positiveLimit(values.limit) });
           if (values.json) console.log(JSON.stringify(actions, null, 2));
           else if (actions.length === 0) console.log(`no actions${status ? ` with status ${status}` : ''}`);
           else {
@@ -104,7 +105,7 @@ export const command: Command = {
           if (!target || !values.user) {
             throw new AndonError('bad_request', 'usage: andon actions replay ID --user NAME [--reason TEXT]');
           }
-          const user = await stores.users.byUsername(values.user);
+          const user = await stores.users.byUsername(String(values.user));
           if (!user || user.disabled || user.kind !== 'human') {
             throw new AndonError('not_found', `No active person named ${values.user}.`);
           }
@@ -123,7 +124,7 @@ export const command: Command = {
           const action = await stores.outbox.replay(target, {
             id: user.id,
             channel: 'cli',
-            ...(values.reason ? { reason: values.reason } : {}),
+            ...(typeof values.reason === 'string' ? { reason: values.reason } : {}),
           });
           console.log(
             `${action.id} queued again (same payload, Idempotency-Key ${action.idempotencyKey}); a running andon delivers it.`,
@@ -144,3 +145,12 @@ export const command: Command = {
     }
   },
 };
+
+function positiveLimit(value: string | boolean | undefined): number {
+  if (value === undefined) return 50;
+  const limit = Number(value);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+    throw new AndonError('bad_request', `--limit must be a whole number from 1 to 10000, not '${String(value)}'.`);
+  }
+  return limit;
+}
