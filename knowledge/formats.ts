@@ -84,35 +84,184 @@ async function optional(name: string): Promise<Record<string, unknown> | undefin
 
 export class MissingFormatSupport extends Error {}
 
-interface PdfTextItem {
+/** A text item of pdfjs-dist's `getTextContent()`: a run of text with its position (`transform[4..5]`) and size. */
+export interface PdfTextItem {
   str?: string;
+  transform?: number[];
+  width?: number;
+  height?: number;
   hasEOL?: boolean;
 }
 interface PdfModule {
-  getDocument(options: { data: Uint8Array; isEvalSupported?: boolean; useSystemFonts?: boolean }): {
+  getDocument(options: { data: Uint8Array; isEvalSupported?: boolean; verbosity?: number }): {
     promise: Promise<{
       numPages: number;
-      getPage(n: number): Promise<{ getTextContent(): Promise<{ items: PdfTextItem[] }> }>;
+      getPage(n: number): Promise<{ getTextContent(): Promise<{ items: unknown[] }> }>;
+      destroy(): Promise<void>;
     }>;
   };
 }
 
-/** Text of a PDF, page by page (pdfjs-dist). A corrupt file throws with a clear message. */
+interface PdfRun {
+  text: string;
+  x: number;
+  y: number;
+  end: number;
+  size: number;
+}
+
+interface PdfLine {
+  y: number;
+  size: number;
+  /** Runs grouped into cells: a wide horizontal gap starts a new cell (table columns). */
+  cells: string[];
+}
+
+const pageNumberLine = /^(page\s*)?\d{1,4}(\s*(of|\/)\s*\d{1,4})?$/i;
+
+/** Group a page's text runs into lines (same baseline) and cells (separated by a gap wider than two font sizes). */
+function pdfPageLines(items: readonly PdfTextItem[]): PdfLine[] {
+  const runs: PdfRun[] = [];
+  for (const item of items) {
+    const text = item.str ?? '';
+    const transform = item.transform;
+    if (text.trim() === '' || !transform || transform.length < 6) continue;
+    const size = Math.abs(transform[3]!) || Math.abs(transform[0]!) || item.height || 10;
+    const x = transform[4]!;
+    runs.push({ text, x, y: transform[5]!, end: x + (item.width ?? text.length * size * 0.5), size });
+  }
+  runs.sort((a, b) => b.y - a.y || a.x - b.x);
+  const grouped: PdfRun[][] = [];
+  for (const run of runs) {
+    const line = grouped.at(-1);
+    if (line && Math.abs(line[0]!.y - run.y) <= Math.min(line[0]!.size, run.size) * 0.5) line.push(run);
+    else grouped.push([run]);
+  }
+  return grouped.map((line) => {
+    line.sort((a, b) => a.x - b.x);
+    const size = Math.max(...line.map((run) => run.size));
+    const cells: string[] = [];
+    let cell = '';
+    let previous: PdfRun | undefined;
+    for (const run of line) {
+      const gap = previous ? run.x - previous.end : 0;
+      if (previous && gap > size * 2) {
+        cells.push(cell.trim());
+        cell = '';
+      } else if (previous && gap > size * 0.15 && !cell.endsWith(' ') && !run.text.startsWith(' ')) {
+        cell += ' ';
+      }
+      cell += run.text;
+      previous = run;
+    }
+    cells.push(cell.trim());
+    return { y: line[0]!.y, size, cells: cells.map((text) => text.replace(/\s+/g, ' ')) };
+  });
+}
+
+/**
+ * Rebuild Markdown-like text from the positioned text runs of a PDF's pages, so the chunker sees the structure:
+ * lines larger than the body text become `#` headings (largest first), runs of lines with two or more columns become
+ * pipe tables (kept whole), wrapped lines of a paragraph are joined, a wider vertical gap starts a new paragraph, and
+ * bare page numbers are dropped. Pure; `pdfToText` feeds it pdfjs-dist's text content.
+ */
+export function pdfPagesToText(pages: readonly (readonly PdfTextItem[])[]): string {
+  const pageLines = pages.map(pdfPageLines);
+  // The body size is the size most characters are set in.
+  const characters = new Map<number, number>();
+  for (const line of pageLines.flat()) {
+    const size = Math.round(line.size * 2) / 2;
+    characters.set(size, (characters.get(size) ?? 0) + line.cells.join(' ').length);
+  }
+  const body = [...characters.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0] ?? 10;
+  const isHeading = (line: PdfLine) => {
+    const text = line.cells.join(' ');
+    return line.cells.length === 1 && line.size >= body * 1.08 && text.length <= 120 && !/[.,;:]$/.test(text);
+  };
+  const headingSizes = [
+    ...new Set(
+      pageLines
+        .flat()
+        .filter(isHeading)
+        .map((line) => Math.round(line.size * 2) / 2),
+    ),
+  ].sort((a, b) => b - a);
+
+  const blocks: string[] = [];
+  for (const lines of pageLines) {
+    let paragraph = '';
+    let table: string[][] = [];
+    let previous: PdfLine | undefined;
+    const flushParagraph = () => {
+      if (paragraph.trim() !== '') blocks.push(paragraph.trim());
+      paragraph = '';
+    };
+    const flushTable = () => {
+      if (table.length >= 2) {
+        const width = Math.max(...table.map((row) => row.length));
+        const row = (cells: string[]) =>
+          `| ${Array.from({ length: width }, (_, index) => (cells[index] ?? '').replace(/\|/g, '\\|')).join(' | ')} |`;
+        blocks.push([row(table[0]!), row(Array(width).fill('---')), ...table.slice(1).map(row)].join('\n'));
+      } else if (table.length === 1) {
+        blocks.push(table[0]!.join(' '));
+      }
+      table = [];
+    };
+    for (const line of lines) {
+      const text = line.cells.join(' ');
+      if (pageNumberLine.test(text.trim())) continue;
+      const gap = previous ? previous.y - line.y : 0;
+      const newParagraph = previous === undefined || gap > Math.max(line.size, previous.size) * 1.6;
+      previous = line;
+      if (line.cells.length >= 2) {
+        flushParagraph();
+        if (newParagraph && table.length > 0 && table[0]!.length !== line.cells.length) flushTable();
+        table.push(line.cells);
+        continue;
+      }
+      flushTable();
+      if (isHeading(line)) {
+        flushParagraph();
+        const level = Math.min(6, headingSizes.indexOf(Math.round(line.size * 2) / 2) + 1);
+        blocks.push(`${'#'.repeat(Math.max(1, level))} ${text}`);
+        continue;
+      }
+      if (newParagraph || /^([•▪◦*-]|\d{1,2}[.)])\s/.test(text)) {
+        flushParagraph();
+        paragraph = text;
+      } else {
+        paragraph = paragraph.endsWith('-') ? `${paragraph}${text}` : `${paragraph} ${text}`;
+      }
+    }
+    flushParagraph();
+    flushTable();
+  }
+  return blocks.join('\n\n');
+}
+
+/** Text of a PDF with its headings, paragraphs and tables rebuilt (pdfjs-dist). A corrupt file throws a clear message. */
 export async function pdfToText(bytes: Uint8Array): Promise<string> {
   const pdf = (await optional('pdfjs-dist/legacy/build/pdf.mjs')) as unknown as PdfModule | undefined;
   if (!pdf) throw new MissingFormatSupport('PDF support needs the pdfjs-dist package (npm install pdfjs-dist@4.9.155)');
   let document: Awaited<ReturnType<PdfModule['getDocument']>['promise']>;
   try {
-    document = await pdf.getDocument({ data: bytes, isEvalSupported: false, useSystemFonts: false }).promise;
+    // pdfjs transfers (detaches) the buffer it is given; hand it a copy. Verbosity 0: errors only, no font warnings.
+    document = await pdf.getDocument({ data: bytes.slice(), isEvalSupported: false, verbosity: 0 }).promise;
   } catch (error) {
     throw new Error(`not a readable PDF (${(error as Error).message}); re-export it from the source application`);
   }
-  const pages: string[] = [];
-  for (let number = 1; number <= document.numPages; number++) {
-    const content = await (await document.getPage(number)).getTextContent();
-    pages.push(content.items.map((item) => `${item.str ?? ''}${item.hasEOL ? '\n' : ''}`).join(''));
+  try {
+    const pages: PdfTextItem[][] = [];
+    for (let number = 1; number <= document.numPages; number++) {
+      const content = await (await document.getPage(number)).getTextContent();
+      pages.push(content.items as PdfTextItem[]);
+    }
+    return pdfPagesToText(pages);
+  } catch (error) {
+    throw new Error(`the PDF is damaged (${(error as Error).message}); re-export it from the source application`);
+  } finally {
+    await document.destroy();
   }
-  return pages.join('\n\n');
 }
 
 /** Text of a DOCX with headings kept as Markdown (mammoth). */
@@ -125,6 +274,6 @@ export async function docxToText(bytes: Uint8Array): Promise<string> {
     const { value } = await mammoth.convertToHtml({ buffer: Buffer.from(bytes) });
     return htmlToText(value).text;
   } catch (error) {
-    throw new Error(`not a readable DOCX (${(error as Error).message})`);
+    throw new Error(`not a readable DOCX (${(error as Error).message}); open and save it again in Word`);
   }
 }

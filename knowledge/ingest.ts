@@ -365,11 +365,46 @@ export function splitFrontMatter(text: string): { metadata: Record<string, unkno
   return { metadata: parsed.success ? parsed.data : {}, body: text.slice(match[0].length) };
 }
 
-/** A Markdown or plain-text document: front matter and the first heading supply metadata and title. */
+const documentNumberLabel =
+  /\b(?:document|doc\.?|sop|procedure)\s*(?:no\.?|number|#|id)\s*[:#]?\s*([A-Za-z][A-Za-z0-9]*(?:[-_./][A-Za-z0-9]+)+)/i;
+const codeAtStart = /^([A-Z]{2,}[A-Z0-9]*(?:-[A-Z0-9]+)+)\s/;
+const revisionValue = '([A-Za-z0-9](?:[A-Za-z0-9.]{0,7}[A-Za-z0-9])?)\\b';
+const revisionLabel = new RegExp(
+  `\\brevision\\s*(?:no\\.?\\s*)?[:#]\\s*${revisionValue}|\\brev(?:\\.|\\b)\\s*[:#]?\\s*${revisionValue}`,
+  'i',
+);
+const effectiveLabel = /\beffective(?:\s+(?:date|from|on))?\s*:?\s*(\d{4}-\d{2}-\d{2})\b/i;
+
+/**
+ * Document control fields printed in a document's header (PDF and DOCX have no front matter): "Document No.: SOP-CAPA",
+ * "Revision: 3" or "Rev. B", "Effective date: 2024-05-02", or a document number that opens the title. Only the first
+ * 1500 characters are read, so a later mention ("see revision 2 of SOP-X") does not count.
+ */
+export function fieldsFromText(body: string, title?: string): Partial<DocumentInput> {
+  const head = body.slice(0, 1500);
+  const fields: Partial<DocumentInput> = {};
+  const number = documentNumberLabel.exec(head)?.[1] ?? (title ? codeAtStart.exec(title)?.[1] : undefined);
+  if (number) fields.documentNumber = number;
+  const revisionMatch = revisionLabel.exec(head);
+  const revision = revisionMatch?.[1] ?? revisionMatch?.[2];
+  if (revision) fields.revision = revision;
+  const effective = effectiveLabel.exec(head)?.[1];
+  if (effective && !Number.isNaN(Date.parse(effective))) fields.effectiveDate = effective;
+  return fields;
+}
+
+/**
+ * A Markdown or plain-text document (also what PDF, DOCX and HTML become): front matter and the first heading supply
+ * metadata and title; document number, revision and effective date printed in the header fill the fields front matter
+ * leaves out.
+ */
 export function parseTextDocument(text: string, source: string, defaults: DocumentDefaults = {}): DocumentInput {
   const { metadata, body } = splitFrontMatter(text);
-  const fields = fieldsFromMetadata(metadata);
   const heading = /^#\s+(.+)$/m.exec(body)?.[1]?.trim();
+  const fields = {
+    ...fieldsFromText(body, (metadata.title as string | undefined) ?? heading),
+    ...fieldsFromMetadata(metadata),
+  };
   return {
     kind: 'sop',
     ...defaults,

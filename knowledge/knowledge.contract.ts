@@ -1,5 +1,6 @@
 // Behaviour the knowledge base must have on every backend: run by knowledge.test.ts (PGlite) and
 // knowledge.int.test.ts (PostgreSQL + pgvector).
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../store/index.ts';
 import { loadDemoKnowledge } from './demo.ts';
@@ -7,6 +8,8 @@ import { createOfflineEmbedder } from './embed-offline.ts';
 import { indexIncident } from './incidents.ts';
 import { parseJsonl } from './ingest.ts';
 import { createKnowledgeBase, type KnowledgeAuditEvent, type KnowledgeBase } from './knowledge-base.ts';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./__fixtures__/${name}`, import.meta.url));
 
 export function knowledgeContract(name: string, open: () => Promise<Database>): void {
   describe(`knowledge base on ${name}`, () => {
@@ -165,6 +168,44 @@ export function knowledgeContract(name: string, open: () => Promise<Database>): 
       expect(await kb.search('seal temperature', { mode: 'vector' })).toEqual([]);
       expect((await kb.search('seal temperature', { mode: 'fulltext' })).length).toBeGreaterThan(0);
       await kb.reembed('qa.lead');
+    });
+
+    it('ingests PDF and DOCX, fails only the corrupt files, and cites "SOP-CAPA rev 3 § 4.2" word for word', async () => {
+      const summary = await kb.ingest([
+        fixture('sop-capa-rev3.pdf'),
+        fixture('corrupt.pdf'),
+        fixture('wi-pk-030.docx'),
+        fixture('corrupt.docx'),
+      ]);
+      expect(summary).toMatchObject({ documents: 2, duplicates: 0 });
+      expect(summary.failures.map((failure) => [failure.source, failure.reason.split(' (')[0]])).toEqual([
+        [fixture('corrupt.pdf'), 'not a readable PDF'],
+        [fixture('corrupt.docx'), 'not a readable DOCX'],
+      ]);
+
+      const [containment] = await kb.search('which lots go to the hold cage in quarantine', {
+        limit: 1,
+        filter: { document_number: 'SOP-CAPA' },
+      });
+      expect(containment).toMatchObject({ documentNumber: 'SOP-CAPA', revision: '3' });
+      expect(containment?.citation.section).toBe('§ 4.2 Containment');
+      expect(containment?.sectionPath).toEqual([
+        'SOP-CAPA Corrective and preventive action',
+        '§ 4 Procedure',
+        '§ 4.2 Containment',
+      ]);
+      const pdf = await kb.show(containment!.documentId);
+      expect(pdf?.text.slice(containment!.citation.start, containment!.citation.end)).toBe(containment!.citation.quote);
+      expect(containment!.citation.quote).toContain('| Critical | Hold and notify customers | QA manager |');
+
+      const [settings] = await kb.search('jaw temperature and dwell time for PP film', {
+        limit: 1,
+        filter: { kind: 'sop' },
+      });
+      expect(settings?.documentNumber).toBe('WI-PK-030');
+      expect(settings?.citation.section).toBe('§ 2.2 Settings after the change');
+      const docx = await kb.show(settings!.documentId);
+      expect(docx?.text.slice(settings!.citation.start, settings!.citation.end)).toBe(settings!.citation.quote);
     });
 
     it('removes a document with an audit event', async () => {
