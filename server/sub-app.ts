@@ -1,0 +1,37 @@
+import { Hono } from 'hono';
+import { AndonError } from '../core/index.ts';
+import type { Role, User, UserStore } from '../store/index.ts';
+import { type AuthVariables, authenticate } from './auth.ts';
+
+export type SubAppEnv = { Variables: AuthVariables };
+
+/**
+ * A sub-app of the server that authenticates its own paths, so it works mounted before or after the server's own
+ * authentication (it authenticates once: a request the server already authenticated is not looked up again).
+ * Errors fall through to the server's handler (HTML for pages, JSON for /api/).
+ *
+ * @example
+ * const app = createAuthenticatedApp(users, ['/kb', '/api/v1/kb']);
+ */
+export function createAuthenticatedApp(users: UserStore, prefixes: readonly string[]): Hono<SubAppEnv> {
+  const app = new Hono<SubAppEnv>();
+  const auth = authenticate(users);
+  for (const prefix of prefixes) {
+    for (const path of [prefix, `${prefix}/*`]) {
+      app.use(path, async (c, next) => (c.get('via') === undefined ? auth(c, next) : next()));
+    }
+  }
+  return app;
+}
+
+/** Refuse a user without one of `roles`, naming the roles and what they would allow. */
+export function requireRole(user: User, roles: readonly Role[], what: string): void {
+  if (!user.roles.some((role) => roles.includes(role)))
+    throw new AndonError(
+      'forbidden',
+      `Only a ${roles.join(', ').replaceAll('_', ' ')} may ${what}; you are signed in as ${user.roles.join(', ').replaceAll('_', ' ') || 'no role'}.`,
+    );
+}
+
+/** Does the user hold one of the roles? (Pages use it to offer only what the server would allow.) */
+export const hasRole = (user: User, roles: readonly Role[]): boolean => user.roles.some((role) => roles.includes(role));
