@@ -99,6 +99,26 @@ export const environment = {
     default: undefined,
     help: 'USD per million output tokens, for cost accounting',
   },
+  EMBEDDINGS_BASE_URL: {
+    schema: z.url().optional(),
+    default: undefined,
+    help: 'OpenAI-compatible embeddings endpoint for the knowledge base; unset means the offline embedder (no weights)',
+  },
+  EMBEDDINGS_API_KEY: {
+    schema: z.string().optional(),
+    default: undefined,
+    help: 'API key for EMBEDDINGS_BASE_URL; unset means OPENAI_API_KEY',
+  },
+  EMBEDDINGS_MODEL: {
+    schema: z.string().min(1),
+    default: 'text-embedding-3-small',
+    help: 'Embedding model at EMBEDDINGS_BASE_URL; after changing it run `andon kb reembed`',
+  },
+  EMBEDDINGS_DIMENSIONS: {
+    schema: z.coerce.number().int().min(1).max(2000).optional(),
+    default: undefined,
+    help: 'Vector length (needed for models andon does not know; shorter than native is requested as `dimensions`)',
+  },
   ACTIONS_CONFIG: {
     schema: z.string().min(1).optional(),
     default: undefined,
@@ -131,6 +151,32 @@ export const environment = {
     schema: z.string().regex(/^[a-z_]+(,[a-z_]+)*$/, 'a comma-separated list of roles'),
     default: 'quality_lead',
     help: 'Roles an expired approval request goes to, in order; after the last, a human takes the case over',
+  },
+  APPROVAL_POLICY_FILE: {
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    help: 'YAML approval policy: who approves what, how many people, expiry, escalation (docs/governance.md); unset: deploy/policies/approval-policy.yaml',
+  },
+  OIDC_ISSUER_URL: {
+    schema: z.url().optional(),
+    default: undefined,
+    help: 'OpenID Connect issuer for single sign-on (docs/governance.md); unset means local accounts only',
+  },
+  OIDC_CLIENT_ID: { schema: z.string().min(1).optional(), default: undefined, help: 'OIDC client id of andon' },
+  OIDC_CLIENT_SECRET: {
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    help: 'OIDC client secret of andon (confidential client; PKCE is used as well)',
+  },
+  OIDC_REDIRECT_URL: {
+    schema: z.url().optional(),
+    default: undefined,
+    help: 'OIDC redirect URL registered at the provider; defaults to PUBLIC_URL/auth/oidc/callback',
+  },
+  OIDC_ROLES_CLAIM: {
+    schema: z.string().min(1),
+    default: 'roles',
+    help: 'ID token claim holding andon roles (e.g. quality_lead or quality_lead@area-packaging)',
   },
   ANDON_SESSION_TTL_HOURS: {
     schema: z.coerce.number().min(0.1).max(720),
@@ -179,6 +225,21 @@ export const environment = {
     schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']),
     default: 'info',
     help: 'Log verbosity',
+  },
+  METRICS_TOKEN: {
+    schema: z.string().min(16, 'must be at least 16 characters').optional(),
+    default: undefined,
+    help: 'Bearer token for GET /metrics from other hosts; unset means only loopback clients may scrape',
+  },
+  OTEL_EXPORTER_OTLP_ENDPOINT: {
+    schema: z.url().optional(),
+    default: undefined,
+    help: 'OpenTelemetry collector (OTLP/HTTP); traces go to <endpoint>/v1/traces; unset means no export',
+  },
+  OTEL_SERVICE_NAME: {
+    schema: z.string().min(1),
+    default: 'andon',
+    help: 'service.name of the exported traces',
   },
 } as const;
 

@@ -22,6 +22,8 @@ export const ProductionContext = z.object({
   batch: z.string().optional(),
   asset: z.string().optional(),
   area: z.string().optional(),
+  /** The plant, where one andon serves several (role scopes such as quality_lead@plant-a/area-packaging). */
+  plant: z.string().optional(),
   criticality: z.enum(['low', 'medium', 'high']).optional(),
   workOrders: z
     .array(z.object({ id: z.string(), asset: z.string(), title: z.string(), status: z.string(), at: z.string() }))

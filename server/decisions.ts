@@ -1,4 +1,19 @@
-import { AndonError, type AuditPort, actionDefinitions, type Decision } from '../core/index.ts';
+import {
+  AndonError,
+  type ApprovalPolicy,
+  type AuditPort,
+  actionDefinitions,
+  type Case,
+  caseLocation,
+  checkApproval,
+  type Decision,
+  type Draft,
+  type PolicyRequest,
+  type PolicyRequirement,
+  parseApprovalPolicy,
+  requirementFor,
+  rolesAt,
+} from '../core/index.ts';
 import type { GateDecision, TriageStatus } from '../graph/index.ts';
 import type { ApprovalStore, DraftStore, RecordedDecision, User, UserStore } from '../store/index.ts';
 
@@ -8,6 +23,20 @@ export interface DecisionDeps {
   users: UserStore;
   audit: AuditPort;
   triage: { resume(caseId: string, decision: GateDecision): Promise<TriageStatus | null> };
+  /** The case, for its plant and area (role scopes). Without it, only unscoped roles may sign. */
+  cases?: { get(id: string): Promise<Case | null> } | undefined;
+  /** The approval policy (APPROVAL_POLICY_FILE); default: {@link registryPolicy}. */
+  policy?: ApprovalPolicy | undefined;
+}
+
+/** Proof of an SSO re-login made for this signature (server/oidc.ts), never taken from a request body. */
+export interface SsoReauthentication {
+  issuer: string;
+  subject: string;
+  /** `auth_time` of the ID token, in seconds since the epoch: when the person actually entered credentials. */
+  authTime: number;
+  /** The signing re-login started at this time; a login from before it does not count. */
+  startedAt: number;
 }
 
 export interface DecisionCommand {
@@ -17,29 +46,87 @@ export interface DecisionCommand {
   comment: string;
   /** The signer's password again: a signature needs re-authentication (Part 11 §11.200). */
   password: string;
+  /** For accounts that sign in by OIDC: the fresh SSO re-login instead of a password. */
+  sso?: SsoReauthentication | undefined;
   /** The record hash the signer saw; signing a version they did not see is refused. */
   recordHash?: string | undefined;
   channel: 'web' | 'api' | 'slack';
 }
 
-/** The roles that may sign a draft: a role allowed for every action it proposes (any approver role if none). */
-export function approverRoles(actionTypes: string[]): string[] {
-  const lists = actionTypes.map((type) => actionDefinitions[type as keyof typeof actionDefinitions]?.approvers ?? []);
-  if (lists.length === 0) return ['quality_lead', 'supervisor'];
-  return lists.reduce((common, roles) => common.filter((role) => roles.includes(role)));
-}
+/** How old an SSO re-login may be when the signature is recorded (the `max_age` asked of the provider). */
+export const SSO_MAX_AGE_SECONDS = 300;
 
 /**
- * Sign a decision on the current draft of a case and hand it to the approval gate. Only an authorised human who
- * re-authenticates may sign; nobody signs a draft they wrote; the agent and service accounts never sign.
+ * The action registry's defaults as a policy: its approver roles, one approval, two for high risk. Used only when no
+ * policy is passed; andon start loads deploy/policies/approval-policy.yaml (or APPROVAL_POLICY_FILE).
+ */
+export const registryPolicy: ApprovalPolicy = parseApprovalPolicy(
+  {
+    version: 1,
+    rules: [
+      ...Object.values(actionDefinitions).map((definition) => ({
+        subject: 'action',
+        type: definition.type,
+        risk: [definition.risk],
+        approvers: definition.approvers,
+        approvals: definition.risk === 'high' ? 2 : 1,
+      })),
+      { subject: 'action', type: 'none', risk: ['low', 'medium'], approvers: ['quality_lead', 'supervisor'] },
+      { subject: 'alarm_shelve', risk: ['low', 'medium'], approvers: ['supervisor', 'quality_lead'] },
+      { subject: 'alarm_shelve', risk: ['high'], approvers: ['supervisor', 'quality_lead'], approvals: 2 },
+      { subject: 'detector_limit', risk: ['low', 'medium'], approvers: ['engineer', 'quality_lead'] },
+      { subject: 'detector_limit', risk: ['high'], approvers: ['engineer', 'quality_lead'], approvals: 2 },
+      { subject: 'sop_retire', risk: ['low', 'medium'], approvers: ['quality_lead'] },
+      { subject: 'sop_retire', risk: ['high'], approvers: ['quality_lead'], approvals: 2 },
+    ],
+  },
+  'action registry defaults',
+);
+
+/** The policy requests of a draft: one per proposed action, or `none` when it proposes nothing. */
+export const draftRequests = (draft: Pick<Draft, 'actions'>): PolicyRequest[] =>
+  draft.actions.length === 0
+    ? [{ subject: 'action', type: 'none', risk: 'low' }]
+    : draft.actions.map((action) => ({ subject: 'action', type: action.type, risk: action.risk }));
+
+/** The roles that may sign a draft under a policy (every action's roles in common); empty if nobody may. */
+export function approverRoles(actionTypes: string[], policy: ApprovalPolicy = registryPolicy): string[] {
+  try {
+    return requirementFor(
+      policy,
+      actionTypes.length === 0
+        ? [{ subject: 'action', type: 'none', risk: 'low' }]
+        : actionTypes.map((type) => ({
+            subject: 'action' as const,
+            type,
+            risk: actionDefinitions[type as keyof typeof actionDefinitions]?.risk ?? 'high',
+          })),
+    ).approvers;
+  } catch {
+    return [];
+  }
+}
+
+/** What a draft needs under a policy; throws `forbidden` when no rule covers it (nothing is approved by default). */
+export const draftRequirement = (policy: ApprovalPolicy, draft: Pick<Draft, 'actions'>): PolicyRequirement =>
+  requirementFor(policy, draftRequests(draft));
+
+const isUser = (author: string, userId: string) => author === userId || author === `user:${userId}`;
+
+/**
+ * Sign a decision on the current draft of a case and, once the approval policy is satisfied, hand it to the
+ * approval gate. Only an authorised human who re-authenticates may sign; nobody signs a draft they requested, wrote
+ * or edited; the agent and service accounts never sign; a role scoped to other plants or areas does not count; under
+ * a two-person rule each distinct person's signature is kept (meaning `reviewed`) until enough people signed, and two
+ * accounts of one person (e.g. web and Slack) count once.
  */
 export async function decide(
   deps: DecisionDeps,
   command: DecisionCommand,
-): Promise<RecordedDecision & { status: TriageStatus | null }> {
+): Promise<RecordedDecision & { status: TriageStatus | null; pending?: { signed: number; required: number } }> {
   const refuse = async (code: 'forbidden' | 'unauthenticated' | 'conflict', message: string) => {
     await deps.audit.append({
-      actor: { kind: 'user', id: command.user.id },
+      actor: { kind: command.user.kind === 'human' ? 'user' : command.user.kind, id: command.user.id },
       action: 'decision.refused',
       subject: command.caseId,
       caseId: command.caseId,
@@ -47,6 +134,7 @@ export async function decide(
     });
     return new AndonError(code, message);
   };
+  const policy = deps.policy ?? registryPolicy;
   const stored = await deps.drafts.latestStored(command.caseId);
   if (!stored)
     throw new AndonError(
@@ -55,32 +143,104 @@ export async function decide(
     );
   if (command.user.kind !== 'human')
     throw await refuse('forbidden', 'Only a person can sign; service accounts and the agent never approve.');
-  const allowed = approverRoles(stored.draft.actions.map((action) => action.type));
-  if (!command.user.roles.some((role) => allowed.includes(role))) {
-    throw await refuse(
-      'forbidden',
-      `Signing this draft needs one of the roles ${allowed.join(', ')}; you have ${command.user.roles.join(', ') || 'none'}.`,
-    );
+
+  // Roles as the database holds them now (a token may narrow them), narrowed to the case's plant and area.
+  const current = await deps.users.grantsOf(command.user.id);
+  if (!current) throw await refuse('forbidden', 'This account is disabled or gone; it cannot sign.');
+  const item = (await deps.cases?.get(command.caseId)) ?? null;
+  const roles = rolesAt(
+    { roles: command.user.roles.filter((role) => current.roles.includes(role)), scopes: current.scopes },
+    item ? caseLocation(item) : null,
+  );
+
+  let requirement: PolicyRequirement;
+  try {
+    requirement = draftRequirement(policy, stored.draft);
+  } catch (error) {
+    throw await refuse('forbidden', (error as Error).message);
   }
-  if (stored.draft.author === command.user.id || stored.draft.author === `user:${command.user.id}`) {
-    throw await refuse(
-      'forbidden',
-      'You wrote or edited this draft version, so someone else must sign it (segregation of duties).',
-    );
+  const version = stored.draft.version;
+  const history = await deps.audit.listForCase(command.caseId);
+  const escalationLevel = history.filter(
+    (entry) => entry.action === 'approval.escalated' && entry.details.draftVersion === version,
+  ).length;
+
+  // Segregation of duties: whoever opened the case, or wrote or edited any version up to this one.
+  const authors = new Set<string>();
+  for (const earlier of await deps.drafts.versions(command.caseId))
+    if (earlier.draft.version <= version && earlier.draft.source === 'human')
+      authors.add(earlier.draft.author.replace(/^user:/, ''));
+  if (isUser(stored.draft.author, command.user.id)) authors.add(command.user.id);
+  for (const entry of history)
+    if (entry.action === 'case.opened' && entry.actor.kind === 'user') authors.add(entry.actor.id);
+  const requesters = await Promise.all(
+    [...authors].map(async (userId) => ({ userId, person: await deps.users.personKey(userId) })),
+  );
+  const prior = await Promise.all(
+    (await deps.approvals.forCase(command.caseId))
+      .filter(
+        (approval) =>
+          approval.draftVersion === version &&
+          approval.signature.recordHash === stored.recordHash &&
+          approval.signature.meaning === 'reviewed',
+      )
+      .map(async (approval) => ({
+        userId: approval.signature.signerId,
+        person: await deps.users.personKey(approval.signature.signerId),
+      })),
+  );
+  const person = await deps.users.personKey(command.user.id);
+  const verdict = checkApproval(requirement, {
+    signer: { userId: command.user.id, person, kind: command.user.kind, roles },
+    requesters,
+    prior: command.decision === 'reject' ? [] : prior,
+    escalationLevel,
+  });
+  if (!verdict.ok) {
+    const code = /approved this already/.test(verdict.reason) ? 'conflict' : 'forbidden';
+    throw await refuse(code, verdict.reason.replace('Approving this', 'Signing this draft'));
   }
+  if (command.decision === 'reject' && prior.some((signer) => signer.person === person))
+    throw await refuse('conflict', 'You approved this version already; someone else must decide on it now.');
   if (command.recordHash && command.recordHash !== stored.recordHash) {
     throw await refuse(
       'conflict',
       'The draft changed since you opened it; reload the case and review the current version.',
     );
   }
-  const reauthenticated = await deps.users.authenticate(command.user.username, command.password);
-  if (!reauthenticated || reauthenticated.id !== command.user.id) {
-    throw await refuse(
-      'unauthenticated',
-      'Password check failed: a signature needs your password again. Nothing was signed.',
-    );
+
+  // Re-authentication (Part 11 §11.200): an SSO re-login for OIDC accounts, the password for local ones.
+  const oidc = await deps.users.oidcIdentityOf(command.user.id);
+  let reauthenticatedWith: 'password' | 'sso';
+  if (oidc) {
+    const sso = command.sso;
+    const now = Date.now() / 1000;
+    if (!sso)
+      throw await refuse(
+        'unauthenticated',
+        'Your account signs in with single sign-on: sign with “Sign with SSO”, which asks your identity provider to log you in again. Nothing was signed.',
+      );
+    if (sso.issuer !== oidc.issuer || sso.subject !== oidc.subject)
+      throw await refuse('unauthenticated', 'The SSO re-login was by a different person. Nothing was signed.');
+    if (sso.authTime + 5 < sso.startedAt || now - sso.authTime > SSO_MAX_AGE_SECONDS)
+      throw await refuse(
+        'unauthenticated',
+        'The identity provider did not log you in again just now (auth_time too old); sign again. Nothing was signed.',
+      );
+    reauthenticatedWith = 'sso';
+  } else {
+    if (command.sso) throw await refuse('unauthenticated', 'This account signs with its password, not SSO.');
+    const reauthenticated = await deps.users.authenticate(command.user.username, command.password);
+    if (!reauthenticated || reauthenticated.id !== command.user.id) {
+      throw await refuse(
+        'unauthenticated',
+        'Password check failed: a signature needs your password again. Nothing was signed.',
+      );
+    }
+    reauthenticatedWith = 'password';
   }
+
+  const complete = command.decision === 'reject' || (verdict.ok && verdict.complete);
   const recorded = await deps.approvals.record({
     caseId: command.caseId,
     draft: stored.draft,
@@ -88,14 +248,18 @@ export async function decide(
     signer: command.user,
     decision: command.decision,
     comment: command.comment,
-    reauthenticatedWith: 'password',
+    reauthenticatedWith,
+    complete,
+    personKey: person,
+    policy: { rules: requirement.rules, approvals: requirement.approvals, signed: verdict.count },
   });
+  if (!complete) return { ...recorded, status: null, pending: { signed: verdict.count, required: verdict.required } };
   const status = await deps.triage.resume(command.caseId, {
     decision: command.decision,
     approvalId: recorded.approval.id,
     signerId: command.user.id,
     comment: command.comment,
-    draftVersion: stored.draft.version,
+    draftVersion: version,
   });
   return { ...recorded, status };
 }

@@ -22,6 +22,15 @@ export interface DecisionInput {
   comment: string;
   /** How the signer re-authenticated for this signature (Part 11 §11.200). */
   reauthenticatedWith: 'password' | 'sso';
+  /**
+   * Whether this signature completes the decision (default true). Under a two-person rule the first approval is
+   * kept with meaning `reviewed`: no outbox rows, the case keeps waiting for the next person.
+   */
+  complete?: boolean;
+  /** The person behind the signer's account: one person signs a version once, whatever account they use. */
+  personKey?: string;
+  /** The approval policy's view, kept in the audit entry. */
+  policy?: { rules: string[]; approvals: number; signed: number };
 }
 
 export interface RecordedDecision {
@@ -36,7 +45,8 @@ export interface RecordedDecision {
 export function createApprovalStore(database: Database, clock: Clock) {
   return {
     async record(input: DecisionInput): Promise<RecordedDecision> {
-      const meaning: SignatureMeaning = input.decision === 'approve' ? 'approved' : 'rejected';
+      const complete = input.complete ?? true;
+      const meaning: SignatureMeaning = input.decision === 'reject' ? 'rejected' : complete ? 'approved' : 'reviewed';
       return database.transaction(async (client) => {
         const current = await client.query<{ version: number; record_hash: string }>(
           'select version, record_hash from drafts where case_id = $1 order by version desc limit 1 for update',
@@ -49,11 +59,23 @@ export function createApprovalStore(database: Database, clock: Clock) {
             `Draft v${input.draft.version} of ${input.caseId} is no longer the current version; reload the case and sign the current one.`,
           );
         }
-        const decided = await client.query('select 1 from approvals where case_id = $1 and draft_version = $2', [
-          input.caseId,
-          input.draft.version,
-        ]);
-        if ((decided.rowCount ?? 0) > 0) {
+        const decided = await client.query<{ signer_id: string; person_key: string | null; meaning: string }>(
+          'select signer_id, person_key, meaning from approvals where case_id = $1 and draft_version = $2',
+          [input.caseId, input.draft.version],
+        );
+        if (
+          decided.rows.some(
+            (row) =>
+              row.signer_id === input.signer.id ||
+              (input.personKey !== undefined && row.person_key === input.personKey),
+          )
+        ) {
+          throw new AndonError(
+            'conflict',
+            `You signed draft v${input.draft.version} of ${input.caseId} already; it needs a different person now.`,
+          );
+        }
+        if (decided.rows.some((row) => row.meaning !== 'reviewed')) {
           throw new AndonError(
             'conflict',
             `Draft v${input.draft.version} of ${input.caseId} has been decided already.`,
@@ -75,8 +97,9 @@ export function createApprovalStore(database: Database, clock: Clock) {
           },
         };
         await client.query(
-          `insert into approvals (id, case_id, draft_version, decision, comment, signer_id, printed_name, signed_at, meaning, record_hash)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+          `insert into approvals (id, case_id, draft_version, decision, comment, signer_id, printed_name, signed_at, meaning,
+             record_hash, person_key, reauthenticated_with)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
           [
             approval.id,
             approval.caseId,
@@ -88,11 +111,13 @@ export function createApprovalStore(database: Database, clock: Clock) {
             approval.signature.signedAt,
             approval.signature.meaning,
             approval.signature.recordHash,
+            input.personKey ?? null,
+            input.reauthenticatedWith,
           ],
         );
         await appendAudit(client, clock, {
           actor: { kind: 'user', id: input.signer.id },
-          action: input.decision === 'approve' ? 'approval.signed' : 'rejection.signed',
+          action: input.decision === 'reject' ? 'rejection.signed' : complete ? 'approval.signed' : 'approval.partial',
           subject: `${input.caseId}#v${input.draft.version}`,
           caseId: input.caseId,
           details: {
@@ -100,9 +125,11 @@ export function createApprovalStore(database: Database, clock: Clock) {
             signature: approval.signature,
             comment: input.comment,
             reauthenticatedWith: input.reauthenticatedWith,
+            ...(input.policy ? { policy: input.policy } : {}),
           },
         });
         const executions: ActionExecution[] = [];
+        if (!complete) return { approval, executions };
         if (input.decision === 'approve') {
           for (const action of input.draft.actions) {
             const inserted = await client.query<ExecutionRow>(

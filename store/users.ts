@@ -1,6 +1,6 @@
 import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import { AndonError } from '../core/index.ts';
+import { AndonError, parseRoleGrant } from '../core/index.ts';
 import type { Database } from './db.ts';
 import { newId } from './ids.ts';
 
@@ -24,6 +24,9 @@ export interface User {
   roles: Role[];
   kind: 'human' | 'service' | 'agent';
   disabled: boolean;
+  /** `role@scope` grants that narrow roles to plants or areas (core/policy-scope.ts); absent or empty: unscoped. */
+  scopes?: string[];
+  email?: string | null;
 }
 
 interface UserRow {
@@ -34,6 +37,8 @@ interface UserRow {
   roles: Role[];
   kind: User['kind'];
   disabled: boolean;
+  role_scopes?: string[] | null;
+  email?: string | null;
 }
 
 const toUser = (row: UserRow): User => ({
@@ -43,7 +48,33 @@ const toUser = (row: UserRow): User => ({
   roles: row.roles,
   kind: row.kind,
   disabled: row.disabled,
+  scopes: row.role_scopes ?? [],
+  email: row.email ?? null,
 });
+
+/** Split grants such as `quality_lead` and `quality_lead@area-packaging` into roles and scope grants. */
+export function splitGrants(grants: string[]): { roles: Role[]; scopes: string[] } {
+  const roles = new Set<Role>();
+  const scopes: string[] = [];
+  for (const grant of grants) {
+    const parsed = parseRoleGrant(grant);
+    if (!(Roles as readonly string[]).includes(parsed.role))
+      throw new AndonError('bad_request', `Unknown role ${parsed.role} in ${grant}; roles are ${Roles.join(', ')}.`);
+    roles.add(parsed.role as Role);
+    if (parsed.scope) scopes.push(parsed.text);
+  }
+  return { roles: [...roles], scopes };
+}
+
+export interface OidcIdentity {
+  issuer: string;
+  subject: string;
+  username: string;
+  displayName: string;
+  email: string | null;
+  /** Role grants from the identity provider's claims, after the admin-managed claim mapping. */
+  grants: string[];
+}
 
 /** scrypt with a random salt: `scrypt$<salt hex>$<hash hex>`. */
 export async function hashPassword(password: string): Promise<string> {
@@ -71,12 +102,28 @@ export function createUserStore(database: Database) {
       roles: Role[];
       password?: string;
       kind?: User['kind'];
+      scopes?: string[];
+      email?: string;
+      personId?: string;
     }): Promise<User> {
       const passwordHash = input.password ? await hashPassword(input.password) : null;
+      const scopes = input.scopes ?? [];
+      for (const scope of scopes) parseRoleGrant(scope);
       const result = await database.query<UserRow>(
-        `insert into users (id, username, display_name, password_hash, roles, kind) values ($1, $2, $3, $4, $5, $6)
+        `insert into users (id, username, display_name, password_hash, roles, kind, role_scopes, email, person_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          on conflict (username) do nothing returning *`,
-        [newId('USR'), input.username, input.displayName, passwordHash, input.roles, input.kind ?? 'human'],
+        [
+          newId('USR'),
+          input.username,
+          input.displayName,
+          passwordHash,
+          input.roles,
+          input.kind ?? 'human',
+          scopes,
+          input.email ?? null,
+          input.personId ?? null,
+        ],
       );
       if (!result.rows[0]) throw new AndonError('conflict', `A user named ${input.username} exists already.`);
       return toUser(result.rows[0]);
@@ -163,6 +210,186 @@ export function createUserStore(database: Database) {
 
     async endSession(token: string): Promise<void> {
       await database.query('delete from sessions where id_hash = $1', [sha256(token)]);
+    },
+
+    /** Replace a user's `role@scope` grants (admin). */
+    async setScopes(userId: string, scopes: string[]): Promise<void> {
+      for (const scope of scopes) parseRoleGrant(scope);
+      await database.query('update users set role_scopes = $2 where id = $1', [userId, scopes]);
+    },
+
+    /** The current roles and scopes of a user, read again from the database (never trusted from a caller). */
+    async grantsOf(userId: string): Promise<{ roles: Role[]; scopes: string[] } | null> {
+      const result = await database.query<{ roles: Role[]; role_scopes: string[] }>(
+        'select roles, role_scopes from users where id = $1 and not disabled',
+        [userId],
+      );
+      const row = result.rows[0];
+      return row ? { roles: row.roles, scopes: row.role_scopes } : null;
+    },
+
+    /** Mark two accounts as one person (admin): they then count once towards a two-person rule. */
+    async linkPerson(userId: string, otherUserId: string): Promise<void> {
+      const person = await store.personKey(userId);
+      await database.query('update users set person_id = $2 where id = $1 or id = $3 or person_id = $4', [
+        otherUserId,
+        person,
+        userId,
+        await store.personKey(otherUserId),
+      ]);
+    },
+
+    /**
+     * The person behind an account: the same for every account of one human. Accounts are one person when an admin
+     * linked them (person id), when OIDC provisioning matched them by e-mail, or when one Slack user is mapped to
+     * both (store/slack.ts). The key is the smallest id among them.
+     */
+    async personKey(userId: string): Promise<string> {
+      const result = await database.query<{ key: string | null }>(
+        `with me as (select coalesce(person_id, id) as key from users where id = $1),
+              slack as (
+                select coalesce(u.person_id, u.id) as key from slack_users mine
+                  join slack_users other on other.slack_user_id = mine.slack_user_id
+                  join users u on u.id = other.user_id
+                 where mine.user_id = $1)
+         select min(key) as key from (select key from me union all select key from slack) keys`,
+        [userId],
+      );
+      return result.rows[0]?.key ?? userId;
+    },
+
+    /** The account of an OIDC identity, if it signed in before. */
+    async byOidcIdentity(issuer: string, subject: string): Promise<User | null> {
+      const result = await database.query<UserRow>('select * from users where oidc_issuer = $1 and oidc_subject = $2', [
+        issuer,
+        subject,
+      ]);
+      return result.rows[0] ? toUser(result.rows[0]) : null;
+    },
+
+    /**
+     * Create or update the account of an OIDC identity at sign-in: roles and scopes follow the identity provider
+     * every time. A new account with the e-mail of an existing one becomes the same person (two-person rule).
+     */
+    async provisionOidc(identity: OidcIdentity): Promise<User> {
+      const { roles, scopes } = splitGrants(identity.grants);
+      const existing = await store.byOidcIdentity(identity.issuer, identity.subject);
+      if (existing) {
+        const result = await database.query<UserRow>(
+          `update users set display_name = $2, roles = $3, role_scopes = $4, email = $5 where id = $1 returning *`,
+          [existing.id, identity.displayName, roles, scopes, identity.email],
+        );
+        return toUser(result.rows[0]!);
+      }
+      const sameEmail = identity.email
+        ? await database.query<{ key: string }>(
+            'select coalesce(person_id, id) as key from users where lower(email) = lower($1) order by created_at limit 1',
+            [identity.email],
+          )
+        : null;
+      let username = identity.username;
+      if (await store.byUsername(username)) username = `${identity.username}@${new URL(identity.issuer).host}`;
+      if (await store.byUsername(username))
+        throw new AndonError(
+          'conflict',
+          `The user name ${username} is taken; an admin must link this sign-in to an existing account.`,
+        );
+      const result = await database.query<UserRow>(
+        `insert into users (id, username, display_name, password_hash, roles, kind, role_scopes, email, person_id,
+           oidc_issuer, oidc_subject) values ($1, $2, $3, null, $4, 'human', $5, $6, $7, $8, $9) returning *`,
+        [
+          newId('USR'),
+          username,
+          identity.displayName,
+          roles,
+          scopes,
+          identity.email,
+          sameEmail?.rows[0]?.key ?? null,
+          identity.issuer,
+          identity.subject,
+        ],
+      );
+      return toUser(result.rows[0]!);
+    },
+
+    /** Whether an account signs in through OIDC (then it re-authenticates by SSO re-login, not a password). */
+    async oidcIdentityOf(userId: string): Promise<{ issuer: string; subject: string } | null> {
+      const result = await database.query<{ oidc_issuer: string | null; oidc_subject: string | null }>(
+        'select oidc_issuer, oidc_subject from users where id = $1',
+        [userId],
+      );
+      const row = result.rows[0];
+      return row?.oidc_issuer && row.oidc_subject ? { issuer: row.oidc_issuer, subject: row.oidc_subject } : null;
+    },
+
+    /** Remember a sign-in in flight at the identity provider (only the hash of its state is the key). */
+    async saveOidcLogin(input: {
+      state: string;
+      nonce: string;
+      codeVerifier: string;
+      purpose: 'login' | 'sign';
+      userId?: string | null;
+      intent?: Record<string, unknown>;
+      returnTo: string;
+      ttlMinutes: number;
+    }): Promise<void> {
+      await database.query('delete from oidc_logins where expires_at < now()');
+      await database.query(
+        `insert into oidc_logins (state_hash, nonce, code_verifier, purpose, user_id, intent, return_to, expires_at)
+         values ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(mins => $8))`,
+        [
+          sha256(input.state),
+          input.nonce,
+          input.codeVerifier,
+          input.purpose,
+          input.userId ?? null,
+          JSON.stringify(input.intent ?? {}),
+          input.returnTo,
+          input.ttlMinutes,
+        ],
+      );
+    },
+
+    /** Take (and delete) a sign-in in flight by its state: it works once, and not after it expired. */
+    async takeOidcLogin(state: string) {
+      const result = await database.query<{
+        nonce: string;
+        code_verifier: string;
+        purpose: 'login' | 'sign';
+        user_id: string | null;
+        intent: Record<string, unknown>;
+        return_to: string;
+        started_at: Date;
+      }>('delete from oidc_logins where state_hash = $1 and expires_at > now() returning *', [sha256(state)]);
+      const row = result.rows[0];
+      return row
+        ? {
+            nonce: row.nonce,
+            codeVerifier: row.code_verifier,
+            purpose: row.purpose,
+            userId: row.user_id,
+            intent: row.intent,
+            returnTo: row.return_to,
+            startedAt: row.started_at,
+          }
+        : null;
+    },
+
+    /** Admin-managed: an identity provider claim value (a group) that grants andon roles. */
+    async mapOidcClaim(claimValue: string, grants: string[], createdBy: string): Promise<void> {
+      splitGrants(grants);
+      await database.query(
+        `insert into oidc_role_mappings (claim_value, roles, created_by) values ($1, $2, $3)
+         on conflict (claim_value) do update set roles = excluded.roles, created_by = excluded.created_by, created_at = now()`,
+        [claimValue, grants, createdBy],
+      );
+    },
+
+    async oidcClaimMappings(): Promise<Map<string, string[]>> {
+      const result = await database.query<{ claim_value: string; roles: string[] }>(
+        'select claim_value, roles from oidc_role_mappings',
+      );
+      return new Map(result.rows.map((row) => [row.claim_value, row.roles]));
     },
 
     /** Create an API token; the plain token is returned once and only its hash is stored. */
