@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { z } from 'zod';
 import { AndonError } from '../core/index.ts';
 import type { Role, User, UserStore } from '../store/index.ts';
 import { type AuthVariables, authenticate } from './auth.ts';
@@ -35,3 +36,17 @@ export function requireRole(user: User, roles: readonly Role[], what: string): v
 
 /** Does the user hold one of the roles? (Pages use it to offer only what the server would allow.) */
 export const hasRole = (user: User, roles: readonly Role[]): boolean => user.roles.some((role) => roles.includes(role));
+
+/**
+ * Parse page input with a zod schema; a bad value is a 400 in plain words (the server's page error handler shows
+ * an AndonError's message, but would show any other error as a server fault).
+ */
+export function parseInput<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success)
+    throw new AndonError(
+      'bad_request',
+      `${parsed.error.issues.map((issue) => `${issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''}${issue.message}`).join('; ')}. Correct it and try again.`,
+    );
+  return parsed.data;
+}

@@ -32,7 +32,7 @@ import {
   uploadDefaults,
   uploadFiles,
 } from '../kb-api.ts';
-import { createAuthenticatedApp, hasRole, requireRole, type SubAppEnv } from '../sub-app.ts';
+import { createAuthenticatedApp, hasRole, parseInput, requireRole, type SubAppEnv } from '../sub-app.ts';
 import { Badge, Layout } from './layout.tsx';
 
 const css = `
@@ -533,7 +533,7 @@ export function createKnowledgePages(deps: KnowledgeApiDeps & { knowledge: Knowl
 
   app.get('/kb/documents/:id', async (c) => {
     const user = requireUser(c);
-    const id = DocumentId.parse(c.req.param('id'));
+    const id = parseInput(DocumentId, c.req.param('id'));
     const document = await deps.knowledge.show(id);
     if (!document) throw new AndonError('not_found', `No knowledge document ${id}; it may have been removed.`);
     return c.html(<DocumentPage user={user} csrfToken={c.get('csrfToken')} document={document} />);
@@ -544,7 +544,7 @@ export function createKnowledgePages(deps: KnowledgeApiDeps & { knowledge: Knowl
     const form = await c.req.parseBody();
     checkCsrf(c, String(form._csrf ?? ''));
     requireRole(user, knowledgeEditorRoles, 'remove knowledge documents');
-    const id = DocumentId.parse(c.req.param('id'));
+    const id = parseInput(DocumentId, c.req.param('id'));
     const reason = String(form.reason ?? '')
       .trim()
       .slice(0, 2000);
