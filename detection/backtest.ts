@@ -21,7 +21,15 @@ export type BacktestOptions = {
   timeColumn?: string;
   excludeColumns?: readonly string[];
   monitor?: MonitorOptions;
+  /**
+   * The time column's cells as text (numbers or ISO timestamps), when it is not numeric; used only to count rows whose
+   * time is invalid, out of order or duplicated. Rows are always scored in file order.
+   */
+  times?: readonly string[];
 };
+
+/** How the time column behaved: rows are scored in file order whatever it says, and problems are counted. */
+export type TimeCounts = { invalid: number; outOfOrder: number; duplicate: number };
 
 export type BacktestRow = {
   row: number;
@@ -42,10 +50,33 @@ export type BacktestSummary = {
   anomalyRows: number;
   onsets: number;
   missingCells: number;
+  nonFiniteCells: number;
+  /** Null without a time column. */
+  time: TimeCounts | null;
   threshold: number;
   calibration: string;
   pcaComponents: number | null;
 };
+
+/**
+ * Count invalid, out-of-order (earlier than the latest time so far) and duplicate times. A time is a number or a
+ * date-time string.
+ * @example
+ * countTimeProblems(['1', '2', '2', '1', 'x']) // { invalid: 1, outOfOrder: 1, duplicate: 1 }
+ */
+export function countTimeProblems(times: readonly string[]): TimeCounts {
+  const counts: TimeCounts = { invalid: 0, outOfOrder: 0, duplicate: 0 };
+  let latest = Number.NEGATIVE_INFINITY;
+  for (const text of times) {
+    const numeric = text.trim() === '' ? Number.NaN : Number(text);
+    const value = Number.isFinite(numeric) ? numeric : Date.parse(text);
+    if (!Number.isFinite(value)) counts.invalid++;
+    else if (value === latest) counts.duplicate++;
+    else if (value < latest) counts.outOfOrder++;
+    else latest = value;
+  }
+  return counts;
+}
 
 /**
  * Run a backtest. Deterministic: the same tables and options always give the same rows.
@@ -57,6 +88,14 @@ export function runBacktest(options: BacktestOptions): { rows: BacktestRow[]; su
   const variables = options.input.columns.filter((name) => !excluded.has(name));
   if (variables.length === 0) throw new Error('the input has no numeric variables left to monitor');
   const input = selectColumns(options.input, variables);
+  const timeIndex = options.timeColumn ? options.input.columns.indexOf(options.timeColumn) : -1;
+  const times =
+    options.times ??
+    (timeIndex >= 0
+      ? Array.from({ length: options.input.rowCount }, (_, r) =>
+          String(options.input.values[r * options.input.columns.length + timeIndex]),
+        )
+      : undefined);
   const n = input.rowCount;
   const p = variables.length;
   let trainValues: Float64Array;
@@ -126,6 +165,8 @@ export function runBacktest(options: BacktestOptions): { rows: BacktestRow[]; su
       anomalyRows,
       onsets,
       missingCells: state.missingValues,
+      nonFiniteCells: options.input.nonFiniteCells ?? 0,
+      time: times ? countTimeProblems(times) : null,
       threshold: model.threshold,
       calibration: model.calibration.source,
       pcaComponents: model.pca?.components ?? null,

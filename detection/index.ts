@@ -5,7 +5,9 @@ export {
   type BacktestOptions,
   type BacktestRow,
   type BacktestSummary,
+  countTimeProblems,
   runBacktest,
+  type TimeCounts,
 } from './backtest.ts';
 export {
   type BankOptions,
@@ -74,6 +76,7 @@ export {
 export { createPcaScratch, fitPca, type PcaModel, type PcaOptions, type PcaScratch, scorePca } from './pca.ts';
 export { createNormalRandom, createRandom } from './random.ts';
 export { initialRobustZState, type RobustZParams, type RobustZState, stepRobustZ } from './robust-z.ts';
+export { type Scenario, type ScenarioScore, scoreAlarms, syntheticScenarios } from './scenarios.ts';
 export {
   evaluateRule,
   initialShewhartState,
@@ -85,4 +88,4 @@ export {
   stepShewhart,
 } from './shewhart.ts';
 export { mean, median, movingRangeSigma, normalCdf, normalQuantile, quantile, standardDeviation } from './stats.ts';
-export { detectDelimiter, parseCsv, selectColumns, type Table, tableFromRows } from './table.ts';
+export { detectDelimiter, parseCsv, selectColumns, type Table, tableFromRows, textColumn } from './table.ts';

@@ -13,6 +13,8 @@ export type Table = {
   nonNumericColumns: string[];
   /** Cells of numeric columns that were empty or unreadable (kept as NaN). */
   missingCells: number;
+  /** Cells of numeric columns that held Infinity or -Infinity (kept as such; detectors score them as missing). */
+  nonFiniteCells?: number;
 };
 
 const MISSING = new Set(['', 'na', 'nan', 'null', 'none', '-', '?']);
@@ -51,6 +53,8 @@ export function detectDelimiter(headerLine: string): ',' | ';' | '\t' {
 function parseNumber(cell: string, decimalComma: boolean): number {
   const text = cell.trim();
   if (MISSING.has(text.toLowerCase())) return Number.NaN;
+  const infinite = /^([+-]?)inf(inity)?$/i.exec(text);
+  if (infinite) return infinite[1] === '-' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
   const value = Number(decimalComma ? text.replace(',', '.') : text);
   return text === '' ? Number.NaN : value;
 }
@@ -74,7 +78,7 @@ export function parseCsv(text: string, options: { excludeColumns?: readonly stri
     if (excluded.has(name)) return;
     const ok = body.every((fields) => {
       const cell = (fields[c] ?? '').trim();
-      return MISSING.has(cell.toLowerCase()) || Number.isFinite(parseNumber(cell, decimalComma));
+      return MISSING.has(cell.toLowerCase()) || !Number.isNaN(parseNumber(cell, decimalComma));
     });
     const anyValue = body.some((fields) => Number.isFinite(parseNumber(fields[c] ?? '', decimalComma)));
     if (ok && anyValue) numeric.push(c);
@@ -82,10 +86,12 @@ export function parseCsv(text: string, options: { excludeColumns?: readonly stri
   });
   const values = new Float64Array(body.length * numeric.length);
   let missingCells = 0;
+  let nonFiniteCells = 0;
   body.forEach((fields, r) => {
     numeric.forEach((c, k) => {
       const value = parseNumber(fields[c] ?? '', decimalComma);
-      if (!Number.isFinite(value)) missingCells++;
+      if (Number.isNaN(value)) missingCells++;
+      else if (!Number.isFinite(value)) nonFiniteCells++;
       values[r * numeric.length + k] = value;
     });
   });
@@ -95,7 +101,24 @@ export function parseCsv(text: string, options: { excludeColumns?: readonly stri
     rowCount: body.length,
     nonNumericColumns,
     missingCells,
+    nonFiniteCells,
   };
+}
+
+/**
+ * The raw text of one column (e.g. a timestamp column that is not numeric), or null when the header has no such column.
+ * @example
+ * textColumn('time,temp\n2024-01-01T00:00:00Z,20\n', 'time') // ['2024-01-01T00:00:00Z']
+ */
+export function textColumn(text: string, name: string): string[] | null {
+  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
+  const headerLine = (lines[0] ?? '').replace(/^\uFEFF/, '');
+  const delimiter = detectDelimiter(headerLine);
+  const index = splitLine(headerLine, delimiter)
+    .map((field) => field.trim())
+    .indexOf(name);
+  if (index < 0) return null;
+  return lines.slice(1).map((line) => (splitLine(line, delimiter)[index] ?? '').trim());
 }
 
 /** Keep the named columns of a table, in the given order. Throws when one is missing. */

@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { DetectionConfig, monitorOptionsFromConfig, parseCsv, runBacktest } from '../../detection/index.ts';
+import { DetectionConfig, monitorOptionsFromConfig, parseCsv, runBacktest, textColumn } from '../../detection/index.ts';
 import { parseCommandArgs } from './args.ts';
 import type { Command } from './command.ts';
 
@@ -56,13 +56,43 @@ export const command: Command = {
         .map((name) => name.trim())
         .filter((name) => name !== '');
       const timeColumn = values['time-column'] as string | undefined;
-      const table = parseCsv(await readFile(input, 'utf8'));
+      const text = await readFile(input, 'utf8');
+      const table = parseCsv(text);
+      if (table.rowCount === 0) {
+        console.error(`${input} has no data rows: it needs a header row and at least one row of values`);
+        return 2;
+      }
       if (timeColumn && !table.columns.includes(timeColumn) && !table.nonNumericColumns.includes(timeColumn)) {
-        console.error(`--time-column "${timeColumn}" is not a column of ${input}`);
+        console.error(
+          `--time-column "${timeColumn}" is not a column of ${input}; its columns are ${[...table.columns, ...table.nonNumericColumns].join(', ')}`,
+        );
+        return 2;
+      }
+      const unknown = excludeColumns.filter(
+        (name) => !table.columns.includes(name) && !table.nonNumericColumns.includes(name),
+      );
+      if (unknown.length > 0)
+        console.error(`warning: --exclude-columns names ${unknown.join(', ')}, not columns of ${input}; ignored`);
+      if (trainRows !== undefined && trainRows >= table.rowCount) {
+        console.error(
+          `--train-rows ${trainRows} leaves nothing to monitor: ${input} has ${table.rowCount} rows; use fewer training rows or --train`,
+        );
         return 2;
       }
       const trainPath = values.train as string | undefined;
       const train = trainPath ? parseCsv(await readFile(trainPath, 'utf8')) : undefined;
+      if (train) {
+        const missing = table.columns.filter(
+          (name) => name !== timeColumn && !excludeColumns.includes(name) && !train.columns.includes(name),
+        );
+        if (missing.length > 0) {
+          console.error(
+            `${trainPath} lacks numeric column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${input}: the training file needs the same columns (or exclude them with --exclude-columns)`,
+          );
+          return 2;
+        }
+      }
+      const times = timeColumn && !table.columns.includes(timeColumn) ? textColumn(text, timeColumn) : null;
       const config = values.config ? await readDetectionConfig(values.config as string) : undefined;
       const started = performance.now();
       const { rows, summary } = runBacktest({
@@ -70,6 +100,7 @@ export const command: Command = {
         ...(train ? { train } : {}),
         ...(trainRows === undefined ? {} : { trainRows }),
         ...(timeColumn ? { timeColumn } : {}),
+        ...(times ? { times } : {}),
         excludeColumns,
         monitor: monitorOptionsFromConfig(config),
       });
@@ -83,7 +114,12 @@ export const command: Command = {
         [
           `backtest: ${summary.rows} rows × ${summary.variables.length} variables from ${input} (${table.nonNumericColumns.length} non-numeric columns ignored${table.nonNumericColumns.length ? `: ${table.nonNumericColumns.join(', ')}` : ''})`,
           `calibration: ${summary.trainingSource}; ${summary.calibration}; PCA components: ${summary.pcaComponents ?? 'none'}`,
-          `monitoring: ${summary.monitoringRows} rows, ${summary.anomalyRows} in alarm (${((100 * summary.anomalyRows) / Math.max(1, summary.monitoringRows)).toFixed(2)} %), ${summary.onsets} alarm onsets, ${summary.missingCells} missing cells`,
+          `monitoring: ${summary.monitoringRows} rows, ${summary.anomalyRows} in alarm (${((100 * summary.anomalyRows) / Math.max(1, summary.monitoringRows)).toFixed(2)} %), ${summary.onsets} alarm onsets, ${summary.missingCells} missing cells (${table.missingCells} empty or unreadable, ${summary.nonFiniteCells} Infinity; scored as missing)`,
+          ...(summary.time
+            ? [
+                `time column ${timeColumn}: ${summary.time.invalid} invalid, ${summary.time.outOfOrder} out of order, ${summary.time.duplicate} duplicate times (rows are scored in file order)`,
+              ]
+            : []),
           `wrote ${output} in ${seconds.toFixed(2)} s`,
         ].join('\n'),
       );
