@@ -7,21 +7,43 @@ export const continueOrEscalate =
     state.error ? 'escalate' : next;
 
 /**
- * After the approval gate: execute on approval; redraft on rejection while rounds remain; ask for approval of an
- * edited version; on expiry ask the next role while escalation levels remain. Anything else goes to a human.
+ * After the approval gate: execute on approval; redraft (from the hypotheses on) on rejection while rounds remain;
+ * check an edited version against the policy before asking for its approval; on expiry ask the next role while
+ * escalation levels remain. Anything else goes to a human.
  */
 export const routeDecision =
   (limits: { maxRejections: number; maxEscalations: number }) =>
-  (state: TriageState): 'execute' | 'draft' | 'request_approval' | 'escalate' => {
+  (state: TriageState): 'execute' | 'hypothesize' | 'policy_check' | 'request_approval' | 'escalate' => {
     if (state.error || !state.decision) return 'escalate';
     switch (state.decision.decision) {
       case 'approve':
         return 'execute';
       case 'reject':
-        return state.rejections < limits.maxRejections ? 'draft' : 'escalate';
+        return state.rejections < limits.maxRejections ? 'hypothesize' : 'escalate';
       case 'edit':
-        return 'request_approval';
+        return 'policy_check';
       case 'timeout':
         return state.escalations <= limits.maxEscalations ? 'request_approval' : 'escalate';
     }
+  };
+
+/** After the hand-off: schedule the effectiveness check when one is wired, else close. */
+export const routeAfterExecute =
+  (checks: boolean) =>
+  (state: TriageState): 'schedule_effectiveness_check' | 'close' | 'escalate' =>
+    state.error ? 'escalate' : checks ? 'schedule_effectiveness_check' : 'close';
+
+/**
+ * After the effectiveness check: close when the deviation is gone; reopen for a human when it is not; when there was
+ * too little data, check again later while rounds remain, then hand it to a human.
+ */
+export const routeEffectiveness =
+  (maxRounds: number) =>
+  (state: TriageState): 'close' | 'schedule_effectiveness_check' | 'escalate' => {
+    const checked = state.effectiveness;
+    if (state.error || !checked?.result) return 'escalate';
+    if (checked.result.verdict === 'effective') return 'close';
+    if (checked.result.verdict === 'insufficient_data' && checked.round < maxRounds)
+      return 'schedule_effectiveness_check';
+    return 'escalate';
   };

@@ -1,6 +1,8 @@
 import { Annotation } from '@langchain/langgraph';
 import { z } from 'zod';
-import type { Evidence } from '../core/index.ts';
+import type { ActionProposal, CapaPlan, Draft, Evidence, Hypothesis } from '../core/index.ts';
+import type { EffectivenessResult } from './effectiveness.ts';
+import type { PolicyCheck } from './policy.ts';
 
 /**
  * What reaches the approval gate on resume: a signed approval or rejection, an edit that made a new draft version
@@ -29,17 +31,57 @@ export const GateDecision = z.discriminatedUnion('decision', [
 ]);
 export type GateDecision = z.infer<typeof GateDecision>;
 
+/** What wakes a thread waiting for its effectiveness check: the scheduled check of that round fell due. */
+export const EffectivenessDue = z.object({ due: z.literal('effectiveness_check'), round: z.number().int().positive() });
+export type EffectivenessDue = z.infer<typeof EffectivenessDue>;
+
+/** What intake established about the case before any evidence is gathered. */
+export interface IntakeSummary {
+  title: string;
+  severity: string;
+  tags: string[];
+  detectors: string[];
+  deviations: number;
+  firstDetectedAt: string | null;
+}
+
+/** The drafter's answer as the hypothesize step received it; plan CAPA and propose actions refine their parts of it. */
+export type DrafterOutput = Pick<Draft, 'source' | 'model' | 'author' | 'summary' | 'capa' | 'actions' | 'flags'> &
+  Partial<Pick<Draft, 'usage' | 'promptVersion'>>;
+
+/** The scheduled effectiveness check of one round and, once it ran, its result. */
+export interface EffectivenessState {
+  round: number;
+  actedAt: string;
+  dueAt: string;
+  result: EffectivenessResult | null;
+}
+
+const replace = <T>(fallback: () => T) => Annotation<T>({ reducer: (_, next) => next, default: fallback });
+
 /** Per-case triage state. Large records (drafts, deviations) live in the database; the state keeps references. */
 export const TriageState = Annotation.Root({
   caseId: Annotation<string>(),
-  evidence: Annotation<Evidence | null>({ reducer: (_, next) => next, default: () => null }),
-  draftVersion: Annotation<number>({ reducer: (_, next) => next, default: () => 0 }),
-  decision: Annotation<GateDecision | null>({ reducer: (_, next) => next, default: () => null }),
-  rejections: Annotation<number>({ reducer: (_, next) => next, default: () => 0 }),
+  caseSummary: replace<IntakeSummary | null>(() => null),
+  evidence: replace<Evidence | null>(() => null),
+  /** The drafter's output for the version being prepared (cleared once that version is stored). */
+  drafted: replace<DrafterOutput | null>(() => null),
+  hypotheses: replace<Hypothesis[]>(() => []),
+  capa: replace<CapaPlan | null>(() => null),
+  proposals: replace<ActionProposal[]>(() => []),
+  /** Flags the refinement steps raised for the reviewer (removed citations, dropped proposals, policy findings). */
+  flags: replace<string[]>(() => []),
+  policy: replace<PolicyCheck | null>(() => null),
+  draftVersion: replace<number>(() => 0),
+  decision: replace<GateDecision | null>(() => null),
+  rejections: replace<number>(() => 0),
   /** How many times the approval request expired and went to the next role. */
-  escalations: Annotation<number>({ reducer: (_, next) => next, default: () => 0 }),
-  error: Annotation<string | null>({ reducer: (_, next) => next, default: () => null }),
-  outcome: Annotation<string | null>({ reducer: (_, next) => next, default: () => null }),
+  escalations: replace<number>(() => 0),
+  effectiveness: replace<EffectivenessState | null>(() => null),
+  error: replace<string | null>(() => null),
+  outcome: replace<string | null>(() => null),
+  /** The incident the learn step indexed. */
+  learned: replace<{ documentId: string; status: string } | null>(() => null),
 });
 export type TriageState = typeof TriageState.State;
 export type TriageUpdate = typeof TriageState.Update;

@@ -232,7 +232,7 @@ describe('triage graph paths', () => {
     };
     const caseB = await newCase();
     const status = await triageWith({ drafter: broken }).start(caseB);
-    expect(status.outcome).toMatch(/escalated: draft failed: model answered nonsense/);
+    expect(status.outcome).toMatch(/escalated: hypothesize failed: model answered nonsense/);
     expect((await stores.cases.get(caseB))?.status).toBe('escalated');
   });
 

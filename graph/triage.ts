@@ -1,16 +1,20 @@
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
 import { Command } from '@langchain/langgraph';
 import { buildTriageGraph } from './build.ts';
+import type { EffectivenessResult } from './effectiveness.ts';
 import type { TriagePorts } from './ports.ts';
-import type { GateDecision } from './state.ts';
+import type { EffectivenessDue, EffectivenessState, GateDecision } from './state.ts';
 
 export interface TriageStatus {
   /** Nodes the thread will run next; `['approval_gate']` while it waits for a decision. */
   next: string[];
   waitingForDecision: boolean;
+  /** True while the thread waits for its scheduled effectiveness check. */
+  waitingForEffectiveness: boolean;
   draftVersion: number;
   outcome: string | null;
   error: string | null;
+  effectiveness: (Omit<EffectivenessState, 'result'> & { result: EffectivenessResult | null }) | null;
 }
 
 const threadOf = (caseId: string) => ({ configurable: { thread_id: `case:${caseId}` } });
@@ -38,13 +42,20 @@ export function createTriage(ports: TriagePorts, checkpointer: BaseCheckpointSav
     const snapshot = await graph.getState(threadOf(caseId));
     if (!snapshot.config?.configurable?.checkpoint_id && snapshot.next.length === 0 && !snapshot.values?.caseId)
       return null;
-    const values = snapshot.values as Partial<{ draftVersion: number; outcome: string | null; error: string | null }>;
+    const values = snapshot.values as Partial<{
+      draftVersion: number;
+      outcome: string | null;
+      error: string | null;
+      effectiveness: EffectivenessState | null;
+    }>;
     return {
       next: [...snapshot.next],
       waitingForDecision: snapshot.next.includes('approval_gate'),
+      waitingForEffectiveness: snapshot.next.includes('effectiveness_gate'),
       draftVersion: values.draftVersion ?? 0,
       outcome: values.outcome ?? null,
       error: values.error ?? null,
+      effectiveness: values.effectiveness ?? null,
     };
   };
 
@@ -67,11 +78,21 @@ export function createTriage(ports: TriagePorts, checkpointer: BaseCheckpointSav
         await graph.invoke(new Command({ resume: decision }), threadOf(caseId));
         return (await status(caseId))!;
       }),
-    /** Continue a thread that stopped mid-way (a crash between two steps). */
+    /** The scheduled effectiveness check of `round` fell due: wake the waiting thread so it runs the check. */
+    checkEffectiveness: (caseId: string, round: number) =>
+      exclusive(caseId, async () => {
+        const current = await status(caseId);
+        if (!current?.waitingForEffectiveness || current.effectiveness?.round !== round) return current;
+        const due: EffectivenessDue = { due: 'effectiveness_check', round };
+        await graph.invoke(new Command({ resume: due }), threadOf(caseId));
+        return (await status(caseId))!;
+      }),
+    /** Continue a thread that stopped mid-way (a crash between two steps); a thread that waits stays waiting. */
     continue: (caseId: string) =>
       exclusive(caseId, async () => {
         const current = await status(caseId);
-        if (!current || current.waitingForDecision || current.next.length === 0) return current;
+        if (!current || current.waitingForDecision || current.waitingForEffectiveness || current.next.length === 0)
+          return current;
         await graph.invoke(null, threadOf(caseId));
         return (await status(caseId))!;
       }),

@@ -4,6 +4,7 @@ export * from './audit.ts';
 export * from './cases.ts';
 export * from './db.ts';
 export * from './drafts.ts';
+export * from './effectiveness.ts';
 export * from './ids.ts';
 export * from './migrate.ts';
 export * from './outbox.ts';

@@ -73,7 +73,6 @@ export const makeGatherEvidence =
   async (state: TriageState): Promise<TriageUpdate> => {
     const found = await cases.get(state.caseId);
     if (!found) throw new AndonError('not_found', `Case ${state.caseId} does not exist.`);
-    await cases.setStatus(state.caseId, 'triaging');
     const deviations = await cases.deviations(state.caseId);
     const first = deviations[0] ? new Date(deviations[0].detectedAt) : new Date(found.createdAt);
     const from = new Date(first.getTime() - LOOKBACK_MINUTES * 60_000);

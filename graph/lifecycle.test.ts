@@ -1,0 +1,269 @@
+import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOfflineDrafter } from '../agent/index.ts';
+import { createEffectivenessCheck, startEffectivenessChecks } from '../app/effectiveness.ts';
+import type { Deviation } from '../core/index.ts';
+import { createKnowledgeBase, createOfflineEmbedder, indexIncident, type KnowledgeBase } from '../knowledge/index.ts';
+import { decide } from '../server/index.ts';
+import {
+  createApprovalStore,
+  createAuditLog,
+  createCaseStore,
+  createDraftStore,
+  createEffectivenessStore,
+  createOutbox,
+  createReadingStore,
+  createUserStore,
+  type Database,
+  openDatabase,
+  type User,
+} from '../store/index.ts';
+import { createTriage, type TriagePorts } from './index.ts';
+
+/** Time the graph and the poller see: the real clock plus a shift, so a verification period can pass in a test. */
+let shift = 0;
+const shifted = { now: () => new Date(Date.now() + shift) };
+const real = { now: () => new Date() };
+const STEP_MS = 30_000;
+
+let database: Database;
+let knowledge: KnowledgeBase;
+let stores: ReturnType<typeof makeStores>;
+let quality: User;
+let sequence = 0;
+const makeStores = (db: Database) => ({
+  cases: createCaseStore(db, real),
+  drafts: createDraftStore(db, real),
+  approvals: createApprovalStore(db, real),
+  outbox: createOutbox(db, real),
+  readings: createReadingStore(db),
+  users: createUserStore(db),
+  audit: createAuditLog(db, real),
+  effectiveness: createEffectivenessStore(db, real),
+});
+
+const noise = (index: number) => 180 + 0.3 * Math.sin(index * 1.7) + 0.2 * Math.cos(index * 0.9);
+
+function triageWith(overrides: Partial<TriagePorts> = {}) {
+  const ports: TriagePorts = {
+    cases: stores.cases,
+    drafts: stores.drafts,
+    knowledge,
+    signals: stores.readings,
+    drafter: createOfflineDrafter(),
+    audit: stores.audit,
+    outbox: stores.outbox,
+    clock: shifted,
+    effectiveness: createEffectivenessCheck({ signals: stores.readings, bank: { shewhart: false }, now: shifted.now }),
+    schedule: stores.effectiveness,
+    verificationHours: 1,
+    incidents: {
+      index: async (incident) => {
+        const added = await indexIncident(knowledge, incident);
+        return { documentId: added.documentId, status: added.outcome };
+      },
+    },
+    ...overrides,
+  };
+  return createTriage(ports, new PostgresSaver(database.pool));
+}
+const poller = (triage: ReturnType<typeof triageWith>) =>
+  startEffectivenessChecks({
+    schedule: stores.effectiveness,
+    triage,
+    now: shifted.now,
+    intervalMs: 3_600_000,
+    log: () => {},
+  });
+
+/** A case on a heat sealer tag: an hour of in-control readings, then an EWMA deviation high. */
+async function newCase(tag = `line1.sealer${++sequence}.seal_temperature`): Promise<string> {
+  const detectedAt = shifted.now();
+  await stores.readings.insert(
+    Array.from({ length: 120 }, (_, index) => ({
+      tag,
+      value: noise(index),
+      sourceTime: new Date(detectedAt.getTime() - (120 - index) * STEP_MS).toISOString(),
+      quality: 'good' as const,
+    })),
+  );
+  const deviation: Deviation = {
+    id: `${tag}:ewma:upper:${detectedAt.getTime()}`,
+    tag,
+    detector: 'ewma',
+    rule: 'upper',
+    severity: 'high',
+    detectedAt: detectedAt.toISOString(),
+    value: 182.4,
+    statistic: 181.2,
+    limits: { lower: 179.4, center: 180, upper: 180.6 },
+    message: 'seal temperature drifting high',
+    window: [],
+    contributions: [],
+  };
+  return (await stores.cases.recordDeviation(deviation, { lot: `L-${sequence}`, product: 'Bars', line: 'line1' }))
+    .caseId;
+}
+
+/** Readings of the tag after the hand-off: `offset` above the in-control centre. */
+async function readingsAfter(caseId: string, offset: number, count = 60) {
+  const [deviation] = await stores.cases.deviations(caseId);
+  const from = shifted.now().getTime();
+  await stores.readings.insert(
+    Array.from({ length: count }, (_, index) => ({
+      tag: deviation!.tag,
+      value: noise(index + 7) + offset,
+      sourceTime: new Date(from + (index + 1) * STEP_MS).toISOString(),
+      quality: 'good' as const,
+    })),
+  );
+}
+
+const approve = (triage: ReturnType<typeof triageWith>, caseId: string) =>
+  decide(
+    { ...stores, triage },
+    { caseId, user: quality, decision: 'approve', comment: 'go', password: 'pw-q', channel: 'api' },
+  );
+const actionsOf = async (caseId: string) => (await stores.audit.listForCase(caseId)).map((entry) => entry.action);
+const count = (list: string[], action: string) => list.filter((item) => item === action).length;
+
+beforeAll(async () => {
+  database = await openDatabase({ dataDir: 'memory://graph-lifecycle-test' });
+  stores = makeStores(database);
+  knowledge = createKnowledgeBase(database, createOfflineEmbedder());
+  await knowledge.add({
+    title: 'SOP-7 Heat sealer',
+    documentNumber: 'SOP-7',
+    kind: 'sop',
+    text: [
+      '# Heat sealer',
+      '',
+      '## 3 Troubleshooting',
+      '',
+      '| Symptom | Probable cause | Check | Action |',
+      '|---|---|---|---|',
+      '| seal temperature drifting high | Thermocouple drift | Compare with a reference probe | Replace the thermocouple |',
+      '',
+      '## 4 Containment',
+      '',
+      'Hold all lots produced since the seal temperature began to drift.',
+    ].join('\n'),
+  });
+  await new PostgresSaver(database.pool).setup();
+  quality = await stores.users.create({
+    username: 'q',
+    displayName: 'Quinn',
+    roles: ['quality_lead'],
+    password: 'pw-q',
+  });
+});
+afterAll(async () => {
+  await database.close();
+});
+
+describe('after approval: effectiveness check, close and learn', () => {
+  it('graph nodes run in order and each leaves its own state', async () => {
+    const triage = triageWith();
+    const caseId = await newCase();
+    const waiting = await triage.start(caseId);
+    expect(waiting).toMatchObject({ waitingForDecision: true, draftVersion: 1 });
+    const { values } = await triage.graph.getState({ configurable: { thread_id: `case:${caseId}` } });
+    expect(values.caseSummary).toMatchObject({ detectors: ['ewma:upper'], deviations: 1 });
+    expect(values.hypotheses[0]?.statement).toMatch(/Thermocouple drift/);
+    expect(values.capa?.effectiveness.at(-1)?.text).toMatch(/re-runs the detectors .* 1 hour/);
+    expect(values.proposals.map((proposal: { type: string }) => proposal.type)).toContain('lot_hold');
+    expect(values.policy?.signerRoles).toContain('quality_lead');
+    const actions = await actionsOf(caseId);
+    expect(actions.indexOf('triage.started')).toBeLessThan(actions.indexOf('policy.checked'));
+    expect(actions.indexOf('policy.checked')).toBeLessThan(actions.indexOf('approval.requested'));
+  });
+
+  it('effective: waits durably, a restarted process runs the due check, closes and indexes the incident', async () => {
+    shift = 0;
+    const triage = triageWith();
+    const caseId = await newCase('line1.sealer_a.seal_temperature');
+    await triage.start(caseId);
+    await approve(triage, caseId);
+    const waiting = await triage.status(caseId);
+    expect(waiting).toMatchObject({ waitingForEffectiveness: true, effectiveness: { round: 1, result: null } });
+    const [row] = await stores.effectiveness.forCase(caseId);
+    expect(row).toMatchObject({ round: 1, status: 'scheduled' });
+    expect(await poller(triage).sweep()).toBe(0); // not due yet
+
+    await readingsAfter(caseId, 0);
+    shift = 2 * 3_600_000;
+    const restarted = triageWith(); // a new process on the same database
+    expect(await poller(restarted).sweep()).toBe(1);
+    const done = await restarted.status(caseId);
+    expect(done?.next).toEqual([]);
+    expect(done?.outcome).toMatch(
+      /^closed: CAPA effective\. Effective: line1\.sealer_a\.seal_temperature: 60 readings/,
+    );
+    expect((await stores.cases.get(caseId))?.status).toBe('closed');
+    const [checked] = await stores.effectiveness.forCase(caseId);
+    expect(checked).toMatchObject({ status: 'done', verdict: 'effective' });
+    const audit = await stores.audit.listForCase(caseId);
+    const entry = audit.find((item) => item.action === 'effectiveness.checked');
+    expect(entry?.details).toMatchObject({ verdict: 'effective', signals: [{ samplesAfter: 60, alarms: [] }] });
+    const actions = audit.map((item) => item.action);
+    // nothing before an interrupt ran twice on resume
+    expect(count(actions, 'approval.requested')).toBe(1);
+    expect(count(actions, 'effectiveness.scheduled')).toBe(1);
+    expect(count(actions, 'draft.created')).toBe(1);
+    expect(actions).toContain('incident.indexed');
+    expect(await poller(restarted).sweep()).toBe(0);
+
+    // learn: a second, similar deviation retrieves the first case as a past incident
+    const second = await newCase('line1.sealer_a.seal_temperature');
+    expect(second).not.toBe(caseId);
+    await restarted.start(second);
+    const { values } = await restarted.graph.getState({ configurable: { thread_id: `case:${second}` } });
+    const incidents = values.evidence?.incidents ?? [];
+    expect(incidents.map((hit: { metadata: Record<string, unknown> }) => hit.metadata.caseId)).toContain(caseId);
+    const draft = await stores.drafts.latest(second);
+    expect(JSON.stringify(draft?.hypotheses)).toContain(`Incident ${caseId}`);
+    shift = 0;
+  });
+
+  it('not effective: the same detector alarms again, so the case is reopened for a human and not learned', async () => {
+    shift = 0;
+    const triage = triageWith();
+    const caseId = await newCase();
+    await triage.start(caseId);
+    await approve(triage, caseId);
+    await readingsAfter(caseId, 2.5);
+    shift = 2 * 3_600_000;
+    expect(await poller(triage).sweep()).toBe(1);
+    const status = await triage.status(caseId);
+    expect(status?.effectiveness?.result?.verdict).toBe('not_effective');
+    expect(status?.effectiveness?.result?.signals[0]?.alarms[0]).toMatchObject({ detector: 'ewma' });
+    expect(status?.outcome).toMatch(/escalated: The effectiveness check found the CAPA not effective/);
+    expect((await stores.cases.get(caseId))?.status).toBe('escalated');
+    const actions = await actionsOf(caseId);
+    expect(actions).toContain('case.escalated');
+    expect(actions).not.toContain('incident.indexed');
+    shift = 0;
+  });
+
+  it('insufficient data: checks again after another period, then hands the case to a human', async () => {
+    shift = 0;
+    const triage = triageWith();
+    const caseId = await newCase();
+    await triage.start(caseId);
+    await approve(triage, caseId);
+    await readingsAfter(caseId, 0, 5);
+    shift = 2 * 3_600_000;
+    expect(await poller(triage).sweep()).toBe(1);
+    expect(await triage.status(caseId)).toMatchObject({
+      waitingForEffectiveness: true,
+      effectiveness: { round: 2, result: null },
+    });
+    shift = 4 * 3_600_000;
+    expect(await poller(triage).sweep()).toBe(1);
+    const rows = await stores.effectiveness.forCase(caseId);
+    expect(rows.map((row) => row.verdict)).toEqual(['insufficient_data', 'insufficient_data']);
+    expect((await triage.status(caseId))?.outcome).toMatch(/unverifiable \(insufficient data\).*5 reading\(s\)/);
+    expect((await stores.cases.get(caseId))?.status).toBe('escalated');
+    shift = 0;
+  });
+});
