@@ -14,7 +14,7 @@ import {
 import type { Clock } from '../core/index.ts';
 import { createDetectorBank } from '../detection/index.ts';
 import { createTriage, type Triage } from '../graph/index.ts';
-import { createKnowledgeBase, createOfflineEmbedder, type KnowledgeBase } from '../knowledge/index.ts';
+import { createEmbedder, createKnowledgeBase, type KnowledgeBase } from '../knowledge/index.ts';
 import { createActionsApi, createAlarmsApi, createServer } from '../server/index.ts';
 import { type Simulator, startSimulator } from '../simulator/index.ts';
 import {
@@ -65,6 +65,16 @@ export async function openStores(config: Config, clock: Clock = systemClock) {
 
 export type Stores = Awaited<ReturnType<typeof openStores>>;
 
+/** The knowledge base's embedder from EMBEDDINGS_*: an OpenAI-compatible endpoint, or the offline embedder. */
+export function embedderFromConfig(config: Config) {
+  return createEmbedder({
+    baseURL: config.EMBEDDINGS_BASE_URL,
+    apiKey: config.EMBEDDINGS_API_KEY ?? config.OPENAI_API_KEY,
+    model: config.EMBEDDINGS_MODEL,
+    dimension: config.EMBEDDINGS_DIMENSIONS,
+  });
+}
+
 export interface Andon extends Stores {
   url: string;
   knowledge: KnowledgeBase;
@@ -100,7 +110,7 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
       `database: ${stores.database.kind === 'pglite' ? `embedded PGlite in ${config.ANDON_DATA_DIR}` : 'PostgreSQL (DATABASE_URL)'}`,
     );
 
-    const knowledge = createKnowledgeBase(stores.database, createOfflineEmbedder(), {
+    const knowledge = createKnowledgeBase(stores.database, embedderFromConfig(config), {
       onAudit: async (event) => {
         await stores.audit.append({
           actor: { kind: 'user', id: event.actor },

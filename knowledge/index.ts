@@ -10,6 +10,7 @@ export { demoSopsDirectory, loadDemoKnowledge } from './demo.ts';
 export { cosine, type EmbeddingPurpose, type EmbeddingsPort } from './embed.ts';
 export { createOfflineEmbedder, embedOffline, type OfflineEmbedderOptions } from './embed-offline.ts';
 export { createOpenAIEmbedder, type OpenAIEmbedderOptions } from './embed-openai.ts';
+export { createEmbedder, type EmbedderSettings } from './embedder.ts';
 export { ensureEmbeddingModel } from './embedding-index.ts';
 export { docxToText, htmlToText, MissingFormatSupport, pdfToText } from './formats.ts';
 export {

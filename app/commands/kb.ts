@@ -1,12 +1,10 @@
 import { readdir, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { extname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { AndonError } from '../../core/index.ts';
 import {
+  createEmbedder,
   createKnowledgeBase,
-  createOfflineEmbedder,
-  createOpenAIEmbedder,
   type DocumentDefaults,
   DocumentKind,
   DocumentStatus,
@@ -17,12 +15,14 @@ import {
   supportedFormats,
 } from '../../knowledge/index.ts';
 import { type Config, loadConfig } from '../config.ts';
-import { openStores } from '../runtime.ts';
+import { embedderFromConfig, openStores } from '../runtime.ts';
+import { type CommandValues, parseCommandLine } from './args.ts';
 import type { Command } from './command.ts';
 
 const usage = `andon kb <subcommand> [options]
 
-  add PATH...            Ingest files or directories (.md .txt .jsonl .html; .pdf .docx with their packages)
+  add PATH...            Ingest files or directories (.md .txt .jsonl .html .pdf .docx); progress on stderr, then a
+                         summary: documents, chunks, skipped duplicates, failures with reasons
       [--kind sop|work-instruction|manual|incident|troubleshooting] [--plant P] [--line L] [--asset A]
       [--product-family F] [--status draft|effective|superseded|obsolete] [--revision R] [--document-number N]
   list                   Documents, every revision   [--kind K] [--status S] [--effective] [--search TEXT] [--limit N] [--json]
@@ -30,42 +30,31 @@ const usage = `andon kb <subcommand> [options]
   remove ID              Delete one revision (audited)   [--actor NAME] [--reason TEXT]
   search "QUERY"         Hybrid search   [--filter key=value]... [--limit N] [--mode hybrid|vector|fulltext]
                          [--history] [--mmr] [--explain] [--json]
-  reembed                Re-embed every chunk with the selected embedder (audited)   [--actor NAME]
+  reembed                Re-embed every chunk with the configured embedder (audited)   [--actor NAME]
 
-Embedder (all subcommands): --embedder offline|openai (default offline); for openai, OPENAI_BASE_URL and
-OPENAI_API_KEY from the environment, --embedding-model M (default text-embedding-3-small), --dimension N.`;
+The embedder comes from EMBEDDINGS_BASE_URL, EMBEDDINGS_MODEL and EMBEDDINGS_DIMENSIONS (unset: the offline embedder);
+--embedder offline forces the offline one.`;
 
 const sharedOptions = {
-  embedder: { type: 'string', default: 'offline' },
-  'embedding-model': { type: 'string', default: 'text-embedding-3-small' },
-  dimension: { type: 'string' },
+  embedder: { type: 'string' },
   json: { type: 'boolean', default: false },
-  help: { type: 'boolean', default: false },
 } as const;
 
-function selectEmbedder(
-  config: Config,
-  values: { embedder: string; 'embedding-model': string; dimension?: string },
-): EmbeddingsPort {
-  if (values.embedder === 'offline') return createOfflineEmbedder();
-  if (values.embedder !== 'openai') {
-    throw new AndonError(
-      'bad_request',
-      `Unknown embedder "${values.embedder}"; use --embedder offline or --embedder openai.`,
-    );
+/** The configured embedder, or the offline one with --embedder offline. */
+function selectEmbedder(config: Config, values: CommandValues): EmbeddingsPort {
+  const choice = values.embedder as string | undefined;
+  if (choice === undefined || choice === 'configured') return embedderFromConfig(config);
+  if (choice === 'offline') return createEmbedder({ dimension: config.EMBEDDINGS_DIMENSIONS });
+  if (choice === 'openai' || choice === 'endpoint') {
+    if (!config.EMBEDDINGS_BASE_URL) {
+      throw new AndonError('invalid_config', `--embedder ${choice} needs EMBEDDINGS_BASE_URL (and EMBEDDINGS_MODEL).`);
+    }
+    return embedderFromConfig(config);
   }
-  if (!config.OPENAI_BASE_URL) {
-    throw new AndonError(
-      'invalid_config',
-      '--embedder openai needs OPENAI_BASE_URL (and OPENAI_API_KEY) in the environment.',
-    );
-  }
-  return createOpenAIEmbedder({
-    baseURL: config.OPENAI_BASE_URL,
-    model: values['embedding-model'],
-    ...(config.OPENAI_API_KEY === undefined ? {} : { apiKey: config.OPENAI_API_KEY }),
-    ...(values.dimension === undefined ? {} : { dimension: Number(values.dimension) }),
-  });
+  throw new AndonError(
+    'bad_request',
+    `Unknown embedder "${choice}"; use --embedder offline, or set EMBEDDINGS_BASE_URL.`,
+  );
 }
 
 const supported = new Set<string>(supportedFormats);
@@ -149,10 +138,7 @@ function printHits(hits: SearchHit[], explain: boolean): void {
   });
 }
 
-async function withKnowledgeBase<T>(
-  values: { embedder: string; 'embedding-model': string; dimension?: string },
-  work: (kb: KnowledgeBase) => Promise<T>,
-): Promise<T> {
+async function withKnowledgeBase<T>(values: CommandValues, work: (kb: KnowledgeBase) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const embedder = selectEmbedder(config, values);
   const stores = await openStores(config);
@@ -181,6 +167,278 @@ const defaultActor = (): string => {
   }
 };
 
+/** A whole number ≥ 1 from a flag, or a clear error naming the flag. */
+function count(name: string, value: unknown): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1 || number > 10_000) {
+    throw new AndonError('bad_request', `--${name} must be a whole number from 1 to 10000, got "${String(value)}".`);
+  }
+  return number;
+}
+
+/** A value of a closed list from a flag, or a clear error listing the choices. */
+function choice<T extends string>(name: string, value: unknown, options: readonly T[]): T {
+  if (typeof value === 'string' && (options as readonly string[]).includes(value)) return value as T;
+  throw new AndonError('bad_request', `--${name} "${String(value)}" is not one of: ${options.join(', ')}.`);
+}
+
+const optionalString = (values: CommandValues, name: string): string | undefined =>
+  typeof values[name] === 'string' ? (values[name] as string) : undefined;
+
+async function add(args: string[]): Promise<number> {
+  const parsed = parseCommandLine(
+    args,
+    {
+      ...sharedOptions,
+      kind: { type: 'string' },
+      plant: { type: 'string' },
+      line: { type: 'string' },
+      asset: { type: 'string' },
+      'product-family': { type: 'string' },
+      status: { type: 'string' },
+      revision: { type: 'string' },
+      'document-number': { type: 'string' },
+    },
+    usage,
+  );
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length === 0) {
+    console.error(`andon kb add needs at least one file or directory.\n\n${usage}`);
+    return 2;
+  }
+  const defaults: DocumentDefaults = {};
+  if (values.kind !== undefined) defaults.kind = choice('kind', values.kind, DocumentKind.options);
+  if (values.status !== undefined) defaults.status = choice('status', values.status, DocumentStatus.options);
+  const text = (name: string) => optionalString(values, name);
+  for (const [flag, field] of [
+    ['plant', 'plant'],
+    ['line', 'line'],
+    ['asset', 'asset'],
+    ['product-family', 'productFamily'],
+    ['revision', 'revision'],
+    ['document-number', 'documentNumber'],
+  ] as const) {
+    const value = text(flag);
+    if (value !== undefined) defaults[field] = value;
+  }
+  const files = await expandPaths(positionals);
+  return withKnowledgeBase(values, async (kb) => {
+    const progress = progressReporter(files.length);
+    const summary = {
+      documents: 0,
+      chunks: 0,
+      duplicates: 0,
+      superseded: 0,
+      failures: [] as { source: string; line?: number; reason: string }[],
+    };
+    for (const [index, file] of files.entries()) {
+      progress.update(index, file);
+      const result = await kb.ingest([file], {
+        defaults,
+        // Large JSONL files: show how far into the file the ingest is.
+        onProgress: ({ done, total }) => progress.update(index, `${file} (${done}/${total} documents)`),
+      });
+      summary.documents += result.documents;
+      summary.chunks += result.chunks;
+      summary.duplicates += result.duplicates;
+      summary.superseded += result.superseded;
+      summary.failures.push(...result.failures);
+    }
+    progress.update(files.length, 'done');
+    progress.done();
+    if (values.json) console.log(JSON.stringify(summary));
+    else {
+      console.log(
+        `documents added: ${summary.documents}, chunks: ${summary.chunks}, skipped duplicates: ${summary.duplicates}, superseded revisions: ${summary.superseded}, failures: ${summary.failures.length}`,
+      );
+      for (const failure of summary.failures.slice(0, 50)) {
+        console.log(
+          `  failed: ${failure.source}${failure.line === undefined ? '' : `:${failure.line}`}: ${failure.reason}`,
+        );
+      }
+      if (summary.failures.length > 50) console.log(`  … and ${summary.failures.length - 50} more failures`);
+    }
+    // Partial success is success; only "nothing could be read" is a failure.
+    return summary.failures.length > 0 && summary.documents + summary.duplicates === 0 ? 1 : 0;
+  });
+}
+
+async function list(args: string[]): Promise<number> {
+  const parsed = parseCommandLine(
+    args,
+    {
+      ...sharedOptions,
+      kind: { type: 'string' },
+      status: { type: 'string' },
+      effective: { type: 'boolean', default: false },
+      search: { type: 'string' },
+      limit: { type: 'string', default: '100' },
+    },
+    usage,
+  );
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
+  const options = {
+    ...(values.kind === undefined ? {} : { kind: choice('kind', values.kind, DocumentKind.options) }),
+    ...(values.status === undefined ? {} : { status: choice('status', values.status, DocumentStatus.options) }),
+    ...(values.search === undefined ? {} : { search: String(values.search) }),
+    effectiveOnly: values.effective === true,
+    limit: count('limit', values.limit),
+  };
+  return withKnowledgeBase(values, async (kb) => {
+    const documents = await kb.list(options);
+    if (values.json) {
+      for (const document of documents) console.log(JSON.stringify(document));
+      return 0;
+    }
+    if (documents.length === 0) console.log('No documents. Add some with `andon kb add PATH`.');
+    for (const document of documents) {
+      console.log(
+        `${document.id}  ${(document.documentNumber ?? '-').padEnd(14)} rev ${(document.revision ?? '-').padEnd(4)} ${document.status.padEnd(10)} ${document.kind.padEnd(16)} ${String(document.chunks).padStart(4)} chunks  ${document.title}`,
+      );
+    }
+    return 0;
+  });
+}
+
+async function show(args: string[]): Promise<number> {
+  const parsed = parseCommandLine(args, { ...sharedOptions, text: { type: 'boolean', default: false } }, usage);
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  const id = positionals[0];
+  if (!id || positionals.length > 1) {
+    console.error('usage: andon kb show ID|DOCUMENT_NUMBER [--text] [--json]');
+    return 2;
+  }
+  return withKnowledgeBase(values, async (kb) => {
+    const document = await kb.show(id);
+    if (!document) {
+      console.error(`No document "${id}". List them with \`andon kb list\`.`);
+      return 1;
+    }
+    if (values.json) {
+      console.log(JSON.stringify(document));
+      return 0;
+    }
+    console.log(`${document.title}`);
+    console.log(
+      `id ${document.id} · number ${document.documentNumber ?? '-'} · rev ${document.revision ?? '-'} · ${document.status} · ${document.kind}`,
+    );
+    const place = [document.plant, document.line, document.asset, document.productFamily].filter(Boolean).join(' / ');
+    if (place) console.log(`where: ${place}`);
+    if (document.effectiveDate) console.log(`effective: ${document.effectiveDate}`);
+    if (document.sourceUri) console.log(`source: ${document.sourceUri}`);
+    console.log(`revisions: ${document.revisions.map((r) => `${r.revision ?? '-'} (${r.status})`).join(', ')}`);
+    console.log(`chunks (${document.chunkList.length}):`);
+    for (const chunk of document.chunkList) {
+      console.log(
+        `  #${chunk.ordinal} ${chunk.section || '(no section)'}  chars ${chunk.start}–${chunk.end}  ${chunk.embeddingModel ?? 'no vector'}`,
+      );
+    }
+    if (values.text) console.log(`\n${document.text}`);
+    return 0;
+  });
+}
+
+async function remove(args: string[]): Promise<number> {
+  const parsed = parseCommandLine(
+    args,
+    { ...sharedOptions, actor: { type: 'string' }, reason: { type: 'string' } },
+    usage,
+  );
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  const id = positionals[0];
+  if (!id || positionals.length > 1) {
+    console.error('usage: andon kb remove ID [--actor NAME] [--reason TEXT]');
+    return 2;
+  }
+  return withKnowledgeBase(values, async (kb) => {
+    const removed = await kb.remove(
+      id,
+      optionalString(values, 'actor') ?? defaultActor(),
+      optionalString(values, 'reason'),
+    );
+    if (!removed) {
+      console.error(`No document with id "${id}" (use the id from \`andon kb list\`).`);
+      return 1;
+    }
+    console.log(`removed ${id} (recorded in the audit log)`);
+    return 0;
+  });
+}
+
+async function search(args: string[]): Promise<number> {
+  const parsed = parseCommandLine(
+    args,
+    {
+      ...sharedOptions,
+      filter: { type: 'string', multiple: true, default: [] },
+      limit: { type: 'string', default: '5' },
+      mode: { type: 'string', default: 'hybrid' },
+      history: { type: 'boolean', default: false },
+      mmr: { type: 'boolean', default: false },
+      explain: { type: 'boolean', default: false },
+    },
+    usage,
+  );
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  const query = positionals.join(' ').trim();
+  if (query === '') {
+    console.error('usage: andon kb search "QUERY" [--filter key=value]... [--explain]');
+    return 2;
+  }
+  const options = {
+    filter: parseFilters((values.filter as unknown as string[] | undefined) ?? []),
+    limit: count('limit', values.limit),
+    mode: choice<SearchMode>('mode', values.mode, ['hybrid', 'vector', 'fulltext']),
+    history: values.history === true,
+    mmr: values.mmr === true,
+  };
+  return withKnowledgeBase(values, async (kb) => {
+    const hits = await kb.search(query, options);
+    if (values.json) for (const hit of hits) console.log(JSON.stringify(hit));
+    else printHits(hits, values.explain === true);
+    return 0;
+  });
+}
+
+async function reembedCommand(args: string[]): Promise<number> {
+  const parsed = parseCommandLine(args, { ...sharedOptions, actor: { type: 'string' } }, usage);
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length > 0) {
+    console.error(`Unexpected argument '${positionals[0]}': kb reembed takes flags only.\n\n${usage}`);
+    return 2;
+  }
+  return withKnowledgeBase(values, async (kb) => {
+    const result = await kb.reembed(optionalString(values, 'actor') ?? defaultActor(), {
+      onProgress: (done, total) => process.stderr.write(`\rre-embedded ${done}/${total} chunks`),
+    });
+    if (result.chunks > 0) process.stderr.write('\n');
+    const from = Object.entries(result.from)
+      .map(([model, chunks]) => `${model} (${chunks})`)
+      .join(', ');
+    console.log(
+      result.chunks === 0
+        ? `All chunks already use ${result.to}.`
+        : `re-embedded ${result.chunks} chunks from ${from} to ${result.to}`,
+    );
+    return 0;
+  });
+}
+
+const subcommands: Record<string, (args: string[]) => Promise<number>> = {
+  add,
+  list,
+  show,
+  remove,
+  search,
+  reembed: reembedCommand,
+};
+
 export const command: Command = {
   name: 'kb',
   summary: 'Knowledge base: add, list, show, remove, search, reembed',
@@ -191,225 +449,11 @@ export const command: Command = {
       console.log(usage);
       return subcommand ? 0 : 2;
     }
-    switch (subcommand) {
-      case 'add': {
-        const { values, positionals } = parseArgs({
-          args: rest,
-          allowPositionals: true,
-          options: {
-            ...sharedOptions,
-            kind: { type: 'string' },
-            plant: { type: 'string' },
-            line: { type: 'string' },
-            asset: { type: 'string' },
-            'product-family': { type: 'string' },
-            status: { type: 'string' },
-            revision: { type: 'string' },
-            'document-number': { type: 'string' },
-          },
-        });
-        if (values.help || positionals.length === 0) {
-          console.log(usage);
-          return values.help ? 0 : 2;
-        }
-        const defaults: DocumentDefaults = {};
-        if (values.kind !== undefined) defaults.kind = DocumentKind.parse(values.kind);
-        if (values.status !== undefined) defaults.status = DocumentStatus.parse(values.status);
-        if (values.plant !== undefined) defaults.plant = values.plant;
-        if (values.line !== undefined) defaults.line = values.line;
-        if (values.asset !== undefined) defaults.asset = values.asset;
-        if (values['product-family'] !== undefined) defaults.productFamily = values['product-family'];
-        if (values.revision !== undefined) defaults.revision = values.revision;
-        if (values['document-number'] !== undefined) defaults.documentNumber = values['document-number'];
-        const files = await expandPaths(positionals);
-        return withKnowledgeBase(values, async (kb) => {
-          const progress = progressReporter(files.length);
-          const summary = {
-            documents: 0,
-            chunks: 0,
-            duplicates: 0,
-            superseded: 0,
-            failures: [] as { source: string; line?: number; reason: string }[],
-          };
-          for (const [index, file] of files.entries()) {
-            progress.update(index, file);
-            const result = await kb.ingest([file], { defaults });
-            summary.documents += result.documents;
-            summary.chunks += result.chunks;
-            summary.duplicates += result.duplicates;
-            summary.superseded += result.superseded;
-            summary.failures.push(...result.failures);
-          }
-          progress.update(files.length, 'done');
-          progress.done();
-          if (values.json) console.log(JSON.stringify(summary));
-          else {
-            console.log(
-              `documents added: ${summary.documents}, chunks: ${summary.chunks}, skipped duplicates: ${summary.duplicates}, superseded revisions: ${summary.superseded}, failures: ${summary.failures.length}`,
-            );
-            for (const failure of summary.failures.slice(0, 50)) {
-              console.log(
-                `  failed: ${failure.source}${failure.line === undefined ? '' : `:${failure.line}`}: ${failure.reason}`,
-              );
-            }
-            if (summary.failures.length > 50) console.log(`  … and ${summary.failures.length - 50} more failures`);
-          }
-          return summary.failures.length > 0 && summary.documents + summary.duplicates === 0 ? 1 : 0;
-        });
-      }
-      case 'list': {
-        const { values } = parseArgs({
-          args: rest,
-          options: {
-            ...sharedOptions,
-            kind: { type: 'string' },
-            status: { type: 'string' },
-            effective: { type: 'boolean', default: false },
-            search: { type: 'string' },
-            limit: { type: 'string', default: '100' },
-          },
-        });
-        return withKnowledgeBase(values, async (kb) => {
-          const documents = await kb.list({
-            ...(values.kind === undefined ? {} : { kind: DocumentKind.parse(values.kind) }),
-            ...(values.status === undefined ? {} : { status: DocumentStatus.parse(values.status) }),
-            ...(values.search === undefined ? {} : { search: values.search }),
-            effectiveOnly: values.effective,
-            limit: Number(values.limit),
-          });
-          if (values.json) {
-            for (const document of documents) console.log(JSON.stringify(document));
-            return 0;
-          }
-          if (documents.length === 0)
-            console.log('The knowledge base is empty. Add documents with `andon kb add PATH`.');
-          for (const document of documents) {
-            console.log(
-              `${document.id}  ${(document.documentNumber ?? '-').padEnd(14)} rev ${(document.revision ?? '-').padEnd(4)} ${document.status.padEnd(10)} ${document.kind.padEnd(16)} ${String(document.chunks).padStart(4)} chunks  ${document.title}`,
-            );
-          }
-          return 0;
-        });
-      }
-      case 'show': {
-        const { values, positionals } = parseArgs({
-          args: rest,
-          allowPositionals: true,
-          options: { ...sharedOptions, text: { type: 'boolean', default: false } },
-        });
-        const id = positionals[0];
-        if (!id) {
-          console.error('usage: andon kb show ID|DOCUMENT_NUMBER [--text] [--json]');
-          return 2;
-        }
-        return withKnowledgeBase(values, async (kb) => {
-          const document = await kb.show(id);
-          if (!document) {
-            console.error(`No document "${id}". List them with \`andon kb list\`.`);
-            return 1;
-          }
-          if (values.json) {
-            console.log(JSON.stringify(document));
-            return 0;
-          }
-          console.log(`${document.title}`);
-          console.log(
-            `id ${document.id} · number ${document.documentNumber ?? '-'} · rev ${document.revision ?? '-'} · ${document.status} · ${document.kind}`,
-          );
-          const place = [document.plant, document.line, document.asset, document.productFamily]
-            .filter(Boolean)
-            .join(' / ');
-          if (place) console.log(`where: ${place}`);
-          if (document.effectiveDate) console.log(`effective: ${document.effectiveDate}`);
-          if (document.sourceUri) console.log(`source: ${document.sourceUri}`);
-          console.log(`revisions: ${document.revisions.map((r) => `${r.revision ?? '-'} (${r.status})`).join(', ')}`);
-          console.log(`chunks (${document.chunkList.length}):`);
-          for (const chunk of document.chunkList) {
-            console.log(
-              `  #${chunk.ordinal} ${chunk.section || '(no section)'}  chars ${chunk.start}–${chunk.end}  ${chunk.embeddingModel ?? 'no vector'}`,
-            );
-          }
-          if (values.text) console.log(`\n${document.text}`);
-          return 0;
-        });
-      }
-      case 'remove': {
-        const { values, positionals } = parseArgs({
-          args: rest,
-          allowPositionals: true,
-          options: { ...sharedOptions, actor: { type: 'string' }, reason: { type: 'string' } },
-        });
-        const id = positionals[0];
-        if (!id) {
-          console.error('usage: andon kb remove ID [--actor NAME] [--reason TEXT]');
-          return 2;
-        }
-        return withKnowledgeBase(values, async (kb) => {
-          const removed = await kb.remove(id, values.actor ?? defaultActor(), values.reason);
-          if (!removed) {
-            console.error(`No document with id "${id}" (use the id from \`andon kb list\`).`);
-            return 1;
-          }
-          console.log(`removed ${id} (recorded in the audit log)`);
-          return 0;
-        });
-      }
-      case 'search': {
-        const { values, positionals } = parseArgs({
-          args: rest,
-          allowPositionals: true,
-          options: {
-            ...sharedOptions,
-            filter: { type: 'string', multiple: true, default: [] },
-            limit: { type: 'string', default: '5' },
-            mode: { type: 'string', default: 'hybrid' },
-            history: { type: 'boolean', default: false },
-            mmr: { type: 'boolean', default: false },
-            explain: { type: 'boolean', default: false },
-          },
-        });
-        const query = positionals.join(' ').trim();
-        if (query === '') {
-          console.error('usage: andon kb search "QUERY" [--filter key=value]... [--explain]');
-          return 2;
-        }
-        if (!['hybrid', 'vector', 'fulltext'].includes(values.mode)) {
-          throw new AndonError('bad_request', `--mode ${values.mode}: use hybrid, vector or fulltext.`);
-        }
-        return withKnowledgeBase(values, async (kb) => {
-          const hits = await kb.search(query, {
-            filter: parseFilters(values.filter),
-            limit: Number(values.limit),
-            mode: values.mode as SearchMode,
-            history: values.history,
-            mmr: values.mmr,
-          });
-          if (values.json) for (const hit of hits) console.log(JSON.stringify(hit));
-          else printHits(hits, values.explain);
-          return 0;
-        });
-      }
-      case 'reembed': {
-        const { values } = parseArgs({ args: rest, options: { ...sharedOptions, actor: { type: 'string' } } });
-        return withKnowledgeBase(values, async (kb) => {
-          const result = await kb.reembed(values.actor ?? defaultActor(), {
-            onProgress: (done, total) => process.stderr.write(`\rre-embedded ${done}/${total} chunks`),
-          });
-          if (result.chunks > 0) process.stderr.write('\n');
-          const from = Object.entries(result.from)
-            .map(([model, count]) => `${model} (${count})`)
-            .join(', ');
-          console.log(
-            result.chunks === 0
-              ? `All chunks already use ${result.to}.`
-              : `re-embedded ${result.chunks} chunks from ${from} to ${result.to}`,
-          );
-          return 0;
-        });
-      }
-      default:
-        console.error(`andon kb: unknown subcommand "${subcommand}".\n\n${usage}`);
-        return 2;
+    const run = Object.hasOwn(subcommands, subcommand) ? subcommands[subcommand] : undefined;
+    if (!run) {
+      console.error(`andon kb: unknown subcommand "${subcommand}".\n\n${usage}`);
+      return 2;
     }
+    return run(rest);
   },
 };
