@@ -80,7 +80,11 @@ export function tenMinuteSeries(activations: readonly AlarmActivation[], from: D
     counts[bin] = (counts[bin] ?? 0) + 1;
   }
   const series = new Array<number>(periods).fill(0);
-  for (const counts of byArea.values()) counts.forEach((count, bin) => (series[bin] = Math.max(series[bin]!, count)));
+  for (const counts of byArea.values()) {
+    counts.forEach((count, bin) => {
+      series[bin] = Math.max(series[bin]!, count);
+    });
+  }
   return series;
 }
 
