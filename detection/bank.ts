@@ -27,6 +27,7 @@ import {
   stepShewhart,
 } from './shewhart.ts';
 import { mean, median, movingRangeSigma, standardDeviation } from './stats.ts';
+import { initialXbarRState, stepXbarR, type XbarRState, xbarRLimitsFromSigma } from './xbar-r.ts';
 
 /** Which detectors run on a tag and how. `false` switches one off. */
 export type DetectorSettings = {
@@ -36,6 +37,11 @@ export type DetectorSettings = {
    * second), not for textbook ARLs; a configured model and L = 3 give the textbook chart.
    */
   shewhart?: { L?: number; rules?: readonly ShewhartRule[] } | false;
+  /**
+   * X-bar and R charts over consecutive subgroups of `subgroupSize` readings (default 5), limits μ ± 3σ/√n and
+   * D3·d2·σ to D4·d2·σ from the tag's model, with `rules` (default we1) on the X-bar series. Default off.
+   */
+  xbarR?: { subgroupSize?: number; rules?: readonly ShewhartRule[] } | false;
   /** EWMA chart with exact limits. Default λ = 0.2, L = 4.5, widened for the tag's autocorrelation. */
   ewma?: { lambda?: number; L?: number } | false;
   /**
@@ -119,6 +125,8 @@ type TagState = {
   calibrationTimes: number[];
   model: TagModel | null;
   shewhart: ShewhartState;
+  /** Absent in snapshots taken before X-bar/R existed. */
+  xbarR?: XbarRState | null;
   ewma: EwmaState | null;
   cusum: CusumState | null;
   pageHinkley: PageHinkleyState | null;
@@ -186,6 +194,7 @@ export type DetectorBank = {
 
 type Resolved = {
   shewhart: { L: number; rules: readonly ShewhartRule[] } | null;
+  xbarR: { subgroupSize: number; rules: readonly ShewhartRule[] } | null;
   ewma: { lambda: number; L: number } | null;
   cusum: { k: number; h: number; fastInitialResponse: boolean } | null;
   pageHinkley: { delta: number; threshold: number } | null;
@@ -222,6 +231,7 @@ function resolveTag(options: BankOptions, tag: string): Resolved {
     ...layers.map((layer) => layer[key]),
   ];
   const shewhart = pick(get('shewhart', {}));
+  const xbarR = pick(get('xbarR', false));
   const ewma = pick(get('ewma', {}));
   const cusum = pick(get('cusum', {}));
   const pageHinkley = pick(get('pageHinkley', false));
@@ -235,6 +245,7 @@ function resolveTag(options: BankOptions, tag: string): Resolved {
   const asset = layers.reduce<string | null>((value, layer) => layer.asset ?? value, null);
   return {
     shewhart: shewhart && { L: shewhart.L ?? 4.5, rules: shewhart.rules ?? ['we1'] },
+    xbarR: xbarR && { subgroupSize: xbarR.subgroupSize ?? 5, rules: xbarR.rules ?? ['we1'] },
     ewma: ewma && { lambda: ewma.lambda ?? 0.2, L: ewma.L ?? 4.5 },
     cusum: cusum && { k: cusum.k ?? 0.5, h: cusum.h ?? 12, fastInitialResponse: cusum.fastInitialResponse ?? false },
     pageHinkley: pageHinkley && { delta: pageHinkley.delta ?? 0.5, threshold: pageHinkley.threshold ?? 50 },
@@ -416,6 +427,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
       calibrationTimes: [],
       model: null,
       shewhart: initialShewhartState(),
+      xbarR: null,
       ewma: null,
       cusum: null,
       pageHinkley: null,
@@ -450,6 +462,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
     state.calibration = [];
     state.calibrationTimes = [];
     state.shewhart = initialShewhartState();
+    state.xbarR = resolved.xbarR ? initialXbarRState() : null;
     const base = { mean: model.mean, sigma: model.sigma };
     state.ewma = resolved.ewma ? initialEwmaState({ ...resolved.ewma, ...base }) : null;
     state.cusum = resolved.cusum ? initialCusumState({ ...resolved.cusum, ...base }) : null;
@@ -574,6 +587,44 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
               ? `${tag} reads ${format(x)}${unit}, ${direction > 0 ? 'above its upper' : 'below its lower'} control limit of ${format(direction > 0 ? result.upper : result.lower)}${unit} (center ${format(center)}${unit}, ${format(Math.abs(result.z))} sigma away): the process has likely shifted or the sensor has failed.`
               : `${tag} shows ${SHEWHART_RULE_TEXT[rule]} (${direction > 0 ? 'above' : 'below'} center ${format(center)}${unit}, last value ${format(x)}${unit}): a non-random pattern that usually means a shift, drift or cycle in the process.`,
         });
+      }
+    }
+    if (resolved.xbarR && state.xbarR) {
+      const limits = xbarRLimitsFromSigma({
+        mean: center,
+        sigma: model.sigma,
+        subgroupSize: resolved.xbarR.subgroupSize,
+      });
+      const result = stepXbarR({ limits, rules: resolved.xbarR.rules }, state.xbarR, x);
+      state.xbarR = result.state;
+      const subgroup = result.subgroup;
+      // a rule changes state only when a subgroup closes
+      if (subgroup) {
+        const n = limits.subgroupSize;
+        const range = subgroup.signals.find((signal) => signal.rule === 'range')?.direction ?? 0;
+        findings.push({
+          detector: 'xbar-r',
+          rule: 'range',
+          direction: range,
+          severity: 'medium',
+          statistic: subgroup.range,
+          limits: limits.range,
+          message: () =>
+            `The range of the last ${n} readings of ${tag} is ${format(subgroup.range)}${unit}, ${range > 0 ? 'above' : 'below'} its R-chart limit of ${format(range > 0 ? limits.range.upper : limits.range.lower)}${unit} (mean range ${format(limits.range.center)}${unit}): the short-term variation has ${range > 0 ? 'grown' : 'collapsed'}.`,
+        });
+        for (const rule of resolved.xbarR.rules) {
+          const direction = subgroup.signals.find((signal) => signal.rule === rule)?.direction ?? 0;
+          findings.push({
+            detector: 'xbar-r',
+            rule,
+            direction,
+            severity: rule === 'we1' || rule === 'nelson1' ? severityFor(subgroup.z) : 'low',
+            statistic: subgroup.mean,
+            limits: limits.xbar,
+            message: () =>
+              `The mean of the last ${n} readings of ${tag} is ${format(subgroup.mean)}${unit}: ${SHEWHART_RULE_TEXT[rule]} on the X-bar chart (center ${format(limits.xbar.center)}${unit}, limits ${format(limits.xbar.lower)}–${format(limits.xbar.upper)}${unit}).`,
+          });
+        }
       }
     }
     if (resolved.ewma && state.ewma) {

@@ -17,6 +17,20 @@ export const DetectorSettingsSchema = z
       .union([off, z.object({ L: positive.optional(), rules: z.array(z.enum(SHEWHART_RULES)).optional() }).strict()])
       .optional()
       .describe('Shewhart individuals chart; rules: we1-we4 (Western Electric), nelson1-nelson8'),
+    xbarR: z
+      .union([
+        off,
+        z
+          .object({
+            subgroupSize: z.number().int().min(2).max(25).optional(),
+            rules: z.array(z.enum(SHEWHART_RULES)).optional(),
+          })
+          .strict(),
+      ])
+      .optional()
+      .describe(
+        'X-bar/R charts over consecutive subgroups of readings (off unless set); rules run on the X-bar series',
+      ),
     ewma: z
       .union([off, z.object({ lambda: z.number().gt(0).lte(1).optional(), L: positive.optional() }).strict()])
       .optional()

@@ -89,3 +89,14 @@ export {
 } from './shewhart.ts';
 export { mean, median, movingRangeSigma, normalCdf, normalQuantile, quantile, standardDeviation } from './stats.ts';
 export { detectDelimiter, parseCsv, selectColumns, type Table, tableFromRows, textColumn } from './table.ts';
+export {
+  CONTROL_CHART_CONSTANTS,
+  estimateXbarR,
+  initialXbarRState,
+  stepXbarR,
+  type XbarRLimits,
+  type XbarRParams,
+  type XbarRState,
+  xbarRLimits,
+  xbarRLimitsFromSigma,
+} from './xbar-r.ts';
