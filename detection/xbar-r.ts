@@ -30,6 +30,7 @@ export const CONTROL_CHART_CONSTANTS: Readonly<
   19: { A2: 0.187, D3: 0.403, D4: 1.597, d2: 3.689, d3: 0.734 },
   20: { A2: 0.18, D3: 0.415, D4: 1.585, d2: 3.735, d3: 0.729 },
   21: { A2: 0.173, D3: 0.425, D4: 1.575, d2: 3.778, d3: 0.724 },
+  // biome-ignore lint/suspicious/noApproximativeNumericConstant: D3 for n = 22 is a tabulated factor, not log10(e)
   22: { A2: 0.167, D3: 0.434, D4: 1.566, d2: 3.819, d3: 0.72 },
   23: { A2: 0.162, D3: 0.443, D4: 1.557, d2: 3.858, d3: 0.716 },
   24: { A2: 0.157, D3: 0.451, D4: 1.548, d2: 3.895, d3: 0.712 },
