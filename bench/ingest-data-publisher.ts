@@ -20,6 +20,12 @@ export interface PublisherJob {
   /** Latency mode: samples per second and duration. */
   rate: number;
   seconds: number;
+  /**
+   * Throughput mode: at most this many samples published and not yet received by the subscriber (the parent reports
+   * progress over IPC). A broker drops QoS 1 messages queued past its limit (mosquitto: max_queued_messages, default
+   * 1000), so without flow control the run would measure drops, not the subscriber. 0 = no flow control.
+   */
+  window: number;
   /** Calibration samples per tag before the first spike. */
   warmup: number;
   spikeEvery: number;
@@ -91,7 +97,7 @@ async function main() {
       const payload = codec.encode({
         timestamp: time,
         seq: seq,
-        metrics: [{ alias: tagIndex + 1, timestamp: time, value }],
+        metrics: [{ alias: tagIndex + 1, timestamp: time, type: 'Double', value }],
       });
       seq = (seq + 1) % 256;
       return {
@@ -107,11 +113,23 @@ async function main() {
     };
   };
 
+  let received = 0;
+  let progressed: (() => void) | undefined;
+  process.on('message', (message: { type: 'progress'; received: number }) => {
+    if (message.type !== 'progress') return;
+    received = message.received;
+    progressed?.();
+  });
   const started = now();
   let published = 0;
   if (job.mode === 'throughput') {
     while (published < job.samples) {
-      const end = Math.min(job.samples, published + 500);
+      while (job.window > 0 && published - received >= job.window) {
+        await new Promise<void>((resolve) => {
+          progressed = resolve;
+        });
+      }
+      const end = Math.min(job.samples, published + Math.min(500, job.window > 0 ? job.window : 500));
       for (; published < end; published++) {
         const message = sample(published);
         client.publish(message.topic, message.payload, { qos: 1 });
@@ -137,6 +155,8 @@ async function main() {
   await client.endAsync(true);
   const report: PublisherMessage = { type: 'done', published, seconds: (now() - started) / 1000, spikes };
   process.send?.(report);
+  process.removeAllListeners('message');
+  process.disconnect?.();
 }
 
 main().catch((error: unknown) => {

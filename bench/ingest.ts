@@ -4,23 +4,38 @@
  *   {"format":"json","bare_per_s":…,"pipeline_per_s":…,"ratio":…,"p50_ms":…,"p99_ms":…,…}
  *
  * - bare_per_s: an MQTT.js client that only counts messages (QoS 1), samples/s.
- * - pipeline_per_s: startMqttIngest (decode with zod, per-tag order, batching) + the detector bank + deviation count.
+ * - pipeline_per_s: startMqttIngest (decode, per-tag order, batching) + detectors + the ISA-18.2 alarm manager.
+ *   `--bank fast` (default): detection's typed-array bank (Shewhart + Western Electric, EWMA, CUSUM) with each tag's
+ *   in-control model configured, as a plant with calibrated tags runs it; `--bank reference`: the auto-calibrating
+ *   reference bank `andon start` runs today, conditions of every rule into the alarm manager.
  * - ratio: pipeline ÷ bare, same run, same publisher, same broker. Target ≥ 0.8.
  * - p50_ms / p99_ms: publish-to-deviation latency of injected +12 σ spikes while publishing at a fixed rate
  *   (default 20,000 samples/s). Target p99 < 5 ms.
- * The publisher is a separate process (bench/ingest-data-publisher.ts). Without --mqtt-url an embedded aedes broker on a
- * free loopback port is used (MQTT 3.1.1).
+ * The publisher is a separate process (bench/ingest-data-publisher.ts). Throughput runs use flow control (at most
+ * `--window` samples in flight between publisher and subscriber), so that a broker's queue limit never turns the run into
+ * a count of dropped messages. Without --mqtt-url an embedded aedes broker in its own process is used (MQTT 3.1.1).
+ * Every line carries the machine's load average: figures on a shared machine move with it.
  *
  * usage: andon bench ingest [--mqtt-url mqtt://127.0.0.1:1883] [--json] [--samples 100000] [--rate 20000]
- *                           [--seconds 3] [--tags 100] [--formats json,sparkplug]
+ *                           [--seconds 3] [--tags 100] [--formats json,sparkplug] [--bank fast|reference]
+ *                           [--window 800]
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { loadSparkplugCodec, type SparkplugCodec, startMqttIngest } from '../connectors/mqtt/index.ts';
 import type { Reading } from '../core/index.ts';
-import { createDetectorBank, createFastBank, stepFastBank } from '../detection/index.ts';
+import {
+  type AlarmManagerState,
+  createAlarmPolicy,
+  createDetectorBank,
+  createFastBank,
+  initialAlarmManagerState,
+  stepAlarmManager,
+  stepFastBank,
+} from '../detection/index.ts';
 import type { PublisherJob, PublisherMessage } from './ingest-data-publisher.ts';
 
 const { values } = parseArgs({
@@ -32,33 +47,75 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '3' },
     tags: { type: 'string', default: '100' },
     formats: { type: 'string', default: 'json,sparkplug' },
-    bank: { type: 'string', default: 'reference' },
+    bank: { type: 'string', default: 'fast' },
+    window: { type: 'string', default: '800' },
   },
 });
 /**
- * The detectors: `reference` is the bank `andon start` runs (auto-calibrating, Deviation objects with evidence);
- * `fast` is detection's typed-array bank with known limits. Returns the number of deviations a reading raised.
+ * Detectors and alarm layer, one reading at a time; returns the number of alarms annunciated on it.
+ * `fast`: detection's typed-array bank with each tag's model configured (mean 100, sigma 1, as the publisher draws);
+ * a change of a tag's alarm bits is one condition for the alarm manager. `reference`: the auto-calibrating bank
+ * `andon start` runs, every rule's condition into the alarm manager.
  */
 const makeDetectors = (): ((reading: Reading) => number) => {
+  const policy = createAlarmPolicy();
+  let alarms: AlarmManagerState = initialAlarmManagerState();
+  let raised = 0;
+  const condition = (tag: string, active: boolean, time: string, value: number) => {
+    const result = stepAlarmManager(policy, alarms, {
+      type: 'condition',
+      condition: {
+        key: `${tag}:fast-bank:any`,
+        tag,
+        detector: 'fast-bank',
+        rule: 'any',
+        active,
+        statistic: value,
+        limits: { lower: 97, center: 100, upper: 103 },
+        time,
+        ...(active
+          ? { deviation: { id: `${tag}@${time}`, severity: 'high' as const, message: 'out of control', value } }
+          : {}),
+      },
+    });
+    alarms = result.state;
+    for (const event of result.events) if (event.type === 'alarm.raised') raised++;
+  };
   if (values.bank === 'fast') {
     const bank = createFastBank(new Float64Array(tags).fill(100), new Float64Array(tags).fill(1));
     const index = new Map<string, number>();
     return (reading) => {
       let tag = index.get(reading.tag);
       if (tag === undefined) {
-        tag = index.size;
+        tag = index.size % tags;
         index.set(reading.tag, tag);
       }
-      return stepFastBank(bank, tag % tags, reading.value) === 0 ? 0 : 1;
+      const wasActive = bank.active[tag] !== 0;
+      const onsets = stepFastBank(bank, tag, reading.value);
+      const active = bank.active[tag] !== 0;
+      if (onsets === 0 && active === wasActive) return 0;
+      const before = raised;
+      condition(reading.tag, active, reading.sourceTime, reading.value);
+      return onsets === 0 ? 0 : Math.max(1, raised - before);
     };
   }
   const bank = createDetectorBank({ shewhart: false });
-  return (reading) => bank.step(reading).length;
+  return (reading) => {
+    const scan = bank.scan(reading);
+    const before = raised;
+    for (const item of scan.conditions) {
+      const result = stepAlarmManager(policy, alarms, { type: 'condition', condition: item });
+      alarms = result.state;
+      for (const event of result.events) if (event.type === 'alarm.raised') raised++;
+    }
+    return scan.deviations.length > 0 ? Math.max(1, raised - before) : 0;
+  };
 };
 const samples = Number(values.samples);
 const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 const tags = Number(values.tags);
+const window = Number(values.window);
 const now = () => performance.timeOrigin + performance.now();
 const publisherScript = fileURLToPath(new URL('./ingest-data-publisher.ts', import.meta.url));
 
@@ -77,20 +134,32 @@ if (url === undefined) {
 const protocolVersion: 4 | 5 = broker === undefined ? 5 : 4;
 
 function publish(
-  job: Omit<PublisherJob, 'url' | 'protocolVersion'>,
+  job: Omit<PublisherJob, 'url' | 'protocolVersion' | 'window'>,
+  received: () => number,
 ): Promise<Extract<PublisherMessage, { type: 'done' }>> {
   return new Promise((resolve, reject) => {
     // The publisher speaks MQTT 3.1.1: an MQTT 5 publisher would be held to the broker's receive maximum (mosquitto: 20
     // in flight), which measures the publisher, not the subscriber.
-    const child = fork(publisherScript, [JSON.stringify({ ...job, url, protocolVersion: 4 })], {
+    const flowControl = job.mode === 'throughput' ? window : 0;
+    const child = fork(publisherScript, [JSON.stringify({ ...job, url, protocolVersion: 4, window: flowControl })], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    let reported = -1;
+    const progress = setInterval(() => {
+      const count = received();
+      if (count === reported || !child.connected) return;
+      reported = count;
+      // The publisher may have finished meanwhile: a failed send is fine.
+      child.send({ type: 'progress', received: count }, () => undefined);
+    }, 2);
     child.once('message', (message: PublisherMessage) => {
+      clearInterval(progress);
       if (message.type === 'done') resolve(message);
       else reject(new Error(`publisher: ${message.message}`));
     });
     child.once('exit', (code) => {
+      clearInterval(progress);
       if (code !== 0) reject(new Error(`publisher exited with ${code}`));
     });
   });
@@ -132,17 +201,11 @@ async function bare(
   await client.subscribeAsync(format === 'json' ? `bench/${runId}/#` : `spBv1.0/bench${runId}/#`, { qos: 1 });
   const expected = samples + (format === 'sparkplug' ? 2 : 0);
   const cpu = process.cpuUsage();
-  const published = publish({
-    format,
-    mode: 'throughput',
-    tags,
-    samples,
-    rate,
-    seconds,
-    warmup: 0,
-    spikeEvery: 1,
-    runId,
-  });
+  const births = format === 'sparkplug' ? 2 : 0;
+  const published = publish(
+    { format, mode: 'throughput', tags, samples, rate, seconds, warmup: 0, spikeEvery: 1, runId },
+    () => count - births,
+  );
   await published;
   const complete = await waitForCount(() => count, expected);
   const used = process.cpuUsage(cpu);
@@ -204,7 +267,10 @@ async function pipeline(
   });
   const total = mode === 'throughput' ? samples : Math.round(rate * seconds);
   const cpu = process.cpuUsage();
-  const report = await publish({ format, mode, tags, samples, rate, seconds, warmup: 60, spikeEvery: 40, runId });
+  const report = await publish(
+    { format, mode, tags, samples, rate, seconds, warmup: 60, spikeEvery: 40, runId },
+    () => readings,
+  );
   const complete = await waitForCount(() => readings, total);
   const used = process.cpuUsage(cpu);
   progress(
@@ -265,6 +331,8 @@ for (const format of values.formats!.split(',').map((name) => name.trim()) as ('
     samples,
     tags,
     bank: values.bank,
+    window,
+    load_average: loadavg().map((value) => Number(value.toFixed(2))),
     // Samples the broker never delivered (mosquitto drops past max_queued_messages, default 1000, for a slow client).
     lost: {
       bare: bareRun.expected - bareRun.received,

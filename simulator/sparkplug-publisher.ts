@@ -24,7 +24,7 @@ export function createSparkplugPublisher(options: SparkplugPublisherOptions) {
   const group = options.group ?? 'andon';
   const edge = options.edgeNode ?? 'simulator';
   const devices = new Map<string, Device>();
-  const byTag = new Map<string, { device: Device; alias: number }>();
+  const byTag = new Map<string, { device: Device; alias: number; type: 'Double' | 'Int64' }>();
   let alias = 1;
   for (const signal of options.signals) {
     const levels = signal.tag.split('.');
@@ -41,7 +41,7 @@ export function createSparkplugPublisher(options: SparkplugPublisherOptions) {
       type: signal.counter ? 'Int64' : 'Double',
     } as const;
     device.metrics.push(metric);
-    byTag.set(signal.tag, { device, alias: metric.alias });
+    byTag.set(signal.tag, { device, alias: metric.alias, type: metric.type });
   }
   let seq = 0;
   const bdSeq = 0;
@@ -105,7 +105,12 @@ export function createSparkplugPublisher(options: SparkplugPublisherOptions) {
       for (const reading of sample.readings) {
         const target = byTag.get(reading.tag);
         if (target === undefined) continue;
-        const metric: Record<string, unknown> = { alias: target.alias, timestamp: time, value: reading.value };
+        const metric: Record<string, unknown> = {
+          alias: target.alias,
+          timestamp: time,
+          type: target.type,
+          value: target.type === 'Int64' ? Math.round(reading.value) : reading.value,
+        };
         if (reading.quality !== 'good') {
           metric.properties = { Quality: { type: 'Int32', value: reading.quality === 'uncertain' ? 64 : 0 } };
         }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Quality, Reading } from '../../core/index.ts';
+import { createIsoClock, type IsoClock } from './iso-time.ts';
 import { type ProductionContext, ProductionContextPayload, ReadingBatchPayload, ReadingPayload } from './payloads.ts';
 import type { CompiledMapping } from './topic-mapping.ts';
 
@@ -44,13 +45,74 @@ function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
-function toIsoTime(raw: unknown, unit: 'ms' | 's'): string | undefined {
+function toIsoTime(raw: unknown, unit: 'ms' | 's', clock: IsoClock): string | undefined {
   let millis: number;
   if (typeof raw === 'number') millis = unit === 's' ? raw * 1000 : raw;
-  else if (typeof raw === 'string') millis = Date.parse(raw);
+  else if (typeof raw === 'string') millis = clock.parse(raw);
   else return undefined;
   if (!Number.isFinite(millis) || millis < 0 || millis > 8_640_000_000_000_000) return undefined;
-  return new Date(millis).toISOString();
+  return clock.format(millis);
+}
+
+/** UTF-8 text of a payload; undefined when it is not valid UTF-8. ASCII, the usual case, skips the validating decoder. */
+function utf8Text(payload: Uint8Array): string | undefined {
+  let ascii = true;
+  for (let index = 0; index < payload.length; index++) {
+    if (payload[index]! > 0x7f) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) {
+    const buffer = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.length);
+    return buffer.toString('latin1');
+  }
+  try {
+    return decoder.decode(payload);
+  } catch {
+    return undefined;
+  }
+}
+
+const QUALITY_KEYS = new Set(['value', 'timestamp', 'quality', 'unit']);
+
+/**
+ * The common single-sample payload checked without zod: `{"value": <finite number>, "timestamp"?: <epoch ms>,
+ * "quality"?: good|uncertain|bad, "unit"?: <≤ 40 chars>}`. Returns what `ReadingPayload.parse` returns, or undefined
+ * for anything else (ISO timestamps, extra keys, errors), which then goes through `ReadingPayload` itself.
+ * decode.test.ts checks the two agree on generated payloads.
+ */
+export function readingPayloadFast(body: unknown): ReadingPayload | undefined {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const record = body as Record<string, unknown>;
+  let keys = 0;
+  for (const key in record) {
+    if (!QUALITY_KEYS.has(key)) return undefined;
+    keys++;
+  }
+  const { value, timestamp, quality, unit } = record;
+  if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
+  let counted = 1;
+  if (timestamp !== undefined) {
+    if (typeof timestamp !== 'number' || !Number.isInteger(timestamp) || timestamp < 0 || timestamp > 8.64e15) {
+      return undefined;
+    }
+    counted++;
+  }
+  if (quality !== undefined) {
+    if (quality !== 'good' && quality !== 'uncertain' && quality !== 'bad') return undefined;
+    counted++;
+  }
+  if (unit !== undefined) {
+    if (typeof unit !== 'string' || unit.length > 40) return undefined;
+    counted++;
+  }
+  if (counted !== keys) return undefined; // a key present with the value undefined cannot come from JSON
+  const parsed: ReadingPayload = { value };
+  if (timestamp !== undefined) parsed.timestamp = timestamp;
+  if (quality !== undefined) parsed.quality = quality;
+  if (unit !== undefined) parsed.unit = unit;
+  return parsed;
 }
 
 function reading(tag: string, value: number, sourceTime: string, quality: Quality, unit: string | undefined): Reading {
@@ -67,6 +129,7 @@ export function createMqttDecoder(
   const prefixLevels = options.topicPrefix.split('/').filter((level) => level.length > 0);
   const prefix = `${prefixLevels.join('/')}/`;
   const reject = (reason: string): DecodeOutcome => ({ kind: 'rejected', reason });
+  const clock = createIsoClock();
   /** Tag of each topic seen under the convention ('' for a topic that gives no valid tag): topics repeat. */
   const topicTags = new Map<string, string>();
 
@@ -89,25 +152,16 @@ export function createMqttDecoder(
         `MQTT topic ${topic} matches no topic mapping and is not under ${prefix}<area>/<line>/<tag-name>; ${moved}`,
       );
     }
-    let text: string;
     let body: unknown;
-    try {
-      text = decoder.decode(payload);
-    } catch {
-      return reject(`MQTT payload on ${topic} is not UTF-8 text (binary data); ${moved}`);
-    }
+    const text = utf8Text(payload);
+    if (text === undefined) return reject(`MQTT payload on ${topic} is not UTF-8 text (binary data); ${moved}`);
     try {
       body = JSON.parse(text);
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
       return reject(`MQTT payload on ${topic} is not valid JSON (${detail}); ${moved}`);
     }
-    // Only messages without a timestamp need the time of receipt as text.
-    let receivedText: string | undefined;
-    const fallback = () => {
-      receivedText ??= receivedAt.toISOString();
-      return receivedText;
-    };
+    // Only messages without a timestamp need the time of receipt as text (no closure here: this runs per message).
 
     if (mapped !== undefined) {
       const readings: Reading[] = [];
@@ -127,7 +181,8 @@ export function createMqttDecoder(
         let sourceTime: string | undefined;
         if (mapping.timestamp !== undefined) {
           const rawTime = mapping.timestamp(body);
-          const time = rawTime === undefined ? fallback() : toIsoTime(rawTime, spec.timestampUnit);
+          const time =
+            rawTime === undefined ? clock.format(receivedAt.getTime()) : toIsoTime(rawTime, spec.timestampUnit, clock);
           if (time === undefined) {
             return reject(
               `MQTT payload on ${topic} has an unreadable timestamp at ${spec.timestamp} (${describeValue(rawTime)}); ${moved}`,
@@ -143,13 +198,12 @@ export function createMqttDecoder(
             quality = spec.qualityMap?.[key] ?? (QUALITIES.has(key) ? (key as Quality) : 'uncertain');
           }
         }
-        readings.push(reading(tag, value, sourceTime ?? fallback(), quality, spec.unit));
+        readings.push(reading(tag, value, sourceTime ?? clock.format(receivedAt.getTime()), quality, spec.unit));
       }
       return { kind: 'readings', readings };
     }
 
-    const levels = () => topic.slice(prefix.length).split('/');
-    if (topic.endsWith('/context') && levels().length >= 2) {
+    if (topic.endsWith('/context') && levels(topic, prefix).length >= 2) {
       const parsed = ProductionContextPayload.safeParse(body);
       if (!parsed.success) {
         return reject(
@@ -160,11 +214,14 @@ export function createMqttDecoder(
       return {
         kind: 'context',
         context: {
-          scope: levels().slice(0, -1).join('.'),
+          scope: levels(topic, prefix).slice(0, -1).join('.'),
           product,
           lot,
           order,
-          time: timestamp === undefined ? fallback() : (toIsoTime(timestamp, 'ms') ?? fallback()),
+          time:
+            timestamp === undefined
+              ? clock.format(receivedAt.getTime())
+              : (toIsoTime(timestamp, 'ms', clock) ?? clock.format(receivedAt.getTime())),
         },
       };
     }
@@ -180,7 +237,7 @@ export function createMqttDecoder(
           reading(
             item.tag,
             item.value,
-            item.timestamp === undefined ? fallback() : toIsoTime(item.timestamp, 'ms')!,
+            item.timestamp === undefined ? clock.format(receivedAt.getTime()) : toIsoTime(item.timestamp, 'ms', clock)!,
             item.quality ?? 'good',
             item.unit,
           ),
@@ -190,7 +247,7 @@ export function createMqttDecoder(
 
     let tag = topicTags.get(topic);
     if (tag === undefined) {
-      const parts = levels();
+      const parts = levels(topic, prefix);
       tag = parts.join('.');
       if (parts.some((level) => level.length === 0) || !TAG_PATTERN.test(tag) || tag.length > 200) tag = '';
       if (topicTags.size >= 100_000) topicTags.clear();
@@ -202,20 +259,29 @@ export function createMqttDecoder(
       );
     }
     if (typeof body === 'number' && Number.isFinite(body)) {
-      return { kind: 'readings', readings: [reading(tag, body, fallback(), 'good', undefined)] };
+      return {
+        kind: 'readings',
+        readings: [reading(tag, body, clock.format(receivedAt.getTime()), 'good', undefined)],
+      };
     }
-    const parsed = ReadingPayload.safeParse(body);
-    if (!parsed.success) {
-      return reject(`MQTT payload on ${topic} has the wrong shape (${describeIssues(parsed.error)}); ${moved}`);
+    let payloadReading = readingPayloadFast(body);
+    if (payloadReading === undefined) {
+      const parsed = ReadingPayload.safeParse(body);
+      if (!parsed.success) {
+        return reject(`MQTT payload on ${topic} has the wrong shape (${describeIssues(parsed.error)}); ${moved}`);
+      }
+      payloadReading = parsed.data;
     }
-    const { value, timestamp, quality, unit } = parsed.data;
-    const sourceTime = timestamp === undefined ? fallback() : toIsoTime(timestamp, 'ms');
+    const { value, timestamp, quality, unit } = payloadReading;
+    const sourceTime = timestamp === undefined ? clock.format(receivedAt.getTime()) : toIsoTime(timestamp, 'ms', clock);
     if (sourceTime === undefined) {
       return reject(`MQTT payload on ${topic} has a timestamp out of range (${String(timestamp)}); ${moved}`);
     }
     return { kind: 'readings', readings: [reading(tag, value, sourceTime, quality ?? 'good', unit)] };
   };
 }
+
+const levels = (topic: string, prefix: string): string[] => topic.slice(prefix.length).split('/');
 
 function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';

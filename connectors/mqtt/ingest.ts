@@ -372,15 +372,14 @@ export async function startMqttIngest(options: MqttIngestOptions): Promise<MqttI
       );
     }
     scheduleFlush();
-    const release = () => done();
     if (acknowledge === 'after-delivery') {
-      held.push({ deliveredAtLeast: enqueued, whenBelow: Number.POSITIVE_INFINITY, release });
+      held.push({ deliveredAtLeast: enqueued, whenBelow: Number.POSITIVE_INFINITY, release: () => done() });
     } else if (queuedCount() >= maxQueued) {
       if (!paused) {
         paused = true;
         stats.pauses++;
       }
-      held.push({ deliveredAtLeast: 0, whenBelow: resumeBelow, release });
+      held.push({ deliveredAtLeast: 0, whenBelow: resumeBelow, release: () => done() });
     } else {
       done();
     }

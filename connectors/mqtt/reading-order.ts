@@ -1,4 +1,5 @@
 import type { Reading } from '../../core/index.ts';
+import { createIsoClock } from './iso-time.ts';
 
 /** How many recent timestamps per tag are remembered to tell a redelivered sample from an out-of-order one. */
 const RECENT = 64;
@@ -18,9 +19,10 @@ export type OrderVerdict = 'in-order' | 'duplicate' | 'out-of-order';
  */
 export function createOrderTracker(): { check(reading: Reading): OrderVerdict; tags(): number } {
   const clocks = new Map<string, TagClock>();
+  const iso = createIsoClock();
   return {
     check(reading) {
-      const time = Date.parse(reading.sourceTime);
+      const time = iso.parse(reading.sourceTime);
       let clock = clocks.get(reading.tag);
       if (clock === undefined) {
         clock = { last: Number.NEGATIVE_INFINITY, recent: new Float64Array(RECENT).fill(Number.NaN), next: 0 };

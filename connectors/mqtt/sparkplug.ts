@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AndonError, err, ok, type Quality, type Reading, type Result } from '../../core/index.ts';
 import type { DecodeOutcome } from './decode.ts';
+import { createIsoClock } from './iso-time.ts';
 
 /**
  * Sparkplug B (spBv1.0) ingest: birth alias tables, data, deaths as sensor-health events, sequence-gap detection with a
@@ -38,6 +39,46 @@ export const SparkplugPayload = z.object({
   metrics: z.array(SparkplugMetric).default([]),
 });
 export type SparkplugPayload = z.infer<typeof SparkplugPayload>;
+
+const isLongLike = (value: unknown): boolean =>
+  typeof value === 'number' ||
+  typeof value === 'bigint' ||
+  (typeof value === 'object' && value !== null && typeof (value as { toNumber?: unknown }).toNumber === 'function');
+
+/**
+ * `SparkplugPayload.safeParse` without zod for the hot path: the same checks on the fields andon reads, returning the
+ * payload when the schema would accept it and undefined otherwise (the caller then asks the schema for its error).
+ * sparkplug.test.ts checks the two agree.
+ */
+export function sparkplugPayloadFast(decoded: unknown): SparkplugPayload | undefined {
+  if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) return undefined;
+  const payload = decoded as Record<string, unknown>;
+  if (payload.timestamp !== undefined && !isLongLike(payload.timestamp)) return undefined;
+  if (payload.seq !== undefined && !isLongLike(payload.seq)) return undefined;
+  const metrics = payload.metrics;
+  if (metrics === undefined) return { ...payload, metrics: [] } as SparkplugPayload;
+  if (!Array.isArray(metrics)) return undefined;
+  for (const metric of metrics as unknown[]) {
+    if (typeof metric !== 'object' || metric === null || Array.isArray(metric)) return undefined;
+    const { name, alias, timestamp, type, isNull, properties } = metric as Record<string, unknown>;
+    if (name !== undefined && typeof name !== 'string') return undefined;
+    if (alias !== undefined && !isLongLike(alias)) return undefined;
+    if (timestamp !== undefined && !isLongLike(timestamp)) return undefined;
+    if (type !== undefined && typeof type !== 'string') return undefined;
+    if (isNull !== undefined && typeof isNull !== 'boolean') return undefined;
+    if (properties !== undefined) {
+      if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) return undefined;
+      for (const key of Object.keys(properties)) {
+        const property = (properties as Record<string, unknown>)[key];
+        if (typeof property !== 'object' || property === null || Array.isArray(property)) return undefined;
+        const { type: propertyType } = property as { type?: unknown };
+        if (propertyType !== undefined && typeof propertyType !== 'string') return undefined;
+        if (!('value' in property)) return undefined;
+      }
+    }
+  }
+  return payload as SparkplugPayload;
+}
 
 /** Encodes and decodes spBv1.0 protobuf payloads. */
 export interface SparkplugCodec {
@@ -101,6 +142,8 @@ export interface SparkplugOptions {
 interface AliasEntry {
   name: string;
   type: string | undefined;
+  /** `<scope>.<metric>`, worked out once at the birth. */
+  tag: string;
 }
 
 interface NodeState {
@@ -157,10 +200,10 @@ function numericValue(metric: SparkplugMetric, type: string | undefined): number
   if (metric.isNull === true) return undefined;
   if (type !== undefined && !NUMERIC_TYPES.has(type)) return undefined;
   const value = metric.value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (typeof value === 'boolean') return value ? 1 : 0;
-  const parsed = LongLike.safeParse(value);
-  if (!parsed.success) return undefined;
-  const number = toNumber(parsed.data);
+  if (!isLongLike(value)) return undefined;
+  const number = toNumber(value as z.infer<typeof LongLike>);
   return Number.isFinite(number) ? number : undefined;
 }
 
@@ -176,6 +219,9 @@ export function createSparkplugDecoder(
   stats(): SparkplugStats;
 } {
   const nodes = new Map<string, NodeState>();
+  /** What each topic says, worked out once: topics repeat with every message. */
+  const routes = new Map<string, SparkplugRoute | string>();
+  const clock = createIsoClock();
   const stats: SparkplugStats = { messages: 0, sequenceGaps: 0, rebirthRequests: 0, skippedMetrics: 0 };
   const rebirthInterval = options.rebirthIntervalMs ?? 5_000;
   const health = (scope: string, kind: SensorHealthEvent['kind'], at: Date, detail: string) => {
@@ -216,16 +262,16 @@ export function createSparkplugDecoder(
     stats: () => ({ ...stats }),
     decode(topic, payload, receivedAt) {
       if (!topic.startsWith('spBv1.0/')) return undefined;
-      const levels = topic.split('/');
-      const [, group, type, edge, device] = levels;
-      if (group === 'STATE' || type === 'STATE') return { kind: 'readings', readings: [] };
-      if (group === undefined || type === undefined || edge === undefined || levels.length > 5) {
-        return {
-          kind: 'rejected',
-          reason: `Sparkplug topic ${topic} is not spBv1.0/<group>/<type>/<edge>[/<device>]; ${moved}`,
-        };
+      let route = routes.get(topic);
+      if (route === undefined) {
+        route = routeOf(topic);
+        if (routes.size >= 10_000) routes.clear();
+        routes.set(topic, route);
       }
-      if (type === 'NCMD' || type === 'DCMD') return { kind: 'readings', readings: [] };
+      if (typeof route === 'string') {
+        return route === '' ? { kind: 'readings', readings: [] } : { kind: 'rejected', reason: route };
+      }
+      const { group, type, edge, device, nodeKey, scope } = route;
       stats.messages++;
       let decoded: unknown;
       try {
@@ -236,19 +282,17 @@ export function createSparkplugDecoder(
           reason: `Sparkplug payload on ${topic} is not a valid spBv1.0 protobuf (${error instanceof Error ? error.message : String(error)}); ${moved}`,
         };
       }
-      const parsed = SparkplugPayload.safeParse(decoded);
-      if (!parsed.success) {
-        return {
-          kind: 'rejected',
-          reason: `Sparkplug payload on ${topic} has the wrong shape (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}); ${moved}`,
-        };
+      let message = sparkplugPayloadFast(decoded);
+      if (message === undefined) {
+        const parsed = SparkplugPayload.safeParse(decoded);
+        if (!parsed.success) {
+          return {
+            kind: 'rejected',
+            reason: `Sparkplug payload on ${topic} has the wrong shape (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}); ${moved}`,
+          };
+        }
+        message = parsed.data;
       }
-      const message = parsed.data;
-      const nodeKey = `${group}/${edge}`;
-      const scope =
-        device === undefined
-          ? `${sparkplugTagPart(group)}.${sparkplugTagPart(edge)}`
-          : `${sparkplugTagPart(group)}.${sparkplugTagPart(edge)}.${sparkplugTagPart(device)}`;
       let node = nodes.get(nodeKey);
       if (node === undefined) {
         node = {
@@ -332,20 +376,26 @@ export function createSparkplugDecoder(
       const isBirth = type === 'NBIRTH' || type === 'DBIRTH';
       const payloadTime = message.timestamp === undefined ? receivedAt.getTime() : toNumber(message.timestamp);
       const readings: Reading[] = [];
-      const unknownAliases: number[] = [];
+      let unknownAliases: number[] | undefined;
       for (const metric of message.metrics) {
         const alias = metric.alias === undefined ? undefined : toNumber(metric.alias);
         let name = metric.name;
         let dataType = metric.type;
-        if (isBirth && name !== undefined && alias !== undefined) aliases.set(alias, { name, type: dataType });
+        let tag: string;
         if (name === undefined || name === '') {
           const entry = alias === undefined ? undefined : aliases.get(alias);
           if (entry === undefined) {
+            unknownAliases ??= [];
             unknownAliases.push(alias ?? -1);
             continue;
           }
           name = entry.name;
           dataType ??= entry.type;
+          tag = entry.tag;
+        } else {
+          const part = sparkplugTagPart(name);
+          tag = part.length === 0 ? '' : `${scope}.${part}`;
+          if (isBirth && alias !== undefined) aliases.set(alias, { name, type: dataType, tag });
         }
         if (
           name.startsWith('Node Control/') ||
@@ -362,19 +412,13 @@ export function createSparkplugDecoder(
           continue;
         }
         const time = metric.timestamp === undefined ? payloadTime : toNumber(metric.timestamp);
-        const part = sparkplugTagPart(name);
-        if (part.length === 0 || !Number.isFinite(time) || time < 0 || time > 8.64e15) {
+        if (tag === '' || !Number.isFinite(time) || time < 0 || time > 8.64e15) {
           stats.skippedMetrics++;
           continue;
         }
-        readings.push({
-          tag: `${scope}.${part}`,
-          value,
-          sourceTime: new Date(time).toISOString(),
-          quality: qualityOf(metric),
-        });
+        readings.push({ tag, value, sourceTime: clock.format(time), quality: qualityOf(metric) });
       }
-      if (unknownAliases.length > 0) {
+      if (unknownAliases !== undefined) {
         health(
           scope,
           'unknown-alias',
@@ -390,5 +434,37 @@ export function createSparkplugDecoder(
       }
       return { kind: 'readings', readings };
     },
+  };
+}
+
+interface SparkplugRoute {
+  group: string;
+  type: string;
+  edge: string;
+  device: string | undefined;
+  nodeKey: string;
+  scope: string;
+}
+
+/**
+ * What a Sparkplug topic says: the route of a message to read, '' for a message to ignore (STATE, commands), or the
+ * reason for a dead letter.
+ */
+function routeOf(topic: string): SparkplugRoute | string {
+  const levels = topic.split('/');
+  const [, group, type, edge, device] = levels;
+  if (group === 'STATE' || type === 'STATE') return '';
+  if (group === undefined || type === undefined || edge === undefined || levels.length > 5) {
+    return `Sparkplug topic ${topic} is not spBv1.0/<group>/<type>/<edge>[/<device>]; ${moved}`;
+  }
+  if (type === 'NCMD' || type === 'DCMD') return '';
+  const nodeScope = `${sparkplugTagPart(group)}.${sparkplugTagPart(edge)}`;
+  return {
+    group,
+    type,
+    edge,
+    device,
+    nodeKey: `${group}/${edge}`,
+    scope: device === undefined ? nodeScope : `${nodeScope}.${sparkplugTagPart(device)}`,
   };
 }
