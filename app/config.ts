@@ -152,6 +152,14 @@ export const environment = {
     default: 'quality_lead',
     help: 'Roles an expired approval request goes to, in order; after the last, a human takes the case over',
   },
+  EFFECTIVENESS_CHECK_HOURS: {
+    schema: z.coerce
+      .number()
+      .min(0.001)
+      .max(24 * 365),
+    default: '336',
+    help: 'Verification period of a CAPA: hours after the hand-off until the same detectors check it again',
+  },
   APPROVAL_POLICY_FILE: {
     schema: z.string().min(1).optional(),
     default: undefined,

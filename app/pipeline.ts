@@ -29,6 +29,7 @@ import {
   touchGroup,
 } from '../detection/index.ts';
 import type { AlarmStore, CaseStore, ReadingStore } from '../store/index.ts';
+import { inSpan, type Span } from './observability/tracing.ts';
 
 /** A message for operators and Slack: one per case outside a flood, one digest per flood. */
 export type PipelineNotice =
@@ -108,6 +109,8 @@ export function createPipeline(deps: PipelineDeps) {
   const latestDeviation = new Map<string, Deviation>();
   let latestTime: string | null = null;
   let chain: Promise<unknown> = Promise.resolve();
+  /** The readings insert of the last batch, possibly still running. */
+  let writing: Promise<void> = Promise.resolve();
 
   const contextFor = (tag: string): ProductionContext => {
     let best: (ProductionContext & { scope: string }) | undefined;
@@ -275,11 +278,22 @@ export function createPipeline(deps: PipelineDeps) {
     }
   };
 
-  const process = async (batch: Reading[]) => {
-    await deps.readings.insert(batch);
+  const process = (batch: Reading[]) =>
+    inSpan('detection', { attributes: { 'andon.readings': batch.length } }, (span) => processBatch(batch, span));
+
+  const processBatch = async (batch: Reading[], span: Span) => {
+    // Write-behind: the readings insert runs while the batch is scored. At most one batch is written behind (the next
+    // batch waits for it: backpressure up to ingest), and a case opens only once its readings are stored.
+    const previous = writing;
+    writing = Promise.resolve();
+    await previous;
+    const write = deps.readings.insert(batch).then(() => undefined);
+    writing = write;
+    write.catch(() => undefined); // awaited below or by the next batch, which then fails and is retried by ingest
     stats.readings += batch.length;
     const events: AlarmManagerEvent[] = [];
     const conditions: DetectorCondition[] = [];
+    const detectionStarted = performance.now();
     for (const reading of batch) {
       const scan = deps.bank.scan(reading);
       step(scan.conditions, events);
@@ -295,6 +309,8 @@ export function createPipeline(deps: PipelineDeps) {
       manager = ticked.state;
       events.push(...ticked.events);
     }
+    span.setAttribute('andon.detector.seconds', (performance.now() - detectionStarted) / 1000);
+    if (events.length > 0) await write;
     await handle(events);
     await recordHeld(conditions);
     if (latestDeviation.size > 1000) latestDeviation.clear();
@@ -335,6 +351,8 @@ export function createPipeline(deps: PipelineDeps) {
       });
     },
     onReadings: (batch: Reading[]): Promise<void> => serial(() => process(batch)),
+    /** Resolves once every batch taken so far is scored and its readings are stored (call before closing the database). */
+    flush: (): Promise<void> => serial(() => writing),
     /** Operator commands on alarms (acknowledge, shelve after approval, suppress, out of service). */
     alarms: control,
     /** The alarm manager's state (every alarm it knows, floods in progress). */

@@ -23,6 +23,7 @@ import {
   createAuditLog,
   createCaseStore,
   createDraftStore,
+  createEffectivenessStore,
   createOutbox,
   createReadingStore,
   createSandboxErpStore,
@@ -33,6 +34,12 @@ import {
 import { startApprovalTimeouts } from './approval-timeouts.ts';
 import { type Config, publicUrl } from './config.ts';
 import { createAuditNotifier, createConfiguredActionRouter, type Dispatcher, startDispatcher } from './dispatcher.ts';
+import { lifecyclePorts, startEffectivenessChecks } from './effectiveness.ts';
+import { createCaseTraces, traceDelivery, traceTriage } from './observability/case-trace.ts';
+import { createMetricsApp } from './observability/http.ts';
+import { createLogger } from './observability/logger.ts';
+import { createMetrics, instrumentLlm, type Metrics } from './observability/metrics.ts';
+import { inSpan, SpanKind, startTracing } from './observability/tracing.ts';
 import { createPipeline, createSandboxAssetHistory, type Pipeline } from './pipeline.ts';
 import { recoverTriage } from './recovery.ts';
 import { seedDemoKnowledge, seedDemoUsers } from './seed.ts';
@@ -58,6 +65,7 @@ export async function openStores(config: Config, clock: Clock = systemClock) {
     readings: createReadingStore(database),
     users: createUserStore(database),
     audit: createAuditLog(database, clock),
+    effectivenessChecks: createEffectivenessStore(database, clock),
     sandbox: createSandboxErpStore(database),
     alarms: createAlarmStore(database, clock),
   };
@@ -84,6 +92,7 @@ export interface Andon extends Stores {
   mqttUrl: string;
   simulator: Simulator | null;
   ingest: MqttIngest;
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -98,7 +107,8 @@ export interface StartOptions {
  */
 export async function startAndon(config: Config, options: StartOptions = {}): Promise<Andon> {
   const clock = options.clock ?? systemClock;
-  const log = options.log ?? ((line: string) => console.log(`${new Date().toISOString()} ${line}`));
+  // JSON lines with correlation ids (pino) unless the caller brings its own log(line).
+  const log = options.log ?? createLogger({ level: config.LOG_LEVEL });
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
     for (const closer of closers.reverse()) await closer().catch((error: Error) => log(`shutdown: ${error.message}`));
@@ -109,6 +119,16 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
     log(
       `database: ${stores.database.kind === 'pglite' ? `embedded PGlite in ${config.ANDON_DATA_DIR}` : 'PostgreSQL (DATABASE_URL)'}`,
     );
+
+    let ingest: MqttIngest | null = null;
+    const metrics = createMetrics({ database: stores.database, ingest: () => ingest?.stats() ?? null });
+    const tracing = startTracing({
+      endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+      serviceName: config.OTEL_SERVICE_NAME,
+      processors: [metrics.spanProcessor],
+    });
+    closers.push(() => tracing.stop());
+    const caseTraces = createCaseTraces(stores.database);
 
     const knowledge = createKnowledgeBase(stores.database, embedderFromConfig(config), {
       onAudit: async (event) => {
@@ -131,45 +151,57 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
     await checkpointer.setup();
     const drafter = config.OPENAI_BASE_URL
       ? createLlmDrafter(
-          createOpenAiLlm({
-            baseUrl: config.OPENAI_BASE_URL,
-            apiKey: config.OPENAI_API_KEY,
-            model: config.OPENAI_MODEL,
-            method: config.OPENAI_STRUCTURED_OUTPUT,
-            timeoutMs: config.OPENAI_TIMEOUT_MS,
-            maxRetries: config.OPENAI_MAX_RETRIES,
-            pricePerMillionInput: config.OPENAI_PRICE_INPUT_PER_MTOK,
-            pricePerMillionOutput: config.OPENAI_PRICE_OUTPUT_PER_MTOK,
-          }),
+          instrumentLlm(
+            createOpenAiLlm({
+              baseUrl: config.OPENAI_BASE_URL,
+              apiKey: config.OPENAI_API_KEY,
+              model: config.OPENAI_MODEL,
+              method: config.OPENAI_STRUCTURED_OUTPUT,
+              timeoutMs: config.OPENAI_TIMEOUT_MS,
+              maxRetries: config.OPENAI_MAX_RETRIES,
+              pricePerMillionInput: config.OPENAI_PRICE_INPUT_PER_MTOK,
+              pricePerMillionOutput: config.OPENAI_PRICE_OUTPUT_PER_MTOK,
+            }),
+            metrics,
+          ),
         )
       : createOfflineDrafter();
     log(
       `drafter: ${drafter.mode === 'llm' ? `${config.OPENAI_MODEL} at ${config.OPENAI_BASE_URL}` : 'offline drafter (no OPENAI_BASE_URL)'}`,
     );
-    const triage = createTriage(
-      {
-        cases: stores.cases,
-        drafts: stores.drafts,
-        knowledge,
-        signals: stores.readings,
-        drafter,
-        audit: stores.audit,
-        outbox: stores.outbox,
-        clock,
-        escalationRoles: config.APPROVAL_ESCALATION_ROLES.split(',')
-          .map((role) => role.trim())
-          .filter(Boolean),
-      },
-      checkpointer,
+    const triage = traceTriage(
+      createTriage(
+        {
+          cases: stores.cases,
+          drafts: stores.drafts,
+          knowledge,
+          signals: stores.readings,
+          drafter,
+          audit: stores.audit,
+          outbox: stores.outbox,
+          clock,
+          escalationRoles: config.APPROVAL_ESCALATION_ROLES.split(',')
+            .map((role) => role.trim())
+            .filter(Boolean),
+          ...lifecyclePorts(config, stores, knowledge, clock),
+        },
+        checkpointer,
+      ),
+      caseTraces,
     );
     const startTriage = (caseId: string) => {
-      triage.start(caseId).then(
-        (status) =>
-          log(
-            `case ${caseId}: triage ${status?.waitingForDecision ? 'waits for a signed decision' : (status?.outcome ?? 'stopped')}`,
-          ),
-        (error: Error) => log(`case ${caseId}: triage failed: ${error.message}`),
-      );
+      // The case keeps the trace it was opened in (MQTT message → detection), for triage and the outbox later.
+      caseTraces
+        .remember(caseId)
+        .catch((error: Error) => log(`case ${caseId}: storing its trace context failed: ${error.message}`))
+        .then(() => triage.start(caseId))
+        .then(
+          (status) =>
+            log(
+              `case ${caseId}: triage ${status?.waitingForDecision ? 'waits for a signed decision' : (status?.outcome ?? 'stopped')}`,
+            ),
+          (error: Error) => log(`case ${caseId}: triage failed: ${error.message}`),
+        );
     };
 
     const slack = await createSlackIntegration(config, { ...stores, knowledge, triage, log });
@@ -191,12 +223,15 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
     const server = createServer({
       ...stores,
       triage,
+      knowledge,
+      approvalTimeoutHours: config.APPROVAL_TIMEOUT_HOURS,
       mounts: [
         ...(slack?.mounts ?? []),
         {
           path: '/api/v1/alarms',
           app: createAlarmsApi({ alarms: stores.alarms, users: stores.users, commands: pipeline.alarms, log }),
         },
+        { path: '/metrics', app: createMetricsApp({ metrics, token: config.METRICS_TOKEN, log }) },
         {
           path: '/sandbox/erp',
           app: createSandboxErpApp({
@@ -221,6 +256,11 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
       secureCookies: publicUrl(config).startsWith('https://'),
       ready: async () => ({
         database: await stores.database.query('select 1').then(
+          () => true,
+          () => false,
+        ),
+        broker: ingest?.connected() ?? false,
+        checkpointer: await checkpointer.getTuple({ configurable: { thread_id: 'andon:readyz' } }).then(
           () => true,
           () => false,
         ),
@@ -253,7 +293,7 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
     log(`actions: ${routes.join('; ')}`);
     const dispatcher = startDispatcher({
       outbox: stores.outbox,
-      erp: actionRouter,
+      erp: traceDelivery(actionRouter, caseTraces, metrics),
       notifier: createAuditNotifier(stores.audit),
       log,
     });
@@ -272,6 +312,9 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
       log,
     });
     closers.push(async () => approvalTimeouts.stop());
+    const effectivenessChecks = startEffectivenessChecks({ schedule: stores.effectivenessChecks, triage, log });
+    void effectivenessChecks.sweep().catch((error: Error) => log(`effectiveness checks: ${error.message}`));
+    closers.push(async () => effectivenessChecks.stop());
 
     let mqttUrl = config.MQTT_URL;
     let broker: EmbeddedBroker | null = null;
@@ -281,7 +324,7 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
       mqttUrl = broker.url;
       log(`mqtt: embedded broker at ${mqttUrl}`);
     }
-    const ingest = await startMqttIngest({
+    ingest = await startMqttIngest({
       url: mqttUrl,
       clientId: config.MQTT_CLIENT_ID,
       topics: (config.MQTT_TOPICS ?? `${config.MQTT_TOPIC_PREFIX}/#`)
@@ -290,12 +333,26 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
         .filter(Boolean),
       topicPrefix: config.MQTT_TOPIC_PREFIX,
       protocolVersion: broker ? broker.protocolVersion : 5,
-      onReadings: (readings) => pipeline.onReadings(readings),
-      onDeadLetter: (letter) => stores.readings.deadLetter(letter),
+      onReadings: (readings) =>
+        inSpan(
+          'mqtt.ingest',
+          { kind: SpanKind.CONSUMER, attributes: { 'andon.readings': readings.length, 'messaging.system': 'mqtt' } },
+          async () => {
+            metrics.readings(readings.length);
+            await pipeline.onReadings(readings);
+          },
+        ),
+      onDeadLetter: (letter) => {
+        metrics.deadLetter(letter);
+        return stores.readings.deadLetter(letter);
+      },
+      onConnection: (change) => metrics.connected(change.type === 'connected'),
       onContext: (context) => pipeline.setContext(context),
       log,
     });
-    closers.push(() => ingest.close());
+    const started = ingest;
+    metrics.connected(started.connected());
+    closers.push(() => started.close());
 
     let simulator: Simulator | null = null;
     if (config.SIMULATOR) {
@@ -310,7 +367,19 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
       closers.push(() => simulator!.stop());
     }
     log(`andon is running at ${url}`);
-    return { ...stores, url, knowledge, triage, pipeline, dispatcher, mqttUrl, simulator, ingest, close };
+    return {
+      ...stores,
+      url,
+      knowledge,
+      triage,
+      pipeline,
+      dispatcher,
+      mqttUrl,
+      simulator,
+      ingest: started,
+      metrics,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

@@ -1,3 +1,4 @@
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { isAndonError } from '../core/index.ts';
 import type { TriageState, TriageUpdate } from './state.ts';
 
@@ -12,7 +13,25 @@ export function guard(
   node: (state: TriageState) => Promise<TriageUpdate>,
   attempts = 3,
 ): (state: TriageState) => Promise<TriageUpdate> {
-  return async (state) => {
+  // One span per node run (a no-op without a tracer provider): the trace of a case and andon_graph_node_seconds.
+  return (state) =>
+    trace
+      .getTracer('andon')
+      .startActiveSpan(
+        'graph.node',
+        { attributes: { 'andon.graph.node': name, 'andon.case_id': state.caseId } },
+        async (span) => {
+          const update = await runWithRetries(state);
+          if (typeof update.error === 'string') {
+            span.setAttribute('andon.graph.outcome', 'error');
+            span.setStatus({ code: SpanStatusCode.ERROR, message: update.error.slice(0, 200) });
+          }
+          span.end();
+          return update;
+        },
+      );
+
+  async function runWithRetries(state: TriageState): Promise<TriageUpdate> {
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await node(state);
@@ -27,5 +46,5 @@ export function guard(
         };
       }
     }
-  };
+  }
 }

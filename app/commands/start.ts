@@ -12,12 +12,8 @@ export const command: Command = {
       return 0;
     }
     const config = loadConfig();
-    const quiet = config.LOG_LEVEL === 'silent' || config.LOG_LEVEL === 'error' || config.LOG_LEVEL === 'warn';
-    const andon = await startAndon(config, {
-      log: (line) => {
-        if (!quiet) console.log(`${new Date().toISOString()} ${line}`);
-      },
-    });
+    // Logs are JSON lines (pino) at LOG_LEVEL, with case, graph thread and trace ids.
+    const andon = await startAndon(config);
     console.log(`\n  Open ${andon.url} and sign in (demo users are listed in the README).\n`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
