@@ -1,4 +1,4 @@
-import type { Deviation, SignalHistoryPort } from '../core/index.ts';
+import type { Clock, Deviation, SignalHistoryPort } from '../core/index.ts';
 import { type BankOptions, createDetectorBank, estimateAutoModel } from '../detection/index.ts';
 import type {
   EffectivenessCheckInput,
@@ -6,8 +6,12 @@ import type {
   EffectivenessResult,
   SignalVerdict,
   Triage,
+  TriagePorts,
 } from '../graph/index.ts';
-import type { EffectivenessStore } from '../store/index.ts';
+import { indexIncident, type KnowledgeBase } from '../knowledge/index.ts';
+import type { EffectivenessStore, ReadingStore } from '../store/index.ts';
+import { loadApprovalPolicy } from './approval-policy.ts';
+import type { Config } from './config.ts';
 
 export interface EffectivenessCheckOptions {
   signals: SignalHistoryPort;
@@ -178,6 +182,36 @@ export function startEffectivenessChecks(options: EffectivenessPollerOptions) {
     stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * The triage ports past the approval gate, from the configuration: the approval policy the policy check applies, the
+ * effectiveness check (the detectors andon runs with, on the reading store) and its durable schedule, the verification
+ * period (EFFECTIVENESS_CHECK_HOURS), and the knowledge base that learns closed cases as incidents.
+ */
+export function lifecyclePorts(
+  config: Pick<Config, 'EFFECTIVENESS_CHECK_HOURS' | 'APPROVAL_POLICY_FILE'>,
+  stores: { readings: ReadingStore; effectivenessChecks: EffectivenessStore },
+  knowledge: Pick<KnowledgeBase, 'add'>,
+  clock: Clock,
+): Pick<TriagePorts, 'policy' | 'effectiveness' | 'schedule' | 'verificationHours' | 'incidents'> {
+  return {
+    policy: loadApprovalPolicy(...(config.APPROVAL_POLICY_FILE ? [config.APPROVAL_POLICY_FILE] : [])),
+    // the same settings as the detector bank of `andon start` (app/runtime.ts)
+    effectiveness: createEffectivenessCheck({
+      signals: stores.readings,
+      bank: { shewhart: false },
+      now: () => clock.now(),
+    }),
+    schedule: stores.effectivenessChecks,
+    verificationHours: config.EFFECTIVENESS_CHECK_HOURS,
+    incidents: {
+      async index(incident) {
+        const added = await indexIncident(knowledge, incident);
+        return { documentId: added.documentId, status: added.outcome };
+      },
     },
   };
 }

@@ -39,7 +39,7 @@ const makeStores = (db: Database) => ({
   readings: createReadingStore(db),
   users: createUserStore(db),
   audit: createAuditLog(db, real),
-  effectiveness: createEffectivenessStore(db, real),
+  effectivenessChecks: createEffectivenessStore(db, real),
 });
 
 const noise = (index: number) => 180 + 0.3 * Math.sin(index * 1.7) + 0.2 * Math.cos(index * 0.9);
@@ -55,7 +55,7 @@ function triageWith(overrides: Partial<TriagePorts> = {}) {
     outbox: stores.outbox,
     clock: shifted,
     effectiveness: createEffectivenessCheck({ signals: stores.readings, bank: { shewhart: false }, now: shifted.now }),
-    schedule: stores.effectiveness,
+    schedule: stores.effectivenessChecks,
     verificationHours: 1,
     incidents: {
       index: async (incident) => {
@@ -69,7 +69,7 @@ function triageWith(overrides: Partial<TriagePorts> = {}) {
 }
 const poller = (triage: ReturnType<typeof triageWith>) =>
   startEffectivenessChecks({
-    schedule: stores.effectiveness,
+    schedule: stores.effectivenessChecks,
     triage,
     now: shifted.now,
     intervalMs: 3_600_000,
@@ -186,7 +186,7 @@ describe('after approval: effectiveness check, close and learn', () => {
     await approve(triage, caseId);
     const waiting = await triage.status(caseId);
     expect(waiting).toMatchObject({ waitingForEffectiveness: true, effectiveness: { round: 1, result: null } });
-    const [row] = await stores.effectiveness.forCase(caseId);
+    const [row] = await stores.effectivenessChecks.forCase(caseId);
     expect(row).toMatchObject({ round: 1, status: 'scheduled' });
     expect(await poller(triage).sweep()).toBe(0); // not due yet
 
@@ -200,7 +200,7 @@ describe('after approval: effectiveness check, close and learn', () => {
       /^closed: CAPA effective\. Effective: line1\.sealer_a\.seal_temperature: 60 readings/,
     );
     expect((await stores.cases.get(caseId))?.status).toBe('closed');
-    const [checked] = await stores.effectiveness.forCase(caseId);
+    const [checked] = await stores.effectivenessChecks.forCase(caseId);
     expect(checked).toMatchObject({ status: 'done', verdict: 'effective' });
     const audit = await stores.audit.listForCase(caseId);
     const entry = audit.find((item) => item.action === 'effectiveness.checked');
@@ -260,7 +260,7 @@ describe('after approval: effectiveness check, close and learn', () => {
     });
     shift = 4 * 3_600_000;
     expect(await poller(triage).sweep()).toBe(1);
-    const rows = await stores.effectiveness.forCase(caseId);
+    const rows = await stores.effectivenessChecks.forCase(caseId);
     expect(rows.map((row) => row.verdict)).toEqual(['insufficient_data', 'insufficient_data']);
     expect((await triage.status(caseId))?.outcome).toMatch(/unverifiable \(insufficient data\).*5 reading\(s\)/);
     expect((await stores.cases.get(caseId))?.status).toBe('escalated');
