@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type EmbeddedBroker,
+  loadSparkplugCodec,
   type SensorHealthEvent,
   type SparkplugCodec,
   startEmbeddedBroker,
@@ -9,17 +10,12 @@ import {
 import type { Reading } from '../core/index.ts';
 import { startSimulator } from './mqtt-simulator.ts';
 
-/**
- * Stands in for sparkplug-payload's protobuf codec (not installed here): both ends see the same decoded objects, so
- * this checks births, aliases, sequence numbers and rebirths end to end.
- */
-const codec: SparkplugCodec = {
-  decode: (payload) => JSON.parse(new TextDecoder().decode(payload)),
-  encode: (payload) => new TextEncoder().encode(JSON.stringify(payload)),
-};
-
+let codec: SparkplugCodec;
 let broker: EmbeddedBroker;
 beforeAll(async () => {
+  const loaded = await loadSparkplugCodec();
+  if (!loaded.ok) throw loaded.error;
+  codec = loaded.value; // sparkplug-payload: real protobuf on the wire
   broker = await startEmbeddedBroker({ port: 0 });
 });
 afterAll(async () => {
