@@ -6,6 +6,7 @@ export {
   type MqttIngestOptions,
   type MqttIngestStats,
   type MqttTopicDecoder,
+  sharedFilter,
   startMqttIngest,
 } from './ingest.ts';
 export {

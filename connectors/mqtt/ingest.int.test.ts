@@ -81,4 +81,48 @@ describe.skipIf(url === undefined)('MQTT ingest against a real MQTT 5 broker', (
     expect(second.length).toBeGreaterThan(0);
     await Promise.all(workers.map((worker) => worker.close()));
   });
+
+  it('keeps each tag with one worker when the workers share a group over partitioned topics', async () => {
+    const readings = { packaging: [] as Reading[], reactor: [] as Reading[] };
+    const worker = (partition: 'packaging' | 'reactor') =>
+      startMqttIngest({
+        ...base('partitioned', []),
+        clientId: `andon-test-${partition}-${run}`,
+        sharedGroup: `andon-${run}`,
+        topics: [`andon-test/${run}/partitioned/${partition}/#`],
+        topicPrefix: `andon-test/${run}/partitioned`,
+        onReadings: (batch) => {
+          readings[partition].push(...batch);
+        },
+      });
+    const workers = await Promise.all([worker('packaging'), worker('reactor')]);
+    const tags = ['packaging/line1/temp', 'packaging/line1/speed', 'reactor/r1/temp', 'reactor/r1/pressure'];
+    for (let value = 1; value <= 200; value++) {
+      const tag = tags[value % tags.length]!;
+      await publisher.publishAsync(
+        `andon-test/${run}/partitioned/${tag}`,
+        JSON.stringify({ value, timestamp: value }),
+        {
+          qos: 1,
+        },
+      );
+    }
+    await waitFor(() => readings.packaging.length + readings.reactor.length === 200, '200 samples over both workers');
+    expect(new Set(readings.packaging.map((reading) => reading.tag))).toEqual(
+      new Set(['packaging.line1.temp', 'packaging.line1.speed']),
+    );
+    expect(new Set(readings.reactor.map((reading) => reading.tag))).toEqual(
+      new Set(['reactor.r1.temp', 'reactor.r1.pressure']),
+    );
+    // Every tag's samples reached its one worker complete and in time order.
+    for (const reading of [...readings.packaging, ...readings.reactor]) expect(reading.value % 1).toBe(0);
+    for (const tag of ['packaging.line1.temp', 'reactor.r1.pressure']) {
+      const all = [...readings.packaging, ...readings.reactor].filter((reading) => reading.tag === tag);
+      expect(all).toHaveLength(50);
+      expect(all.map((reading) => reading.value)).toEqual(
+        [...all.map((reading) => reading.value)].sort((a, b) => a - b),
+      );
+    }
+    await Promise.all(workers.map((item) => item.close()));
+  });
 });

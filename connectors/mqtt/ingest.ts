@@ -24,6 +24,12 @@ export interface MqttIngestOptions {
   clientId: string;
   /** Topic filters, wildcards and `$share/<group>/...` shared subscriptions allowed. */
   topics: string[];
+  /**
+   * MQTT 5 shared subscription group: every filter of `topics` becomes `$share/<group>/<filter>`, so the broker hands
+   * each message to one member of the group. Give each worker its own partition of the plant's topics (README:
+   * several workers), so that a tag's state stays with one worker.
+   */
+  sharedGroup?: string;
   mappings?: TopicMappingInput[];
   /** Topic levels before `<area>/<line>/<tag-name>` in the default convention. Default `andon/plant`. */
   topicPrefix?: string;
@@ -106,6 +112,22 @@ const describe = (error: unknown): string => (error instanceof Error ? error.mes
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
+ * `$share/<group>/<filter>` for a shared subscription; a filter that already names its share, or no group, stays.
+ *
+ * @example sharedFilter('andon/plant/packaging/#', 'andon') // '$share/andon/andon/plant/packaging/#'
+ */
+export function sharedFilter(filter: string, group: string | undefined): string {
+  if (group === undefined || filter.startsWith('$share/')) return filter;
+  if (group.length === 0 || /[/+#]/.test(group)) {
+    throw new AndonError(
+      'invalid_config',
+      `MQTT shared subscription group "${group}" must be a non-empty name without '/', '+' or '#' (MQTT_SHARED_GROUP).`,
+    );
+  }
+  return `$share/${group}/${filter}`;
+}
+
+/**
  * Subscribe to plant topics with QoS 1 and a persistent session, decode each message with zod, and hand readings to
  * `onReadings` in batches, one batch at a time. Anything unusable goes to `onDeadLetter` with a reason; ingest goes on.
  *
@@ -120,6 +142,7 @@ export async function startMqttIngest(options: MqttIngestOptions): Promise<MqttI
   if (options.topics.length === 0) {
     throw new AndonError('invalid_config', 'MQTT ingest needs at least one topic filter (MQTT_TOPICS is empty).');
   }
+  const topics = options.topics.map((topic) => sharedFilter(topic, options.sharedGroup));
   const mappings = compileMappings(options.mappings ?? []);
   const decode = createMqttDecoder({
     topicPrefix: options.topicPrefix ?? 'andon/plant',
@@ -408,7 +431,7 @@ export async function startMqttIngest(options: MqttIngestOptions): Promise<MqttI
       client.once('error', onError);
     });
     const granted = await client.subscribeAsync(
-      Object.fromEntries(options.topics.map((topic) => [topic, { qos: 1 as const }])),
+      Object.fromEntries(topics.map((topic) => [topic, { qos: 1 as const }])),
     );
     const refused = granted.filter((grant) => grant.qos !== 0 && grant.qos !== 1 && grant.qos !== 2);
     if (refused.length > 0) {
@@ -425,7 +448,7 @@ export async function startMqttIngest(options: MqttIngestOptions): Promise<MqttI
     );
   }
   log(
-    `[mqtt] ingest subscribed to ${options.topics.join(', ')} at ${options.url} (MQTT ${protocolVersion === 5 ? '5' : '3.1.1'}, QoS 1)`,
+    `[mqtt] ingest subscribed to ${topics.join(', ')} at ${options.url} (MQTT ${protocolVersion === 5 ? '5' : '3.1.1'}, QoS 1)`,
   );
 
   let closed: Promise<void> | undefined;
