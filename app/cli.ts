@@ -48,6 +48,10 @@ const commands: Record<string, { summary: string; load: () => Promise<{ command:
     summary: 'Regression evals: eval --cases --kb --output; eval compare; eval export-cases',
     load: () => import('./commands/eval.ts'),
   },
+  db: {
+    summary: 'Database: db backup|restore --file PATH (pg_dump or the embedded data directory), db migrate',
+    load: () => import('./commands/db.ts'),
+  },
   bench: {
     summary: 'Benchmarks that print figures: bench detection|all [--json]',
     load: () => import('./commands/bench.ts'),
