@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { AndonError } from '../core/index.ts';
 import type { Role, User, UserStore } from '../store/index.ts';
 import { type AuthVariables, authenticate } from './auth.ts';
@@ -50,3 +50,24 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown): z.in
     );
   return parsed.data;
 }
+
+/**
+ * An optional time filter of a page form: `datetime-local` values (no zone) are UTC; full ISO times are taken as they
+ * are; empty means not given.
+ */
+export const optionalUtcTime = (name: string) =>
+  z
+    .union(
+      [
+        z.literal(''),
+        z
+          .string()
+          .trim()
+          .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/)
+          .transform((value) => new Date(/Z|[+-]\d{2}:\d{2}$/.test(value) ? value : `${value}Z`))
+          .refine((date) => !Number.isNaN(date.getTime())),
+      ],
+      { error: `${name}: give a time like 2026-11-25T08:00 (UTC)` },
+    )
+    .optional()
+    .transform((value) => (value === '' ? undefined : value));

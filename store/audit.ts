@@ -85,12 +85,29 @@ export interface AuditVerification {
   firstBroken: { seq: number; reason: string } | null;
 }
 
+/** Filters of an audit trail search; every one is optional and they combine with "and". */
+export interface AuditSearch {
+  /** Entries of this case (its case id or its subject). */
+  caseId?: string;
+  /** Entries by any of these actor ids. */
+  actors?: string[];
+  /** Actions starting with this text ("knowledge." finds every knowledge action). */
+  action?: string;
+  /** From this time (inclusive) to that one (exclusive), ISO 8601. */
+  from?: string;
+  to?: string;
+  seq?: number;
+  /** Default 200, newest first. */
+  limit?: number;
+}
+
 export function createAuditLog(
   database: Database,
   clock: Clock,
 ): AuditPort & {
   verify(): Promise<AuditVerification>;
   list(options?: { limit?: number; caseId?: string }): Promise<AuditEntry[]>;
+  search(filters: AuditSearch): Promise<AuditEntry[]>;
 } {
   return {
     append: (input) => database.transaction((client) => appendAudit(client, clock, input)),
@@ -104,6 +121,26 @@ export function createAuditLog(
       const result = await database.query<AuditRow>(
         'select * from audit_log where ($1::text is null or case_id = $1) order by seq desc limit $2',
         [options.caseId ?? null, options.limit ?? 200],
+      );
+      return result.rows.map(toEntry);
+    },
+    async search(filters) {
+      const action = filters.action ? `${filters.action.replace(/[\\%_]/g, (match) => `\\${match}`)}%` : null;
+      const result = await database.query<AuditRow>(
+        `select * from audit_log
+          where ($1::text is null or case_id = $1 or subject = $1) and ($2::text[] is null or actor_id = any($2))
+            and ($3::text is null or action like $3) and ($4::timestamptz is null or at >= $4)
+            and ($5::timestamptz is null or at < $5) and ($6::bigint is null or seq = $6)
+          order by seq desc limit $7`,
+        [
+          filters.caseId ?? null,
+          filters.actors ?? null,
+          action,
+          filters.from ?? null,
+          filters.to ?? null,
+          filters.seq ?? null,
+          filters.limit ?? 200,
+        ],
       );
       return result.rows.map(toEntry);
     },

@@ -8,7 +8,7 @@ import { AndonError } from '../../core/index.ts';
 import { type AlarmActivation, type AlarmKpiReport, ISA_18_2_TARGETS } from '../../detection/index.ts';
 import type { AlarmStore, User, UserStore } from '../../store/index.ts';
 import { requireUser } from '../auth.ts';
-import { createAuthenticatedApp, parseInput } from '../sub-app.ts';
+import { createAuthenticatedApp, optionalUtcTime, parseInput } from '../sub-app.ts';
 import { Layout } from './layout.tsx';
 
 const css = `
@@ -21,26 +21,9 @@ const css = `
 const TEN_MINUTES = 600_000;
 const MAX_DAYS = 31;
 
-/** `datetime-local` values (no zone) are UTC here; full ISO times are taken as they are. */
-const UtcTime = z
-  .string()
-  .trim()
-  .regex(
-    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-    'give a time like 2026-11-25T08:00 (UTC)',
-  )
-  .transform((value) => new Date(/Z|[+-]\d{2}:\d{2}$/.test(value) ? value : `${value}Z`))
-  .refine((date) => !Number.isNaN(date.getTime()), 'that time does not exist');
-
 export const AlarmFilters = z.object({
-  from: z
-    .union([z.literal(''), UtcTime], { error: 'from: give a time like 2026-11-25T08:00 (UTC)' })
-    .optional()
-    .transform((value) => (value === '' ? undefined : value)),
-  to: z
-    .union([z.literal(''), UtcTime], { error: 'to: give a time like 2026-11-25T08:00 (UTC)' })
-    .optional()
-    .transform((value) => (value === '' ? undefined : value)),
+  from: optionalUtcTime('from'),
+  to: optionalUtcTime('to'),
   area: z
     .string()
     .trim()
