@@ -33,7 +33,7 @@ describe('PostgreSQL: upgrade from an older migration set, pg_dump backup and pg
       await client.end();
     }
 
-    const database = await openDatabase({ databaseUrl: url });
+    const database = await openDatabase({ databaseUrl: url, dataDir: 'memory://unused' });
     const file = join(root, 'andon.dump');
     try {
       const { rows } = await database.query<{ n: string }>('select count(*) as n from schema_migrations');
@@ -52,7 +52,7 @@ describe('PostgreSQL: upgrade from an older migration set, pg_dump backup and pg
     const copy = await createScratchDatabase(serverUrl, 'andon_restore');
     await restoreServer(copy, file);
     for (const target of [url, copy]) {
-      const restored = await openDatabase({ databaseUrl: target });
+      const restored = await openDatabase({ databaseUrl: target, dataDir: 'memory://unused' });
       try {
         expect((await createCaseStore(restored, clock).get('CASE-OLD-1'))?.title).toBe(
           'seal temperature drift (old release)',
