@@ -6,10 +6,11 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { AndonError, Disposition } from '../core/index.ts';
+import { AndonError, type ApprovalPolicy, type AuditPort, Disposition } from '../core/index.ts';
 import type { AlarmManagerEvent } from '../detection/index.ts';
-import type { AlarmStore, User, UserStore } from '../store/index.ts';
+import type { AlarmStore, PolicySignoffStore, User, UserStore } from '../store/index.ts';
 import { type AuthVariables, authenticate, checkCsrf, requireUser } from './auth.ts';
+import { approveChange } from './decisions.ts';
 import { errorResponse } from './errors.ts';
 
 /** Operator commands on live alarms; the pipeline implements it (`pipeline.alarms`). */
@@ -33,6 +34,11 @@ export interface AlarmsApiDeps {
   users: UserStore;
   commands: AlarmCommands;
   log?: (line: string) => void;
+  /**
+   * The approval policy engine (server/decisions.ts approveChange): with it, shelve and tuning (detector limit)
+   * requests follow the approval policy, including two-person rules; without it, the built-in second-person rule.
+   */
+  governance?: { signoffs: PolicySignoffStore; policy?: ApprovalPolicy | undefined; audit?: AuditPort | undefined };
 }
 
 type Env = { Variables: AuthVariables };
@@ -137,11 +143,39 @@ export function createAlarmsApi(deps: AlarmsApiDeps) {
     const user = requireUser(c);
     checkCsrf(c);
     const body = DecisionBody.parse(await c.req.json());
+    let policyApproved = false;
+    if (deps.governance) {
+      const pending = await deps.alarms.request(c.req.param('id'));
+      if (!pending) throw new AndonError('not_found', `No alarm request ${c.req.param('id')}.`);
+      if (pending.status !== 'pending')
+        throw new AndonError('conflict', `Request ${pending.id} was already ${pending.status}.`);
+      const alarm = (await deps.alarms.list({ limit: 5000 })).find((row) => row.key === pending.alarmKey);
+      const outcome = await approveChange(
+        { users: deps.users, ...deps.governance },
+        {
+          subject: pending.kind === 'shelve' ? 'alarm_shelve' : 'detector_limit',
+          subjectId: pending.id,
+          risk: alarm?.priority ?? 'high',
+          user,
+          decision: body.decision,
+          comment: body.comment,
+          requestedBy: [pending.requestedBy],
+          location: alarm ? { area: alarm.area } : null,
+        },
+      );
+      if (!outcome.complete)
+        return c.json(
+          { request: pending, events: [], pending: { signed: outcome.signed, required: outcome.required } },
+          202,
+        );
+      policyApproved = true;
+    }
     const request = await deps.alarms.decideRequest({
       id: c.req.param('id'),
       approver: user,
       decision: body.decision,
       comment: body.comment,
+      policyApproved,
     });
     let events: AlarmManagerEvent[] = [];
     if (request.status === 'approved' && request.kind === 'shelve') {

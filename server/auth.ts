@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
-import { AndonError } from '../core/index.ts';
+import { AndonError, type Case, canSee, caseLocation } from '../core/index.ts';
 import type { User, UserStore } from '../store/index.ts';
 
 export const SESSION_COOKIE = 'andon_session';
@@ -69,3 +69,23 @@ export function checkCsrf(c: Context<{ Variables: AuthVariables }>, formToken?: 
     );
   }
 }
+
+/** What a signed-in user may see of cases: those where some role of theirs holds (role scopes, core/policy-scope.ts). */
+export const maySee = (user: User, item: Case): boolean => canSee(user, caseLocation(item));
+
+/**
+ * Role scoping for every route of one case (`/cases/:id…`, `/api/v1/cases/:id…`): a case outside the plants and
+ * areas where the user holds a role answers 404, as if it did not exist, so its existence does not leak either.
+ */
+export const caseScope =
+  (cases: { get(id: string): Promise<Case | null> }): MiddlewareHandler<{ Variables: AuthVariables }> =>
+  async (c, next) => {
+    const user = c.get('user');
+    const id = c.req.param('id');
+    if (user && id && /^[A-Za-z0-9_.:-]{1,100}$/.test(id)) {
+      const item = await cases.get(id);
+      if (item && !maySee(user, item))
+        throw new AndonError('not_found', `Case ${id} does not exist. List cases at GET /api/v1/cases.`);
+    }
+    await next();
+  };

@@ -8,14 +8,24 @@ import {
   checkApproval,
   type Decision,
   type Draft,
+  type Location,
   type PolicyRequest,
   type PolicyRequirement,
+  type PolicyRisk,
+  type PolicySubject,
   parseApprovalPolicy,
   requirementFor,
   rolesAt,
 } from '../core/index.ts';
 import type { GateDecision, TriageStatus } from '../graph/index.ts';
-import type { ApprovalStore, DraftStore, RecordedDecision, User, UserStore } from '../store/index.ts';
+import type {
+  ApprovalStore,
+  DraftStore,
+  PolicySignoffStore,
+  RecordedDecision,
+  User,
+  UserStore,
+} from '../store/index.ts';
 
 export interface DecisionDeps {
   drafts: DraftStore;
@@ -262,4 +272,89 @@ export async function decide(
     draftVersion: version,
   });
   return { ...recorded, status };
+}
+
+export interface ChangeApprovalDeps {
+  users: UserStore;
+  signoffs: PolicySignoffStore;
+  audit?: AuditPort | undefined;
+  policy?: ApprovalPolicy | undefined;
+}
+
+/** A governed change other than a case draft: shelving an alarm, changing a detector limit, retiring an SOP. */
+export interface ChangeApproval {
+  subject: Exclude<PolicySubject, 'action'>;
+  subjectId: string;
+  risk: PolicyRisk;
+  user: User;
+  decision: Decision;
+  comment?: string;
+  /** Who asked for the change: they never approve it. */
+  requestedBy: string[];
+  /** Where the change applies (role scopes); null: only unscoped roles count. */
+  location?: Location | null;
+}
+
+/**
+ * One person's approval or rejection of a governed change under the approval policy (the same engine as case
+ * signatures): roles (scoped), segregation of duties, distinct people. `complete` says whether the change may now be
+ * applied (approved by enough people) or must be dropped (rejected); otherwise it waits for more sign-offs.
+ *
+ * @example
+ * const outcome = await approveChange(deps, { subject: 'alarm_shelve', subjectId: request.id, risk: 'high', user, decision: 'approve', requestedBy: [request.requestedBy] });
+ * if (outcome.complete && outcome.decision === 'approve') applyTheShelve();
+ */
+export async function approveChange(
+  deps: ChangeApprovalDeps,
+  change: ChangeApproval,
+): Promise<{ decision: Decision; complete: boolean; signed: number; required: number }> {
+  const refuse = async (message: string, code: 'forbidden' | 'conflict' = 'forbidden') => {
+    await deps.audit?.append({
+      actor: { kind: change.user.kind === 'human' ? 'user' : change.user.kind, id: change.user.id },
+      action: 'policy.refused',
+      subject: `${change.subject}:${change.subjectId}`,
+      details: { reason: message, decision: change.decision },
+    });
+    return new AndonError(code, message);
+  };
+  let requirement: PolicyRequirement;
+  try {
+    requirement = requirementFor(deps.policy ?? registryPolicy, [{ subject: change.subject, risk: change.risk }]);
+  } catch (error) {
+    throw await refuse((error as Error).message);
+  }
+  const grants = await deps.users.grantsOf(change.user.id);
+  const roles = grants
+    ? rolesAt(
+        { roles: change.user.roles.filter((role) => grants.roles.includes(role)), scopes: grants.scopes },
+        change.location ?? null,
+      )
+    : [];
+  const signoffs = await deps.signoffs.list(change.subject, change.subjectId);
+  if (signoffs.some((signoff) => signoff.decision === 'reject'))
+    throw await refuse('This change was rejected already.', 'conflict');
+  const prior = signoffs.map((signoff) => ({ userId: signoff.signerId, person: signoff.person }));
+  const person = await deps.users.personKey(change.user.id);
+  const requesters = await Promise.all(
+    change.requestedBy.map(async (userId) => ({ userId, person: await deps.users.personKey(userId) })),
+  );
+  const verdict = checkApproval(requirement, {
+    signer: { userId: change.user.id, person, kind: change.user.kind, roles },
+    requesters,
+    prior,
+  });
+  if (!verdict.ok)
+    throw await refuse(verdict.reason, /approved this already/.test(verdict.reason) ? 'conflict' : 'forbidden');
+  const complete = change.decision === 'reject' || verdict.complete;
+  const added = await deps.signoffs.add({
+    subject: change.subject,
+    subjectId: change.subjectId,
+    signerId: change.user.id,
+    person,
+    decision: change.decision,
+    comment: change.comment ?? '',
+    complete,
+  });
+  if (!added) throw await refuse('You signed this change already.', 'conflict');
+  return { decision: change.decision, complete, signed: verdict.count, required: verdict.required };
 }

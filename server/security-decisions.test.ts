@@ -117,19 +117,7 @@ describe('signing under the approval policy', () => {
   it('segregation of duties: drafters, editors and case openers never sign; service accounts never approve', async () => {
     const item = await caseWithDraft(stores, ['lot_hold']);
     await editDraft(
-      {
-        ...stores,
-        triage: {
-          status: async () => ({
-            next: ['approval_gate'],
-            waitingForDecision: true,
-            draftVersion: 1,
-            outcome: null,
-            error: null,
-          }),
-          resume: triage.resume,
-        },
-      },
+      { ...stores, triage },
       { caseId: item.id, user: users.eli!, edit: { summary: 'Thermocouple first.', comment: '' } },
     );
     await expect(sign(item.id, 'eli')).rejects.toThrow(/segregation of duties/);

@@ -460,12 +460,17 @@ export function createAlarmStore(database: Database, clock: Clock) {
       approver: User;
       decision: 'approve' | 'reject';
       comment?: string;
+      /** The approval policy (server/decisions.ts approveChange) authorised this decision: skip the built-in roles. */
+      policyApproved?: boolean;
     }): Promise<AlarmRequest> {
       const request = await store.request(input.id);
       if (!request) throw new AndonError('not_found', `No alarm request ${input.id}.`);
       if (request.status !== 'pending')
         throw new AndonError('conflict', `Request ${input.id} was already ${request.status}.`);
-      if (!input.approver.roles.some((role) => (ALARM_APPROVER_ROLES as readonly string[]).includes(role)))
+      if (
+        !input.policyApproved &&
+        !input.approver.roles.some((role) => (ALARM_APPROVER_ROLES as readonly string[]).includes(role))
+      )
         throw new AndonError(
           'forbidden',
           `Only a ${ALARM_APPROVER_ROLES.join(' or ')} may approve a ${request.kind} request.`,

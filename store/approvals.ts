@@ -5,6 +5,7 @@ import {
   type Clock,
   type Decision,
   type Draft,
+  type PolicySubject,
   type SignatureMeaning,
 } from '../core/index.ts';
 import { appendAudit } from './audit.ts';
@@ -198,3 +199,76 @@ export function createApprovalStore(database: Database, clock: Clock) {
 }
 
 export type ApprovalStore = ReturnType<typeof createApprovalStore>;
+
+export interface PolicySignoff {
+  signerId: string;
+  person: string;
+  decision: 'approve' | 'reject';
+  comment: string;
+  signedAt: string;
+}
+
+/**
+ * Sign-offs of governed changes under the approval policy (alarm shelving, detector limits, SOP retirement): one
+ * per person and change, each audited. core/policy.ts decides whether they suffice.
+ */
+export function createPolicySignoffStore(database: Database, clock: Clock) {
+  return {
+    async list(subject: Exclude<PolicySubject, 'action'>, subjectId: string): Promise<PolicySignoff[]> {
+      const result = await database.query<{
+        signer_id: string;
+        person_key: string;
+        decision: 'approve' | 'reject';
+        comment: string;
+        signed_at: Date;
+      }>('select * from policy_signoffs where subject = $1 and subject_id = $2 order by signed_at', [
+        subject,
+        subjectId,
+      ]);
+      return result.rows.map((row) => ({
+        signerId: row.signer_id,
+        person: row.person_key,
+        decision: row.decision,
+        comment: row.comment,
+        signedAt: row.signed_at.toISOString(),
+      }));
+    },
+
+    /** Record one person's sign-off; a second one by the same person is ignored (returns false). */
+    async add(input: {
+      subject: Exclude<PolicySubject, 'action'>;
+      subjectId: string;
+      signerId: string;
+      person: string;
+      decision: 'approve' | 'reject';
+      comment?: string;
+      complete: boolean;
+    }): Promise<boolean> {
+      return database.transaction(async (client) => {
+        const inserted = await client.query(
+          `insert into policy_signoffs (subject, subject_id, signer_id, person_key, decision, comment, signed_at)
+           values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing`,
+          [
+            input.subject,
+            input.subjectId,
+            input.signerId,
+            input.person,
+            input.decision,
+            input.comment ?? '',
+            clock.now(),
+          ],
+        );
+        if ((inserted.rowCount ?? 0) === 0) return false;
+        await appendAudit(client, clock, {
+          actor: { kind: 'user', id: input.signerId },
+          action: `policy.${input.decision === 'reject' ? 'rejected' : input.complete ? 'approved' : 'reviewed'}`,
+          subject: `${input.subject}:${input.subjectId}`,
+          details: { subject: input.subject, subjectId: input.subjectId, comment: input.comment ?? '' },
+        });
+        return true;
+      });
+    },
+  };
+}
+
+export type PolicySignoffStore = ReturnType<typeof createPolicySignoffStore>;

@@ -1,6 +1,6 @@
 /** Fixtures for the governance tests: real stores on PGlite, a case with a draft proposing given actions. */
 import { type ActionType, type Clock, type Draft, type ProductionContext, proposeAction } from '../../core/index.ts';
-import type { GateDecision } from '../../graph/index.ts';
+import type { GateDecision, TriageStatus } from '../../graph/index.ts';
 import {
   createAlarmStore,
   createApprovalStore,
@@ -21,7 +21,7 @@ export const fixtureClock: Clock = { now: () => new Date() };
 
 export async function governanceStores(name: string, databaseUrl?: string) {
   const database: Database = await openDatabase(
-    databaseUrl ? { databaseUrl, poolSize: 3 } : { dataDir: `memory://${name}` },
+    databaseUrl ? { databaseUrl, dataDir: 'unused', poolSize: 3 } : { dataDir: `memory://${name}` },
   );
   return {
     database,
@@ -94,29 +94,25 @@ export async function caseWithDraft(
 /** The triage graph as decide() sees it: records what reaches the approval gate. */
 export function recordingTriage() {
   const resumed: Array<{ caseId: string; decision: GateDecision }> = [];
+  const status = (waiting: boolean, draftVersion: number): TriageStatus =>
+    ({
+      next: waiting ? ['approval_gate'] : [],
+      waitingForDecision: waiting,
+      waitingForEffectiveness: false,
+      draftVersion,
+      outcome: waiting ? null : 'resumed',
+      error: null,
+      effectiveness: null,
+    }) as TriageStatus;
   return {
     resumed,
-    async resume(caseId: string, decision: GateDecision) {
+    async resume(caseId: string, decision: GateDecision): Promise<TriageStatus | null> {
       resumed.push({ caseId, decision });
-      return {
-        next: [],
-        waitingForDecision: false,
-        draftVersion: decision.draftVersion,
-        outcome: 'resumed',
-        error: null,
-      };
+      return status(false, decision.draftVersion);
     },
-    async status(caseId: string) {
+    async status(caseId: string): Promise<TriageStatus | null> {
       const last = resumed.filter((entry) => entry.caseId === caseId).at(-1);
-      return last
-        ? {
-            next: [],
-            waitingForDecision: false,
-            draftVersion: last.decision.draftVersion,
-            outcome: 'resumed',
-            error: null,
-          }
-        : { next: ['approval_gate'], waitingForDecision: true, draftVersion: 1, outcome: null, error: null };
+      return last ? status(false, last.decision.draftVersion) : status(true, 1);
     },
   };
 }
