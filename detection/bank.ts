@@ -836,7 +836,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
           limits: { lower: null, center: null, upper: 1 },
           contributions,
           message: () =>
-            `The ${group.name} variables have left their normal joint operating region (${rule === 'pca-spe' || rule === 'pca-spe-ewma' ? 'their usual correlation is broken' : rule === 'pca-t2' ? 'an unusual combination within the usual correlation' : 'a per-variable shift'}, score ${format(result.score)} × the limit); the largest contributors are ${contributions
+            `The ${group.name} variables have left their normal joint operating region (${rule === 'pca-spe' || rule === 'pca-spe-ewma' ? 'their usual correlation is broken' : rule === 'pca-t2' || rule === 'pca-t2-ewma' ? 'an unusual combination within the usual correlation' : 'a per-variable shift'}, score ${format(result.score)} × the limit); the largest contributors are ${contributions
               .slice(0, 3)
               .map((c) => `${c.tag} (${Math.round(100 * c.share)} %)`)
               .join(', ')}.`,

