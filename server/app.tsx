@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
-import { AndonError, type AuditPort, DecisionRequest, isAndonError } from '../core/index.ts';
+import { AndonError, type ApprovalPolicy, type AuditPort, DecisionRequest, isAndonError } from '../core/index.ts';
 import type { Triage } from '../graph/index.ts';
 import type {
   ApprovalStore,
@@ -14,16 +14,18 @@ import type {
   SandboxErpStore,
   UserStore,
 } from '../store/index.ts';
-import { type AuthVariables, authenticate, checkCsrf, requireUser, SESSION_COOKIE } from './auth.ts';
+import { type AuthVariables, authenticate, caseScope, checkCsrf, maySee, requireUser, SESSION_COOKIE } from './auth.ts';
 import { decide } from './decisions.ts';
 import { DraftEdit, editDraft } from './edits.ts';
 import { errorResponse } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
-import { CasePage, type CaseView } from './pages/case.tsx';
 import { CasesPage } from './pages/cases.tsx';
 import { LoginPage } from './pages/login.tsx';
-import { AuditPage, ErrorPage, SandboxPage } from './pages/misc.tsx';
+import { ErrorPage, SandboxPage } from './pages/misc.tsx';
 import { createRateLimiter } from './rate-limit.ts';
+import { loadCaseView } from './ui/case-view.ts';
+import { registerUi } from './ui/routes.tsx';
+import type { AlarmSource, KnowledgeSource } from './ui/sources.ts';
 
 export interface ServerDeps {
   cases: CaseStore;
@@ -46,6 +48,14 @@ export interface ServerDeps {
   secureCookies: boolean;
   ready?: () => Promise<Record<string, boolean>>;
   log?: (line: string) => void;
+  /** The alarm layer, for the overview's alarms and ISA-18.2 KPIs. */
+  alarms?: AlarmSource;
+  /** The knowledge base, for the citation view (/cite/:chunkId). */
+  knowledge?: KnowledgeSource;
+  /** APPROVAL_TIMEOUT_HOURS, so the inbox shows when a request escalates. */
+  approvalTimeoutHours?: number;
+  /** The approval policy decide() applies (APPROVAL_POLICY_FILE); default: the action registry's. */
+  policy?: ApprovalPolicy;
 }
 
 type Env = { Variables: AuthVariables };
@@ -96,33 +106,12 @@ export function createServer(deps: ServerDeps) {
   for (const mount of deps.mounts ?? []) app.route(mount.path, mount.app);
 
   app.use('*', authenticate(deps.users));
+  // Role scopes: a case outside the user's plants and areas is not there for them (server/auth.ts).
+  for (const path of ['/api/v1/cases/:id', '/api/v1/cases/:id/*', '/cases/:id', '/cases/:id/*'])
+    app.use(path, caseScope(deps.cases));
 
   // ---- REST API ----
-  const caseView = async (id: string): Promise<CaseView> => {
-    const found = await deps.cases.get(CaseId.parse(id));
-    if (!found) throw new AndonError('not_found', `Case ${id} does not exist. List cases at GET /api/v1/cases.`);
-    const deviations = await deps.cases.deviations(found.id);
-    const signals: CaseView['signals'] = {};
-    const first = deviations[0] ? Date.parse(deviations[0].detectedAt) : Date.parse(found.createdAt);
-    for (const tag of [...new Set(deviations.map((deviation) => deviation.tag))]) {
-      signals[tag] = await deps.readings.window(
-        tag,
-        new Date(first - 15 * 60_000),
-        new Date(first + 10 * 60_000),
-        1500,
-      );
-    }
-    return {
-      case: found,
-      deviations,
-      signals,
-      draft: await deps.drafts.latestStored(found.id),
-      approvals: await deps.approvals.forCase(found.id),
-      executions: await deps.outbox.forCase(found.id),
-      audit: await deps.audit.listForCase(found.id),
-      triage: await deps.triage.status(found.id),
-    };
-  };
+  const caseView = (id: string) => loadCaseView(deps, id);
 
   app.get('/api/v1/cases', async (c) => {
     requireUser(c);
@@ -134,7 +123,8 @@ export function createServer(deps: ServerDeps) {
         limit: z.coerce.number().int().min(1).max(500).optional(),
       })
       .parse(c.req.query());
-    return c.json({ cases: await deps.cases.list(query) });
+    const user = c.get('user')!;
+    return c.json({ cases: (await deps.cases.list(query)).filter((item) => maySee(user, item)) });
   });
 
   app.get('/api/v1/cases/:id', async (c) => {
@@ -250,59 +240,12 @@ export function createServer(deps: ServerDeps) {
     return c.redirect('/login');
   });
 
-  // The overview page (web UI issue) replaces this; until then / and /cases both list cases.
-  for (const path of ['/', '/cases']) {
-    app.get(path, async (c) => {
-      const user = requireUser(c);
-      return c.html(<CasesPage user={user} cases={await deps.cases.list({ limit: 100 })} />);
-    });
-  }
-
-  app.get('/cases/:id', async (c) => {
+  app.get('/cases', async (c) => {
     const user = requireUser(c);
-    const view = await caseView(c.req.param('id'));
-    const signed = view.approvals.find((approval) => approval.id === c.req.query('signed'));
-    const notice = signed ? `Signed: ${signed.signature.meaning} by ${signed.signature.printedName}.` : undefined;
-    return c.html(<CasePage user={user} view={view} csrfToken={c.get('csrfToken')} notice={notice} />);
+    return c.html(<CasesPage user={user} cases={await deps.cases.list({ limit: 100 })} />);
   });
 
-  app.post('/cases/:id/decision', async (c) => {
-    const user = requireUser(c);
-    const form = await c.req.parseBody();
-    checkCsrf(c, String(form._csrf ?? ''));
-    const id = CaseId.parse(c.req.param('id'));
-    const parsed = DecisionRequest.safeParse({ decision: form.decision, comment: String(form.comment ?? '') });
-    try {
-      if (!parsed.success) throw new AndonError('bad_request', 'Choose Approve or Reject.');
-      const result = await decide(deps, {
-        caseId: id,
-        user,
-        ...parsed.data,
-        password: String(form.password ?? ''),
-        recordHash: String(form.recordHash ?? '') || undefined,
-        channel: 'web',
-      });
-      return c.redirect(`/cases/${encodeURIComponent(id)}?signed=${encodeURIComponent(result.approval.id)}`, 303);
-    } catch (error) {
-      if (!isAndonError(error) || error.code === 'internal') throw error;
-      const view = await caseView(id);
-      return c.html(
-        <CasePage user={user} view={view} csrfToken={c.get('csrfToken')} error={error.message} />,
-        error.status as 400,
-      );
-    }
-  });
-
-  app.get('/audit', async (c) => {
-    const user = requireUser(c);
-    return c.html(
-      <AuditPage
-        user={user}
-        entries={await deps.audit.list({ limit: 300 })}
-        verification={await deps.audit.verify()}
-      />,
-    );
-  });
+  registerUi(app, { ...deps, log });
 
   app.get('/sandbox', async (c) => {
     const user = requireUser(c);

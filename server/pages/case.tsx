@@ -1,90 +1,153 @@
-import type {
-  ActionExecution,
-  Approval,
-  AuditEntry,
-  CapaItem,
-  Case,
-  Citation,
-  Deviation,
-  Reading,
-} from '../../core/index.ts';
-import type { TriageStatus } from '../../graph/index.ts';
+import type { Evidence } from '../../core/index.ts';
 import type { StoredDraft, User } from '../../store/index.ts';
-import { ControlChart } from './chart.tsx';
+import { assetUrl } from '../ui/assets.ts';
+import {
+  ActionPreview,
+  AuditTimeline,
+  CAPA_SECTIONS,
+  CapaEditor,
+  CapaSection,
+  CitationQuote,
+  Contributions,
+  EvidenceSection,
+  TagName,
+  VersionHistory,
+} from '../ui/case-parts.tsx';
+import { type approvalRequest, type CaseView, type Permission, signatureMeaning } from '../ui/case-view.ts';
+import { formatAge } from '../ui/overview-model.ts';
+import { SignalChart } from './chart.tsx';
 import { Badge, Layout } from './layout.tsx';
 
-export interface CaseView {
-  case: Case;
-  deviations: Deviation[];
-  signals: Record<string, Reading[]>;
-  draft: StoredDraft | null;
-  approvals: Approval[];
-  executions: ActionExecution[];
-  audit: AuditEntry[];
-  triage: TriageStatus | null;
+export type { CaseView } from '../ui/case-view.ts';
+
+/** What the case page shows beyond the case itself: versions, evidence and what this user may do. */
+export interface CasePageExtras {
+  versions: StoredDraft[];
+  /** Display names of the users in the trail and the versions, by user id. */
+  people: Record<string, string>;
+  evidence: Evidence | null;
+  sign: Permission;
+  edit: Permission;
+  request: ReturnType<typeof approvalRequest> | null;
+  now: Date;
 }
 
-function CitationQuote(props: { citation: Citation }) {
-  const c = props.citation;
-  return (
-    <blockquote>
-      “{c.quote}”
-      <div class="muted">
-        — {c.title}
-        {c.revision ? ` rev ${c.revision}` : ''}
-        {c.section ? `, ${c.section}` : ''}
-        {typeof c.start === 'number' ? ` (chars ${c.start}–${c.end})` : ''}
-      </div>
-    </blockquote>
-  );
+const time = (iso: string) => iso.replace('T', ' ').slice(0, 19);
+
+function NextStep(props: { view: CaseView; extras: CasePageExtras }) {
+  const { view, extras } = props;
+  const status = view.case.status;
+  const request = extras.request;
+  if (status === 'awaiting_approval' && request?.since) {
+    const waited = (extras.now.getTime() - Date.parse(request.since)) / 3_600_000;
+    return (
+      <p class="card next-step" role="status">
+        <strong>Waiting for a signed decision</strong> on draft v{view.draft?.draft.version} for {formatAge(waited)}
+        {request.escalationLevel > 0
+          ? ` · escalated ${request.escalationLevel} time(s), now to ${request.escalatedTo ?? 'a human'}`
+          : ''}
+        .{' '}
+        {extras.sign.allowed
+          ? 'You may sign it below.'
+          : extras.edit.allowed
+            ? 'You may edit it below; someone with an approver role signs.'
+            : extras.sign.reason}
+      </p>
+    );
+  }
+  const words: Record<string, string> = {
+    open: 'Opened; triage starts shortly. This page refreshes itself.',
+    triaging: 'Triage is gathering evidence and drafting. This page refreshes itself.',
+    approved: 'Approved; the actions are being handed to the outbox. This page refreshes itself.',
+    executing: 'The approved actions are being sent. This page refreshes itself.',
+    escalated: 'Escalated to a person: the reason is in the audit trail below. Take it over outside the workflow.',
+    rejected: 'Rejected and closed without action.',
+    closed: 'Closed. The action results and the full audit trail are below.',
+  };
+  return <p class="card next-step">{words[status] ?? status}</p>;
 }
 
-function CapaSection(props: { title: string; items: CapaItem[] }) {
+function SignPanel(props: { view: CaseView; user: User; csrfToken: string | null }) {
+  const stored = props.view.draft!;
+  const draft = stored.draft;
   return (
-    <div>
-      <h3>{props.title}</h3>
-      {props.items.length === 0 ? <p class="muted">None.</p> : null}
-      {props.items.map((item) => (
-        <div class="card">
-          <p>{item.text}</p>
-          <p class="muted">
-            Owner: {item.owner ?? 'unassigned'} · Due: {item.due ?? 'not set'}
-          </p>
+    <section aria-labelledby="sign" class="sign-panel">
+      <h2 id="sign">Decision (electronic signature)</h2>
+      <p>
+        You are signing <strong>draft v{draft.version}</strong> (record hash{' '}
+        <code>{stored.recordHash.slice(0, 12)}</code>
+        …, SHA-256 of exactly this version) as <strong>{props.user.displayName}</strong>. Your name, the server time and
+        the meaning below are recorded with the signature.
+      </p>
+      <ul class="meaning">
+        <li>
+          <strong>Approve and sign</strong> means: {signatureMeaning('approve')}
+        </li>
+        <li>
+          <strong>Reject and sign</strong> means: {signatureMeaning('reject')} Triage redrafts with your comment.
+        </li>
+      </ul>
+      <form method="post" action={`/cases/${encodeURIComponent(props.view.case.id)}/decision`}>
+        <input type="hidden" name="_csrf" value={props.csrfToken ?? ''} />
+        <input type="hidden" name="recordHash" value={stored.recordHash} />
+        <label for="comment">Comment (why)</label>
+        <textarea id="comment" name="comment" rows={2} maxlength={4000} aria-describedby="comment-help" />
+        <p id="comment-help" class="muted">
+          For a rejection, say what must change: the redraft uses it.
+        </p>
+        <label for="password">Your password (re-authentication for the signature)</label>
+        <input id="password" name="password" type="password" autocomplete="current-password" required />
+        <div class="actions-row">
+          <button class="approve" type="submit" name="decision" value="approve">
+            Approve and sign
+          </button>
+          <button class="reject" type="submit" name="decision" value="reject">
+            Reject and sign
+          </button>
+          <a class="button" href="#edit-capa">
+            Edit instead
+          </a>
         </div>
-      ))}
-    </div>
+      </form>
+    </section>
   );
 }
 
 export function CasePage(props: {
   user: User;
   view: CaseView;
+  extras: CasePageExtras;
   csrfToken: string | null;
   error?: string | undefined;
   notice?: string | undefined;
+  editOpen?: boolean | undefined;
 }) {
-  const { view } = props;
+  const { view, extras } = props;
   const item = view.case;
-  const draft = view.draft?.draft;
+  const stored = view.draft;
+  const draft = stored?.draft;
   const pending = item.status === 'awaiting_approval' && view.triage?.waitingForDecision;
+  const settled = pending || ['closed', 'rejected', 'escalated'].includes(item.status);
   const tags = Object.keys(view.signals);
   return (
     <Layout
       title={item.id}
       user={props.user}
-      refreshSeconds={pending ? undefined : item.status === 'closed' ? undefined : 5}
+      refreshSeconds={settled ? undefined : 5}
+      styles={[assetUrl('uplot.css')]}
+      scripts={[assetUrl('uplot.js'), assetUrl('case.js')]}
     >
       <p>
-        <a href="/">← All cases</a>
+        <a href="/cases">← All cases</a>
       </p>
       <h1>
         {item.id} <Badge value={item.status} /> <Badge value={item.severity} />
       </h1>
       <p>{item.title}</p>
       {props.error ? (
-        <p class="error" role="alert">
-          {props.error}
-        </p>
+        <div class="error" role="alert">
+          <p>{props.error}</p>
+        </div>
       ) : null}
       {props.notice ? (
         <p class="notice" role="status">
@@ -92,55 +155,83 @@ export function CasePage(props: {
         </p>
       ) : null}
       <p class="muted">
-        Opened {item.createdAt.replace('T', ' ').slice(0, 19)} UTC
+        Opened {time(item.createdAt)} UTC
         {item.context.line ? ` · line ${item.context.line}` : ''}
         {item.context.product ? ` · product ${item.context.product}` : ''}
         {item.context.lot ? ` · lot ${item.context.lot}` : ''}
         {item.context.order ? ` · order ${item.context.order}` : ''}
       </p>
+      {item.description ? <p>{item.description}</p> : null}
+      <NextStep view={view} extras={extras} />
 
       <h2>Signals</h2>
+      {tags.length === 0 ? <p class="muted">No signal is attached to this case.</p> : null}
       {tags.map((tag) => (
-        <ControlChart
+        <SignalChart
           tag={tag}
           readings={view.signals[tag] ?? []}
           deviations={view.deviations.filter((deviation) => deviation.tag === tag)}
         />
       ))}
       <table>
+        <caption class="sr-only">Deviations of this case</caption>
         <thead>
           <tr>
-            <th scope="col">Detected</th>
+            <th scope="col">Detected (UTC)</th>
             <th scope="col">Tag</th>
             <th scope="col">Detector / rule</th>
-            <th scope="col">Finding</th>
+            <th scope="col" class="hide-narrow">
+              Finding
+            </th>
           </tr>
         </thead>
         <tbody>
           {view.deviations.map((deviation) => (
             <tr>
-              <td>{deviation.detectedAt.replace('T', ' ').slice(0, 19)}</td>
-              <td>{deviation.tag}</td>
+              <td>{time(deviation.detectedAt)}</td>
+              <td>
+                <TagName tag={deviation.tag} />
+              </td>
               <td>
                 {deviation.detector} / {deviation.rule}
               </td>
-              <td>{deviation.message}</td>
+              <td class="hide-narrow">{deviation.message}</td>
             </tr>
           ))}
         </tbody>
       </table>
 
+      <h2>Multivariate contributions</h2>
+      <Contributions deviations={view.deviations} />
+
+      <h2>Evidence</h2>
+      <details class="evidence">
+        <summary>
+          {extras.evidence
+            ? `What triage looked at: ${extras.evidence.signals.length} signal(s), ${extras.evidence.sops.length} SOP passage(s), ${extras.evidence.incidents.length} past incident(s)`
+            : 'What triage looked at'}
+        </summary>
+        <EvidenceSection evidence={extras.evidence} caseId={item.id} />
+      </details>
+
       <h2>
         Draft {draft ? `v${draft.version}` : ''}{' '}
         {draft?.source === 'offline' ? <span class="offline">Offline draft</span> : null}
       </h2>
-      {!draft ? (
+      {!draft || !stored ? (
         <p class="muted">Triage is gathering evidence and drafting; this page refreshes itself.</p>
       ) : (
         <>
+          {draft.source === 'offline' ? (
+            <p class="muted">
+              Written by the offline drafter because no language model was reachable: check the hypotheses against the
+              cited SOPs.
+            </p>
+          ) : null}
           <p>{draft.summary}</p>
           <p class="muted">
-            Written by {draft.author} ({draft.model}) · record hash <code>{view.draft!.recordHash.slice(0, 12)}</code>
+            Written by {extras.people[draft.author] ?? draft.author} ({draft.model}) · record hash{' '}
+            <code>{stored.recordHash.slice(0, 12)}</code>
           </p>
           {draft.flags.length > 0 ? (
             <ul>
@@ -159,74 +250,60 @@ export function CasePage(props: {
                   {hypothesis.evidenceFor.map((line) => (
                     <li>{line}</li>
                   ))}
+                  {hypothesis.evidenceAgainst.map((line) => (
+                    <li>
+                      <span class="muted">Against:</span> {line}
+                    </li>
+                  ))}
                 </ul>
                 {hypothesis.citations.map((citation) => (
-                  <CitationQuote citation={citation} />
+                  <CitationQuote citation={citation} caseId={item.id} />
                 ))}
               </li>
             ))}
           </ol>
           <h2>CAPA plan (8D)</h2>
           <p>
-            <strong>Team:</strong> {draft.capa.team.join(', ')}
+            <strong>Team:</strong> {draft.capa.team.join(', ') || 'not named'}
           </p>
           <p>
             <strong>Problem:</strong> {draft.capa.problem}
           </p>
-          <CapaSection title="Containment" items={draft.capa.containment} />
-          <CapaSection title="Root cause" items={draft.capa.rootCause} />
-          <CapaSection title="Corrective actions" items={draft.capa.corrective} />
-          <CapaSection title="Preventive actions" items={draft.capa.preventive} />
-          <CapaSection title="Verification of effectiveness" items={draft.capa.effectiveness} />
-          <h2>Proposed actions</h2>
-          {draft.actions.map((action) => (
-            <div class="card">
-              <strong>{action.type.replaceAll('_', ' ')}</strong> <Badge value={action.risk} />
-              <p>{action.reason}</p>
-              <pre>{action.preview}</pre>
-              <p class="muted">Idempotency key {action.idempotencyKey}</p>
-            </div>
+          {CAPA_SECTIONS.map(([key, title]) => (
+            <CapaSection title={title} items={draft.capa[key]} caseId={item.id} />
           ))}
+          {extras.edit.allowed ? (
+            <CapaEditor caseId={item.id} draft={draft} csrfToken={props.csrfToken} open={props.editOpen ?? false} />
+          ) : pending ? (
+            <p class="muted">{extras.edit.reason}</p>
+          ) : null}
+          <h2 id="versions">Versions</h2>
+          <VersionHistory versions={extras.versions} people={extras.people} />
+          <h2>Proposed actions</h2>
+          <ActionPreview draft={draft} />
         </>
       )}
 
-      {pending && draft ? (
+      {pending && draft && extras.sign.allowed ? (
+        <SignPanel view={view} user={props.user} csrfToken={props.csrfToken} />
+      ) : pending && draft ? (
         <section aria-labelledby="sign">
-          <h2 id="sign">Decision (electronic signature)</h2>
-          <p>
-            You are signing draft v{draft.version} (record hash <code>{view.draft!.recordHash.slice(0, 12)}</code>) as{' '}
-            <strong>{props.user.displayName}</strong>. Approving releases the actions above to be executed once.
-          </p>
-          <form method="post" action={`/cases/${encodeURIComponent(item.id)}/decision`}>
-            <input type="hidden" name="_csrf" value={props.csrfToken ?? ''} />
-            <input type="hidden" name="recordHash" value={view.draft!.recordHash} />
-            <label for="comment">Comment (why)</label>
-            <textarea id="comment" name="comment" rows={2} />
-            <label for="password">Your password (re-authentication for the signature)</label>
-            <input id="password" name="password" type="password" autocomplete="current-password" required />
-            <div>
-              <button class="approve" type="submit" name="decision" value="approve">
-                Approve and sign
-              </button>
-              <button class="reject" type="submit" name="decision" value="reject">
-                Reject and sign
-              </button>
-            </div>
-          </form>
+          <h2 id="sign">Decision</h2>
+          <p class="card">You cannot sign this draft: {extras.sign.reason}</p>
         </section>
       ) : null}
 
       <h2>Signatures</h2>
       {view.approvals.length === 0 ? <p class="muted">None yet.</p> : null}
       {view.approvals.map((approval) => (
-        <p class="card">
+        <p class="card signature">
           <strong>{approval.signature.meaning}</strong> by {approval.signature.printedName} at{' '}
-          {approval.signature.signedAt.replace('T', ' ').slice(0, 19)} UTC on draft v{approval.draftVersion} (hash{' '}
+          {time(approval.signature.signedAt)} UTC on draft v{approval.draftVersion} (hash{' '}
           <code>{approval.signature.recordHash.slice(0, 12)}</code>){approval.comment ? ` — “${approval.comment}”` : ''}
         </p>
       ))}
 
-      <h2>Action executions</h2>
+      <h2>Action results</h2>
       {view.executions.length === 0 ? <p class="muted">Nothing has been released for execution.</p> : null}
       {view.executions.length > 0 ? (
         <table>
@@ -234,8 +311,10 @@ export function CasePage(props: {
             <tr>
               <th scope="col">Action</th>
               <th scope="col">Status</th>
-              <th scope="col">Attempts</th>
-              <th scope="col">External id</th>
+              <th scope="col" class="num">
+                Attempts
+              </th>
+              <th scope="col">Result</th>
             </tr>
           </thead>
           <tbody>
@@ -245,8 +324,14 @@ export function CasePage(props: {
                 <td>
                   <Badge value={execution.status} />
                 </td>
-                <td>{execution.attempts}</td>
-                <td>{execution.externalId ?? execution.lastError ?? '—'}</td>
+                <td class="num">{execution.attempts}</td>
+                <td>
+                  {execution.externalId
+                    ? `Done: external id ${execution.externalId}`
+                    : execution.lastError
+                      ? `Failed: ${execution.lastError}`
+                      : 'Not sent yet'}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -254,34 +339,7 @@ export function CasePage(props: {
       ) : null}
 
       <h2>Audit trail</h2>
-      <table class="audit">
-        <thead>
-          <tr>
-            <th scope="col">#</th>
-            <th scope="col">Time (UTC)</th>
-            <th scope="col">Actor</th>
-            <th scope="col">Action</th>
-            <th scope="col" class="hide-narrow">
-              Hash
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {view.audit.map((entry) => (
-            <tr>
-              <td>{entry.seq}</td>
-              <td>{entry.at.replace('T', ' ').slice(0, 19)}</td>
-              <td>
-                {entry.actor.kind}:{entry.actor.id}
-              </td>
-              <td>{entry.action}</td>
-              <td class="hide-narrow">
-                <code>{entry.hash.slice(0, 10)}</code>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <AuditTimeline entries={view.audit} people={extras.people} />
     </Layout>
   );
 }

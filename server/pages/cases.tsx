@@ -29,7 +29,9 @@ export function CasesPage(props: { user: User; cases: Case[] }) {
             {props.cases.map((item) => (
               <tr>
                 <td>
-                  <a href={`/cases/${encodeURIComponent(item.id)}`}>{item.id}</a>
+                  <a class="case-id" href={`/cases/${encodeURIComponent(item.id)}`}>
+                    {item.id}
+                  </a>
                 </td>
                 <td>{item.title}</td>
                 <td>

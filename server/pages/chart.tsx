@@ -1,5 +1,103 @@
 import type { Deviation, Reading } from '../../core/index.ts';
 
+/** What the uPlot island draws: times in seconds, the signal, limits and the flagged points with the rule that fired. */
+export interface ChartData {
+  tag: string;
+  t: number[];
+  v: Array<number | null>;
+  limits: { lower: number | null; center: number | null; upper: number | null; source: string } | null;
+  flags: Array<{ t: number; v: number; label: string }>;
+}
+
+/** The chart's data from the readings and the deviations on one tag. */
+export function chartData(tag: string, readings: Reading[], deviations: Deviation[]): ChartData {
+  const good = focusWindow(
+    readings.filter((reading) => reading.quality === 'good'),
+    deviations,
+  );
+  const first = deviations[0];
+  return {
+    tag,
+    t: good.map((reading) => Date.parse(reading.sourceTime) / 1000),
+    v: good.map((reading) => reading.value),
+    limits: first ? { ...first.limits, source: `${first.detector} ${first.rule}` } : null,
+    flags: deviations.map((deviation) => ({
+      t: Date.parse(deviation.detectedAt) / 1000,
+      v: deviation.value,
+      label: `${deviation.detector} ${deviation.rule}`,
+    })),
+  };
+}
+
+const time = (iso: string) => iso.replace('T', ' ').slice(0, 19);
+
+/**
+ * The readings around the flagged points: everything before them, and after the last one as long again as the
+ * stretch before the first (at least a minute), so the limits and zones stay readable when a drift runs on.
+ */
+export function focusWindow(readings: Reading[], deviations: Deviation[]): Reading[] {
+  if (deviations.length === 0 || readings.length === 0) return readings;
+  const flagged = deviations.map((deviation) => Date.parse(deviation.detectedAt));
+  const start = Date.parse(readings[0]!.sourceTime);
+  const last = Math.max(...flagged);
+  const until = last + Math.max(60_000, Math.min(...flagged) - start);
+  return readings.filter((reading) => Date.parse(reading.sourceTime) <= until);
+}
+
+/**
+ * One signal's control chart: uPlot (client island) with centre line, limits, zones and the flagged points labelled with
+ * their rule; the server-drawn SVG stays as the fallback without script, and the flagged points are also a table.
+ */
+export function SignalChart(props: { tag: string; readings: Reading[]; deviations: Deviation[] }) {
+  const data = chartData(props.tag, props.readings, props.deviations);
+  const id = `chart-${props.tag.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+  const limits = data.limits;
+  return (
+    <figure class="chart-box" aria-labelledby={`${id}-title`}>
+      <h3 id={`${id}-title`}>{props.tag}</h3>
+      <figcaption class="muted">
+        {data.t.length} samples
+        {limits && typeof limits.center === 'number' ? ` · centre ${limits.center.toPrecision(5)}` : ''}
+        {limits && typeof limits.lower === 'number' ? ` · LCL ${limits.lower.toPrecision(5)}` : ''}
+        {limits && typeof limits.upper === 'number' ? ` · UCL ${limits.upper.toPrecision(5)}` : ''}
+        {limits ? ` (limits of ${limits.source})` : ''} · {data.flags.length} flagged point(s). Shaded bands are zones
+        C, B and A (1, 2 and 3 σ from the centre).
+      </figcaption>
+      <div class="uplot-target" id={id} data-chart={JSON.stringify(data)} />
+      <div class="chart-fallback">
+        <ControlChart
+          tag={props.tag}
+          readings={focusWindow(props.readings, props.deviations)}
+          deviations={props.deviations}
+        />
+      </div>
+      <details>
+        <summary>Flagged points as a table</summary>
+        <table class="flagged-table">
+          <thead>
+            <tr>
+              <th scope="col">Time (UTC)</th>
+              <th scope="col">Value</th>
+              <th scope="col">Rule that fired</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.deviations.map((deviation) => (
+              <tr>
+                <td>{time(deviation.detectedAt)}</td>
+                <td>{deviation.value.toPrecision(5)}</td>
+                <td>
+                  {deviation.detector} {deviation.rule}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
+    </figure>
+  );
+}
+
 /**
  * A server-rendered control chart: the signal, centre line, control limits and the flagged points, as inline SVG.
  */

@@ -4,7 +4,7 @@ import { navFor } from './nav.ts';
 
 const css = `
 :root{--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--bg:#f6f8fa;--accent:#0b5cad;--bad:#b42318;--ok:#1a7f37;--warn:#9a6700}
-*{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--fg);background:#fff}
+*{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--fg);background:#fff}
 header{display:flex;gap:1.5rem;align-items:center;padding:.6rem 1.2rem;background:#0d1117;color:#fff;flex-wrap:wrap}
 header a{color:#fff;text-decoration:none}header a:hover,header a:focus{text-decoration:underline}
 header nav.main-nav{display:flex;gap:.9rem;flex-wrap:wrap}header .brand{font-weight:700;letter-spacing:.04em}header .who{margin-left:auto;font-size:.9em;color:#c9d1d9}
@@ -31,6 +31,9 @@ export function Layout(props: {
   user: User | null;
   children: Child;
   refreshSeconds?: number | undefined;
+  /** Extra stylesheets and client-script islands (same-origin URLs, e.g. from server/ui/assets.ts). */
+  styles?: string[] | undefined;
+  scripts?: string[] | undefined;
 }) {
   return (
     <html lang="en">
@@ -39,7 +42,15 @@ export function Layout(props: {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         {props.refreshSeconds ? <meta http-equiv="refresh" content={String(props.refreshSeconds)} /> : null}
         <title>{`${props.title} · andon`}</title>
+        <link rel="icon" href="data:," />
         <style>{css}</style>
+        <link rel="stylesheet" href="/ui/assets/andon.css" />
+        {(props.styles ?? []).map((href) => (
+          <link rel="stylesheet" href={href} />
+        ))}
+        {(props.scripts ?? []).map((src) => (
+          <script src={src} defer />
+        ))}
       </head>
       <body>
         <header>

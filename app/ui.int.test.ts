@@ -1,0 +1,189 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { chromiumFlags, chromiumPath } from './__fixtures__/chromium.ts';
+import { waitFor } from './__fixtures__/wait-for.ts';
+import { loadConfig } from './config.ts';
+import { type Andon, startAndon } from './runtime.ts';
+
+if (process.env.CI && !existsSync(chromiumPath)) {
+  throw new Error(`CI needs Chromium at ${chromiumPath} (apt-get install -y chromium) or CHROMIUM_PATH.`);
+}
+/** A full-page screenshot, or the screen around `focus` when the page is long and one part is the point. */
+const shot = async (page: Page, name: string, focus?: string) => {
+  if (focus) await page.locator(focus).first().evaluate('(element) => element.scrollIntoView({ block: "start" })');
+  await page.screenshot({ path: `test-results/ui-${name}.png`, fullPage: !focus });
+};
+
+/**
+ * The web UI in real Chromium against andon on its embedded defaults (PGlite, the embedded broker, the simulator's
+ * drift): overview, case page with the control chart, a citation, CAPA edit and diff, reject and redraft, approval with
+ * re-authentication, the inbox, and the case page at tablet width. Screenshots go to test-results/ui-*.png.
+ */
+describe.skipIf(!existsSync(chromiumPath))('the web UI in Chromium on embedded defaults', () => {
+  let andon: Andon;
+  let browser: Browser;
+  const logLines: string[] = [];
+  const contexts: BrowserContext[] = [];
+  const signIn = async (username: string, password: string, viewport = { width: 1280, height: 900 }) => {
+    const context = await browser.newContext({ viewport });
+    contexts.push(context);
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+    page.on('console', (message) => {
+      // An HTTP error status the test provokes on purpose (a wrong password is a 401) is not a script error.
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
+        problems.push(message.text());
+    });
+    page.on('response', (response) => {
+      if (response.status() === 404) problems.push(`404 for ${response.url()}`);
+    });
+    await page.goto(`${andon.url}/`);
+    await page.getByLabel('User name').fill(username);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${andon.url}/`);
+    return { page, problems };
+  };
+
+  beforeAll(async () => {
+    const config = loadConfig({
+      PORT: '0',
+      ANDON_DATA_DIR: 'memory://ui-chromium',
+      MQTT_EMBEDDED_PORT: '0',
+      SIMULATOR_SPEED: '40',
+      LOG_LEVEL: 'silent',
+    });
+    andon = await startAndon(config, { log: (line) => logLines.push(line) });
+    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumFlags });
+    await mkdir('test-results', { recursive: true });
+  });
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => {});
+    await browser?.close();
+    await andon?.close();
+  });
+
+  it('overview → case chart → citation → CAPA edit and diff → reject and redraft → signed approval → action result', async () => {
+    onTestFailed(() => console.error(`andon's last log lines:\n${logLines.slice(-40).join('\n')}`));
+    const drifting = await waitFor(
+      'the drift case awaiting approval',
+      async () =>
+        (await andon.cases.list({ status: 'awaiting_approval' })).find((item) =>
+          item.tags.includes('packaging.line1.seal_temperature'),
+        ),
+      90_000,
+    );
+    const caseUrl = `${andon.url}/cases/${encodeURIComponent(drifting.id)}`;
+
+    // Overview: alarms by area and severity, open cases, KPI tiles, and live updates over server-sent events.
+    const quality = await signIn('quality', 'andon-quality');
+    const overview = quality.page;
+    await expect
+      .poll(() => overview.locator('#live-status').getAttribute('data-state'), { timeout: 15_000 })
+      .toBe('live');
+    expect(await overview.locator('#live-alarms table').textContent()).toContain('packaging');
+    expect(await overview.locator('#live-kpis .tile').count()).toBeGreaterThan(5);
+    expect(await overview.locator('#live-kpis').textContent()).toMatch(/meets target|misses target/);
+    await shot(overview, 'overview');
+
+    // Case page: uPlot chart with flagged points, contribution and evidence sections, Offline draft label.
+    await overview.getByRole('link', { name: drifting.id }).click();
+    const page = overview;
+    await page.waitForSelector('.uplot-target canvas');
+    expect(Number(await page.locator('.uplot-target').first().getAttribute('data-flagged'))).toBeGreaterThan(0);
+    expect(await page.locator('.flagged-table tbody tr').count()).toBeGreaterThan(0);
+    expect(await page.locator('.offline').first().textContent()).toBe('Offline draft');
+    expect(await page.getByRole('heading', { name: 'Multivariate contributions' }).count()).toBe(1);
+    expect(await page.locator('details.evidence summary').textContent()).toMatch(/[1-9]\d* SOP passage/);
+    expect(await page.getByRole('button', { name: 'Approve and sign' }).count()).toBe(1);
+    await shot(page, 'case');
+
+    // A citation opens the exact SOP section with the quote highlighted.
+    const firstQuote = page.locator('blockquote').first();
+    const quoted = ((await firstQuote.textContent()) ?? '').match(/“([\s\S]*)”/)?.[1] ?? '';
+    expect(quoted.length).toBeGreaterThan(10);
+    await firstQuote.getByRole('link').click();
+    await page.waitForSelector('mark#quote');
+    expect((await page.locator('mark#quote').textContent())?.replace(/\s+/g, ' ').trim()).toBe(
+      quoted.replace(/\s+/g, ' ').trim(),
+    );
+    expect(await page.locator('h1').textContent()).toMatch(/SOP|sealer|Deviation|Heat/i);
+    await shot(page, 'citation');
+
+    // An engineer edits the CAPA plan: a new version and its diff; the engineer is not offered a signature.
+    const engineer = await signIn('engineer', 'andon-engineer');
+    await engineer.page.goto(caseUrl);
+    expect(await engineer.page.getByRole('button', { name: 'Approve and sign' }).count()).toBe(0);
+    await engineer.page.getByText('Edit the CAPA plan').click();
+    const newContainment = 'Quarantine the last two hours of sealed packs and pull 20 for a peel test.';
+    await engineer.page.getByLabel('New item (leave empty for none)').first().fill(newContainment);
+    await engineer.page.getByLabel('Why you changed it').fill('Containment must cover packs already sealed.');
+    await engineer.page.getByRole('button', { name: /Save as version/ }).click();
+    await engineer.page.waitForSelector('.notice');
+    expect(await engineer.page.locator('.notice').first().textContent()).toMatch(/Saved as version 2/);
+    const diff = engineer.page.locator('.version-diff[open] .diff');
+    expect(await diff.locator('ins').allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringContaining(newContainment)]),
+    );
+    await shot(engineer.page, 'diff', '#versions');
+
+    // The quality lead rejects v2 with feedback: triage redrafts v3 with it.
+    await page.goto(caseUrl);
+    expect(await page.locator('h2', { hasText: 'Draft v2' }).count()).toBe(1);
+    const feedback = 'Add a peel test of the last three lots before any release.';
+    await page.getByLabel('Comment (why)').fill(feedback);
+    await page.getByLabel(/Your password/).fill('andon-quality');
+    await page.getByRole('button', { name: 'Reject and sign' }).click();
+    expect(await page.getByRole('status').first().textContent()).toContain('Signed: rejected by Quinn Quality');
+    await waitFor('the redraft v3 waiting for a decision', async () => {
+      const status = await andon.triage.status(drifting.id);
+      return status?.waitingForDecision && status.draftVersion === 3 ? status : undefined;
+    });
+    await page.goto(caseUrl);
+    expect(await page.locator('h2', { hasText: 'Draft v3' }).count()).toBe(1);
+    expect(await page.locator('main').textContent()).toContain(`Redraft after reviewer feedback: ${feedback}`);
+    await shot(page, 'redraft', '#versions');
+
+    // The inbox lists the case for the quality lead, with its priority, age and escalation status.
+    await page.goto(`${andon.url}/inbox`);
+    const row = page.locator('table.inbox tr', { hasText: drifting.id });
+    expect(await row.count()).toBe(1);
+    expect(await row.textContent()).toMatch(/not escalated/);
+    await shot(page, 'inbox');
+
+    // Approve v3: a wrong password is refused in plain words; the right one signs and the lot hold runs once.
+    await page.goto(caseUrl);
+    await page.getByLabel('Comment (why)').fill('Hold the lot until the peel tests pass.');
+    await page.getByLabel(/Your password/).fill('not-my-password');
+    await page.getByRole('button', { name: 'Approve and sign' }).click();
+    expect(await page.getByRole('alert').textContent()).toMatch(/Password check failed.*Nothing was signed/);
+    await page.getByLabel(/Your password/).fill('andon-quality');
+    await page.getByRole('button', { name: 'Approve and sign' }).click();
+    expect(await page.getByRole('status').first().textContent()).toContain('Signed: approved by Quinn Quality');
+    await waitFor('the case to close', async () => (await andon.cases.get(drifting.id))?.status === 'closed');
+    await page.reload();
+    expect(await page.locator('tr.execution').first().textContent()).toMatch(/succeeded.*Done: external id/s);
+    expect(await page.locator('table.audit').textContent()).toContain('action.executed');
+    await shot(page, 'approved', '.signature');
+    expect((await andon.sandbox.list()).filter((effect) => effect.kind === 'lot_hold')).toHaveLength(1);
+
+    // Tablet width: the case page fits 768 px without sideways scrolling.
+    const tablet = await signIn('supervisor', 'andon-supervisor', { width: 768, height: 1024 });
+    await tablet.page.goto(caseUrl);
+    await tablet.page.waitForSelector('.uplot-target canvas');
+    await shot(tablet.page, 'case-tablet');
+    // Browser-side code as text: the test's TypeScript has no DOM types.
+    const wide = await tablet.page.evaluate(
+      `[...document.querySelectorAll('main *')].filter((e) => e.getBoundingClientRect().right > 768)
+        .slice(0, 5).map((e) => e.tagName + '.' + e.className)`,
+    );
+    expect(wide).toEqual([]);
+    expect(await tablet.page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(768);
+
+    expect([...quality.problems, ...engineer.problems, ...tablet.problems]).toEqual([]);
+    expect(await andon.audit.verify()).toMatchObject({ ok: true });
+  }, 240_000);
+});

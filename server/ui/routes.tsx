@@ -1,0 +1,348 @@
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import { AndonError, type CapaItem, CapaPlan, DecisionRequest, type Draft, isAndonError } from '../../core/index.ts';
+import type { Triage } from '../../graph/index.ts';
+import type { ApprovalStore, CaseStore, DraftStore, Outbox, ReadingStore, User, UserStore } from '../../store/index.ts';
+import { type AuthVariables, checkCsrf, requireUser } from '../auth.ts';
+import { decide } from '../decisions.ts';
+import { editDraft } from '../edits.ts';
+import { CasePage, type CasePageExtras } from '../pages/case.tsx';
+import { CitationPage } from '../pages/citation.tsx';
+import { type InboxItem, InboxPage } from '../pages/inbox.tsx';
+import { OverviewPage, renderLiveSections } from '../pages/overview.tsx';
+import { registerAssets } from './assets.ts';
+import { CAPA_SECTIONS } from './case-parts.tsx';
+import {
+  approvalRequest,
+  CaseId,
+  type CaseView,
+  editPermission,
+  loadCaseView,
+  loadEvidence,
+  signPermission,
+} from './case-view.ts';
+import { createLiveFeed } from './live-feed.ts';
+import { buildOverview, type Overview } from './overview-model.ts';
+import type { AlarmSource, KnowledgeSource } from './sources.ts';
+
+export interface UiDeps {
+  cases: CaseStore;
+  drafts: DraftStore;
+  approvals: ApprovalStore;
+  outbox: Outbox;
+  readings: ReadingStore;
+  users: UserStore;
+  audit: import('../../core/index.ts').AuditPort;
+  triage: Triage;
+  /** The alarm layer; without it the overview says so instead of showing alarms. */
+  alarms?: AlarmSource | undefined;
+  /** The knowledge base, for the citation view. */
+  knowledge?: KnowledgeSource | undefined;
+  /** How long an approval request waits before it escalates (APPROVAL_TIMEOUT_HOURS), for the inbox. */
+  approvalTimeoutHours?: number | undefined;
+  now?: () => Date;
+  log?: (line: string) => void;
+}
+
+type Env = { Variables: AuthVariables };
+
+const SEVERITY_RANK = { low: 0, medium: 1, high: 2, critical: 3 } as const;
+const RISK_RANK = { low: 0, medium: 1, high: 2 } as const;
+
+/** The overview's figures now. */
+export async function loadOverview(deps: UiDeps): Promise<Overview> {
+  const now = (deps.now ?? (() => new Date()))();
+  const [activeAlarms, cases, report] = await Promise.all([
+    deps.alarms ? deps.alarms.list({ active: true, limit: 500 }) : Promise.resolve([]),
+    deps.cases.list({ limit: 500 }),
+    deps.alarms ? deps.alarms.report({ to: now.toISOString() }) : Promise.resolve(null),
+  ]);
+  return buildOverview({
+    now,
+    activeAlarms,
+    cases,
+    report: report ?? {
+      from: new Date(now.getTime() - 86_400_000).toISOString(),
+      to: now.toISOString(),
+      alarms: 0,
+      rows: [],
+    },
+  });
+}
+
+/** The drafts waiting for a signed decision, split into those this user may sign and the rest (with the reason). */
+export async function loadInbox(deps: UiDeps, user: User): Promise<{ mine: InboxItem[]; others: InboxItem[] }> {
+  const now = (deps.now ?? (() => new Date()))().getTime();
+  const mine: InboxItem[] = [];
+  const others: InboxItem[] = [];
+  for (const item of await deps.cases.list({ status: 'awaiting_approval', limit: 500 })) {
+    const view = await loadCaseView(deps, item.id).catch(() => null);
+    const draft = view?.draft?.draft;
+    if (!view || !draft || !view.triage?.waitingForDecision) continue;
+    const request = approvalRequest(view.audit, draft.version);
+    const since = Date.parse(request.since ?? view.draft!.createdAt);
+    const risk = draft.actions.reduce<InboxItem['risk']>(
+      (worst, action) => (RISK_RANK[action.risk] > RISK_RANK[worst] ? action.risk : worst),
+      'low',
+    );
+    const permission = signPermission(user, view);
+    const entry: InboxItem = {
+      case: item,
+      draftVersion: draft.version,
+      offline: draft.source === 'offline',
+      risk,
+      priority: 2 * SEVERITY_RANK[item.severity] + RISK_RANK[risk] + (request.escalationLevel > 0 ? 1 : 0),
+      waitingHours: (now - since) / 3_600_000,
+      escalationLevel: request.escalationLevel,
+      escalatedTo: request.escalatedTo,
+      expiresInHours: deps.approvalTimeoutHours ? deps.approvalTimeoutHours - (now - since) / 3_600_000 : null,
+      blockedBecause: permission.allowed ? null : permission.reason,
+    };
+    (permission.allowed ? mine : others).push(entry);
+  }
+  const order = (a: InboxItem, b: InboxItem) => b.priority - a.priority || b.waitingHours - a.waitingHours;
+  return { mine: mine.sort(order), others: others.sort(order) };
+}
+
+const Offset = z.coerce.number().int().min(0).max(50_000_000);
+const CitationQuery = z.object({
+  doc: z.string().min(1, 'the link names no document (doc=…)').max(200),
+  start: Offset.optional(),
+  end: Offset.optional(),
+  case: CaseId.optional(),
+});
+
+const FormText = (form: Record<string, unknown>, name: string) => {
+  const value = form[name];
+  return typeof value === 'string' ? value.replace(/\r\n/g, '\n').trim() : '';
+};
+
+/**
+ * A CAPA plan from the editor's form fields; an item keeps its citations while its text is unchanged. Errors name the
+ * field in words.
+ */
+export function capaFromForm(form: Record<string, unknown>, current: Draft): { summary: string; capa: CapaPlan } {
+  const plan: Record<string, unknown> = {
+    team: FormText(form, 'capa.team')
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
+    problem: FormText(form, 'capa.problem'),
+  };
+  for (const [key, title] of CAPA_SECTIONS) {
+    const items: CapaItem[] = [];
+    for (let index = 0; index <= current.capa[key].length; index++) {
+      const text = FormText(form, `${key}.${index}.text`);
+      if (text === '') continue;
+      const due = FormText(form, `${key}.${index}.due`);
+      if (due !== '' && !/^\d{4}-\d{2}-\d{2}$/.test(due))
+        throw new AndonError(
+          'bad_request',
+          `${title}, item ${index + 1}: the due date must be a date like 2026-12-31.`,
+        );
+      const before = current.capa[key][index];
+      items.push({
+        text,
+        owner: FormText(form, `${key}.${index}.owner`) || null,
+        due: due || null,
+        citations: before && before.text === text ? before.citations : [],
+      });
+    }
+    plan[key] = items;
+  }
+  const summary = FormText(form, 'summary');
+  if (summary === '') throw new AndonError('bad_request', 'The summary is empty; write one or two sentences.');
+  if (plan.problem === '') throw new AndonError('bad_request', 'The problem statement is empty; describe the problem.');
+  const parsed = CapaPlan.safeParse(plan);
+  if (!parsed.success)
+    throw new AndonError('bad_request', `The CAPA plan is not valid: ${z.prettifyError(parsed.error)}`);
+  return { summary, capa: parsed.data };
+}
+
+/**
+ * The web UI's pages beyond sign-in: the overview with live updates, the inbox, the case page with its editor and
+ * signature, the citation view, and the UI's static assets. Every route needs a signed-in user; every write needs the
+ * session's CSRF token; the server checks each permission again whatever the page offered.
+ */
+export function registerUi(app: Hono<Env>, deps: UiDeps): void {
+  const now = () => (deps.now ?? (() => new Date()))();
+  registerAssets(app);
+
+  const overviewFeed = createLiveFeed({
+    snapshot: async () => renderLiveSections(await loadOverview(deps)),
+    ...(deps.log ? { log: deps.log } : {}),
+  });
+
+  app.get('/', async (c) => {
+    const user = requireUser(c);
+    return c.html(<OverviewPage user={user} overview={await loadOverview(deps)} />);
+  });
+
+  app.get('/ui/events/overview', (c) => {
+    requireUser(c);
+    return overviewFeed.respond(c);
+  });
+
+  app.get('/inbox', async (c) => {
+    const user = requireUser(c);
+    const { mine, others } = await loadInbox(deps, user);
+    return c.html(<InboxPage user={user} mine={mine} others={others} />);
+  });
+
+  app.get('/cite/:chunkId', async (c) => {
+    const user = requireUser(c);
+    const chunkId = z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,100}$/, 'a chunk id holds letters, digits, _ and - only')
+      .parse(c.req.param('chunkId'));
+    const query = CitationQuery.parse(c.req.query());
+    if (!deps.knowledge) throw new AndonError('unavailable', 'The knowledge base is not connected to this server.');
+    const document = await deps.knowledge.show(query.doc);
+    if (!document)
+      throw new AndonError(
+        'not_found',
+        `Document ${query.doc} is no longer in the knowledge base (it may have been removed); search for it under Knowledge.`,
+      );
+    const chunk = document.chunkList.find((entry) => entry.chunkId === chunkId);
+    if (!chunk)
+      throw new AndonError(
+        'not_found',
+        `Section ${chunkId} is not part of document ${document.documentNumber ?? document.title}; the document may have been re-chunked. Open the document under Knowledge.`,
+      );
+    const inside =
+      query.start !== undefined &&
+      query.end !== undefined &&
+      query.start >= chunk.start &&
+      query.end <= chunk.end &&
+      query.end > query.start;
+    const asked = query.start !== undefined || query.end !== undefined;
+    return c.html(
+      <CitationPage
+        user={user}
+        document={document}
+        section={{ label: chunk.section, path: chunk.sectionPath }}
+        span={{
+          chunkStart: chunk.start,
+          chunkEnd: chunk.end,
+          quoteStart: inside ? query.start! : null,
+          quoteEnd: inside ? query.end! : null,
+        }}
+        warning={
+          asked && !inside
+            ? 'The quoted position is not inside this section (the document may have been revised), so the whole section is outlined instead.'
+            : undefined
+        }
+        caseId={query.case}
+      />,
+    );
+  });
+
+  const casePage = async (
+    user: User,
+    view: CaseView,
+    csrfToken: string | null,
+    messages: { error?: string; notice?: string; editOpen?: boolean } = {},
+  ) => {
+    const versions = await deps.drafts.versions(view.case.id);
+    const ids = new Set([
+      ...view.audit.filter((entry) => entry.actor.kind === 'user').map((entry) => entry.actor.id),
+      ...versions.filter((stored) => stored.draft.source === 'human').map((stored) => stored.draft.author),
+    ]);
+    const people: Record<string, string> = {};
+    for (const id of ids) {
+      const person = await deps.users.byId(id).catch(() => null);
+      if (person) people[id] = person.displayName;
+    }
+    const extras: CasePageExtras = {
+      versions,
+      people,
+      evidence: await loadEvidence(deps.triage, view.case.id),
+      sign: signPermission(user, view),
+      edit: editPermission(user, view),
+      request: view.draft ? approvalRequest(view.audit, view.draft.draft.version) : null,
+      now: now(),
+    };
+    return (
+      <CasePage
+        user={user}
+        view={view}
+        extras={extras}
+        csrfToken={csrfToken}
+        error={messages.error}
+        notice={messages.notice}
+        editOpen={messages.editOpen}
+      />
+    );
+  };
+
+  app.get('/cases/:id', async (c) => {
+    const user = requireUser(c);
+    const view = await loadCaseView(deps, c.req.param('id'));
+    const signed = view.approvals.find((approval) => approval.id === c.req.query('signed'));
+    const edited = c.req.query('edited');
+    const notice = signed
+      ? `Signed: ${signed.signature.meaning} by ${signed.signature.printedName}.`
+      : edited && /^\d{1,4}$/.test(edited)
+        ? `Saved as version ${edited}. Someone other than you signs it; the changes are under Versions.`
+        : undefined;
+    return c.html(await casePage(user, view, c.get('csrfToken'), notice ? { notice } : {}));
+  });
+
+  app.post('/cases/:id/decision', async (c) => {
+    const user = requireUser(c);
+    const form = await c.req.parseBody();
+    checkCsrf(c, String(form._csrf ?? ''));
+    const id = CaseId.parse(c.req.param('id'));
+    const parsed = DecisionRequest.safeParse({ decision: form.decision, comment: String(form.comment ?? '') });
+    try {
+      if (!parsed.success) throw new AndonError('bad_request', 'Choose Approve or Reject.');
+      if (parsed.data.decision === 'reject' && parsed.data.comment.trim() === '')
+        throw new AndonError(
+          'bad_request',
+          'A rejection needs a comment saying what must change; the redraft uses it. Nothing was signed.',
+        );
+      const result = await decide(deps, {
+        caseId: id,
+        user,
+        ...parsed.data,
+        password: String(form.password ?? ''),
+        recordHash: String(form.recordHash ?? '') || undefined,
+        channel: 'web',
+      });
+      return c.redirect(`/cases/${encodeURIComponent(id)}?signed=${encodeURIComponent(result.approval.id)}`, 303);
+    } catch (error) {
+      if (!isAndonError(error) || error.code === 'internal') throw error;
+      const view = await loadCaseView(deps, id);
+      return c.html(await casePage(user, view, c.get('csrfToken'), { error: error.message }), error.status as 400);
+    }
+  });
+
+  app.post('/cases/:id/edit', async (c) => {
+    const user = requireUser(c);
+    const form = await c.req.parseBody();
+    checkCsrf(c, String(form._csrf ?? ''));
+    const id = CaseId.parse(c.req.param('id'));
+    const view = await loadCaseView(deps, id);
+    try {
+      const current = view.draft?.draft;
+      if (!current) throw new AndonError('conflict', 'This case has no draft to edit yet; wait for triage.');
+      if (String(form.fromVersion ?? '') !== String(current.version))
+        throw new AndonError(
+          'conflict',
+          `The draft changed to v${current.version} while you edited v${String(form.fromVersion)}; your changes were not saved. Copy them, reload and edit the new version.`,
+        );
+      const { summary, capa } = capaFromForm(form, current);
+      const comment = FormText(form, 'comment');
+      if (comment === '')
+        throw new AndonError('bad_request', 'Say why you changed the plan; the comment is kept in the audit trail.');
+      const result = await editDraft(deps, { caseId: id, user, edit: { summary, capa, comment } });
+      return c.redirect(`/cases/${encodeURIComponent(id)}?edited=${result.draft.version}#versions`, 303);
+    } catch (error) {
+      if (!isAndonError(error) || error.code === 'internal') throw error;
+      return c.html(
+        await casePage(user, view, c.get('csrfToken'), { error: error.message, editOpen: true }),
+        error.status as 400,
+      );
+    }
+  });
+}
