@@ -1,50 +1,5 @@
-import type { AuditEntry } from '../../core/index.ts';
-import type { AuditVerification, SandboxEffect, User } from '../../store/index.ts';
+import type { SandboxEffect, User } from '../../store/index.ts';
 import { Layout } from './layout.tsx';
-
-export function AuditPage(props: { user: User; entries: AuditEntry[]; verification: AuditVerification }) {
-  const v = props.verification;
-  return (
-    <Layout title="Audit" user={props.user}>
-      <h1>Audit trail</h1>
-      <p class={v.ok ? 'notice' : 'error'} role="status">
-        {v.ok
-          ? `Chain verified: ${v.entries} entries, every link intact.`
-          : `Chain broken at entry ${v.firstBroken?.seq}: ${v.firstBroken?.reason}.`}
-      </p>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">#</th>
-            <th scope="col">Time (UTC)</th>
-            <th scope="col">Actor</th>
-            <th scope="col">Action</th>
-            <th scope="col">Subject</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.entries.map((entry) => (
-            <tr>
-              <td>{entry.seq}</td>
-              <td>{entry.at.replace('T', ' ').slice(0, 19)}</td>
-              <td>
-                {entry.actor.kind}:{entry.actor.id}
-              </td>
-              <td>{entry.action}</td>
-              <td>
-                {entry.caseId ? (
-                  <a href={`/cases/${encodeURIComponent(entry.caseId)}`}>{entry.subject}</a>
-                ) : (
-                  entry.subject
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </Layout>
-  );
-}
 
 export function SandboxPage(props: { user: User; effects: SandboxEffect[] }) {
   return (
