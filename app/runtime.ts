@@ -13,9 +13,10 @@ import {
 } from '../connectors/mqtt/index.ts';
 import type { Clock } from '../core/index.ts';
 import { createDetectorBank } from '../detection/index.ts';
+import { createEvalRunStore } from '../eval/index.ts';
 import { createTriage, type Triage } from '../graph/index.ts';
 import { createEmbedder, createKnowledgeBase, type KnowledgeBase } from '../knowledge/index.ts';
-import { createActionsApi, createAlarmsApi, createServer } from '../server/index.ts';
+import { createActionsApi, createAlarmsApi, createServer, secondaryPageMounts } from '../server/index.ts';
 import { type Simulator, startSimulator } from '../simulator/index.ts';
 import {
   createAlarmStore,
@@ -250,6 +251,7 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
                 : { ok: false, error: { message: 'The action router is not ready yet.' } },
           }),
         },
+        ...secondaryPageMounts({ ...stores, knowledge, evalRuns: createEvalRunStore(stores.database) }),
       ],
       publicUrl: publicUrl(config),
       sessionTtlHours: config.ANDON_SESSION_TTL_HOURS,
