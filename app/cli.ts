@@ -12,6 +12,10 @@ const commands: Record<string, { summary: string; load: () => Promise<{ command:
     load: () => import('./commands/token.ts'),
   },
   audit: { summary: 'Verify the audit log hash chain: audit verify', load: () => import('./commands/audit.ts') },
+  case: {
+    summary: 'Export an inspection-ready bundle of a case: case export <id> [--output DIR]',
+    load: () => import('./commands/case.ts'),
+  },
   slack: {
     summary: 'Link Slack users to andon users: slack map|unmap|users',
     load: () => import('./commands/slack.ts'),

@@ -108,6 +108,7 @@ export function createAuditLog(
   verify(): Promise<AuditVerification>;
   list(options?: { limit?: number; caseId?: string }): Promise<AuditEntry[]>;
   search(filters: AuditSearch): Promise<AuditEntry[]>;
+  linked(caseId: string, subjects: string[]): Promise<AuditEntry[]>;
 } {
   return {
     append: (input) => database.transaction((client) => appendAudit(client, clock, input)),
@@ -141,6 +142,14 @@ export function createAuditLog(
           filters.seq ?? null,
           filters.limit ?? 200,
         ],
+      );
+      return result.rows.map(toEntry);
+    },
+    /** Entries of a case plus those about the given subjects (its deviations, alarms, actions), in chain order. */
+    async linked(caseId, subjects) {
+      const result = await database.query<AuditRow>(
+        'select * from audit_log where case_id = $1 or subject = any($2::text[]) order by seq',
+        [caseId, subjects],
       );
       return result.rows.map(toEntry);
     },
