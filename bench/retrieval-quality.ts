@@ -49,7 +49,7 @@ export interface QualityRow {
   p50_ms: number;
 }
 
-async function loadCorpus(benchdata: string, limitDocs: number | undefined) {
+export async function loadCorpus(benchdata: string, limitDocs: number | undefined) {
   const kbPath = join(benchdata, 'fda-recalls', 'kb.jsonl');
   const { documents: recalls, failures } = parseJsonl(await readFile(kbPath, 'utf8'), kbPath);
   if (failures.length > 0)

@@ -3,6 +3,7 @@ import { AndonError } from '../core/index.ts';
 import type { Database } from '../store/index.ts';
 import { type EmbeddingsPort, toVectorLiteral } from './embed.ts';
 import { vectorExpression } from './embedding-index.ts';
+import { planFullText, type TermStatistic } from './full-text.ts';
 import { jaccard, terms } from './text.ts';
 
 export type SearchMode = 'hybrid' | 'vector' | 'fulltext';
@@ -29,6 +30,11 @@ export interface SearchOptions extends KnowledgeSearchOptions {
   exact?: boolean;
   /** Reciprocal rank fusion constant (default 60). */
   rrfK?: number;
+  /**
+   * About how many chunks the full-text side may score (default max(1000, 10 × candidates)): the rarest query terms
+   * find them, the rest only score them. Larger is more thorough and slower.
+   */
+  fullTextBudget?: number;
 }
 
 export interface HitScores {
@@ -111,6 +117,23 @@ const atLeast = (version: string, major: number, minor: number): boolean => {
   return a > major || (a === major && b >= minor);
 };
 
+/** ts_rank of a term that occurs once in a chunk's body text (weight B): the unit of a term's weight in a score. */
+const oneBodyOccurrence = 0.2431708;
+
+/** The query's lexemes with the number of chunks that contain each, and the number of chunks in all. */
+async function termStatistics(db: Database, query: string): Promise<{ terms: TermStatistic[]; total: number }> {
+  const result = await db.query<{ lexeme: string; chunks: number }>(
+    `select u.lexeme, coalesce(t.chunks, 0)::integer as chunks
+     from (select distinct unnest(tsvector_to_array(to_tsvector('english', $1))) as lexeme) u
+     left join knowledge_terms t on t.lexeme = u.lexeme
+     union all
+     select '', coalesce((select chunks from knowledge_terms where lexeme = ''), 0)`,
+    [query],
+  );
+  const total = result.rows.find((row) => row.lexeme === '')?.chunks ?? 0;
+  return { terms: result.rows.filter((row) => row.lexeme !== ''), total };
+}
+
 /** Does the query use web-search syntax ("quoted phrase", -exclusion, or)? Then it is taken literally. */
 const websearchSyntax = (query: string): boolean => /"|(^|\s)-\w|\s(or|OR)\s/.test(query);
 
@@ -172,8 +195,8 @@ export async function searchKnowledge(
         limit ${candidateLimit}) v)`);
   }
   if (useText) {
-    const text = param(query);
     if (websearchSyntax(query)) {
+      const text = param(query);
       // Phrases and exclusions: PostgreSQL's own operators and cover-density ranking.
       ctes.push(`text_hits as (
         select id, score, row_number() over (order by score desc, id) as rank from (
@@ -184,29 +207,29 @@ export async function searchKnowledge(
           order by score desc, c.id
           limit ${candidateLimit}) t)`);
     } else {
-      // Free text: any of the query's informative terms may match, each worth its BM25 inverse document frequency.
-      // Terms in more than 10 % of the chunks are left out (they cost the most and discriminate the least) unless
-      // nothing rarer is in the query. Lexemes with a quote or backslash (rare) are skipped so each can be quoted.
-      ctes.push(`text_terms as (
-        select lexeme, idf, ('''' || lexeme || '''')::tsquery as query from (
-          select t.lexeme, t.chunks,
-            ln(1 + (greatest(total.chunks, t.chunks) - t.chunks + 0.5) / (t.chunks + 0.5)) as idf,
-            row_number() over (order by t.chunks, t.lexeme) as rarity,
-            greatest(total.chunks, 1) as total
-          from (select distinct unnest(tsvector_to_array(to_tsvector('english', ${text}))) as lexeme) u
-          join knowledge_terms t on t.lexeme = u.lexeme and t.lexeme <> '' and t.chunks > 0
-          cross join (select chunks from knowledge_terms where lexeme = '') total
-          where position('''' in u.lexeme) = 0 and position(chr(92) in u.lexeme) = 0) ranked
-        where rarity <= 24 and (rarity <= 3 or chunks <= total * 0.1))`);
+      // Free text: BM25-like scoring of a bounded candidate set (see full-text.ts).
+      const budget = options.fullTextBudget ?? Math.max(1000, 10 * candidates);
+      const statistics = await termStatistics(db, query);
+      const plan = planFullText(statistics.terms, statistics.total, budget, candidates);
+      // The two probes are disjoint (the capped one leaves out what the other found), so no chunk is scored twice.
+      const probes: string[] = [];
+      const candidatesOf = (tsquery: string, unless?: string) =>
+        `select c.id, c.search from knowledge_chunks c join knowledge_documents d on d.id = c.document_id
+          where c.search @@ ${tsquery} ${unless ? `and not (c.search @@ ${unless})` : ''} and ${documentFilter}`;
+      const anyOf = plan.anyOf ? `${param(plan.anyOf)}::tsquery` : undefined;
+      if (anyOf) probes.push(candidatesOf(anyOf));
+      if (plan.allOf) probes.push(`(${candidatesOf(`${param(plan.allOf)}::tsquery`, anyOf)} limit ${param(budget)})`);
+      ctes.push(`text_terms as materialized (
+        select t.idf, ('''' || t.lexeme || '''')::tsquery as query
+        from jsonb_to_recordset(${param(JSON.stringify(plan.terms))}::jsonb) as t(lexeme text, idf float8))`);
+      // ts_rank of one term saturates with its frequency and weighs headings (A) 1.5 × body text (B); divided by
+      // its value for a single occurrence in the body, so that counts 1.
       ctes.push(`text_hits as (
         select id, score, row_number() over (order by score desc, id) as rank from (
-          select c.id, sum(q.idf)::float8 as score
-          from text_terms q
-          cross join lateral (select c.id, c.document_id from knowledge_chunks c where c.search @@ q.query) c
-          join knowledge_documents d on d.id = c.document_id
-          where ${documentFilter}
-          group by c.id
-          order by score desc, c.id
+          select k.id, (select sum(t.idf * ts_rank('{0.1, 0.2, 0.4, 0.6}', k.search, t.query))
+              from text_terms t where k.search @@ t.query)::float8 / ${oneBodyOccurrence} as score
+          from (${probes.length > 0 ? probes.join(' union all ') : 'select null::bigint as id, null::tsvector as search where false'}) k
+          order by score desc, k.id
           limit ${candidateLimit}) t)`);
     }
   }
