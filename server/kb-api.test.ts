@@ -5,6 +5,7 @@ import { createKnowledgeBase, createOfflineEmbedder, type KnowledgeBase } from '
 import { createAuditLog, createUserStore, type Database, openDatabase } from '../store/index.ts';
 import { createRoleUsers, mountForTest } from './__fixtures__/ui-users.ts';
 import { createKnowledgeApi } from './kb-api.ts';
+import { openApiDocument } from './openapi.ts';
 import { createKnowledgePages } from './pages/kb.tsx';
 
 const clock: Clock = { now: () => new Date() };
@@ -269,5 +270,24 @@ describe('knowledge REST API and pages', () => {
     });
     expect(forged.status).toBe(403);
     expect(await forged.text()).toContain('CSRF check failed');
+  });
+
+  it('describes the knowledge and eval routes in the OpenAPI document', () => {
+    const paths = openApiDocument('http://andon.test').paths as Record<
+      string,
+      Record<string, { parameters?: { name: string; required: boolean }[] }>
+    >;
+    expect(Object.keys(paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/kb/documents',
+        '/api/v1/kb/documents/{id}',
+        '/api/v1/kb/search',
+        '/api/v1/evals/compare',
+      ]),
+    );
+    expect(paths['/api/v1/kb/search']?.get?.parameters?.find((parameter) => parameter.name === 'q')?.required).toBe(
+      true,
+    );
+    expect(paths['/api/v1/kb/documents']?.post).toBeDefined();
   });
 });

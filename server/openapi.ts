@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Case, DecisionRequest, Draft } from '../core/index.ts';
+import { secondaryOpenApiPaths } from './openapi-secondary.ts';
 
 const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string(), requestId: z.string() }) });
 
@@ -70,6 +71,7 @@ export function openApiDocument(serverUrl: string) {
           },
         },
       },
+      ...secondaryOpenApiPaths,
     },
   };
 }
