@@ -55,6 +55,36 @@ export const environment = {
     help: 'Comma-separated topic filters andon subscribes to; defaults to MQTT_TOPIC_PREFIX/#',
   },
   MQTT_CLIENT_ID: { schema: z.string().min(1), default: 'andon-ingest', help: 'MQTT client id of the ingest session' },
+  MQTT_USERNAME: { schema: z.string().min(1).optional(), default: undefined, help: 'User name at the MQTT broker' },
+  MQTT_PASSWORD: { schema: z.string().optional(), default: undefined, help: 'Password at the MQTT broker' },
+  MQTT_MAPPINGS: {
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    help: 'YAML file of topic mappings for devices with their own payloads (connectors/mqtt/README.md)',
+  },
+  MQTT_SHARED_GROUP: {
+    schema: z
+      .string()
+      .regex(/^[^/+#]+$/, "a group name without '/', '+' or '#'")
+      .optional(),
+    default: undefined,
+    help: 'MQTT 5 shared subscription group: workers with partitioned MQTT_TOPICS split a plant (README)',
+  },
+  MQTT_SPARKPLUG: {
+    schema: z.enum(['auto', 'true', 'false']),
+    default: 'auto',
+    help: 'Sparkplug B on spBv1.0/#: births, aliases, deaths, rebirths; auto = on if SIMULATOR_FORMAT=sparkplug',
+  },
+  OPCUA_CONFIG: {
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    help: 'Comma-separated OPC UA tag configs (YAML, `andon opcua browse` writes them); unset means no OPC UA',
+  },
+  OPCUA_PASSWORD: {
+    schema: z.string().optional(),
+    default: undefined,
+    help: 'Password for OPC UA user name authentication (instead of a password in the tag config)',
+  },
   SIMULATOR: {
     schema: bool,
     default: 'true',
@@ -70,6 +100,16 @@ export const environment = {
     schema: z.coerce.number().min(0.1).max(1000),
     default: '1',
     help: 'Simulator speed-up over wall-clock time (10 = ten samples per sample period)',
+  },
+  SIMULATOR_FORMAT: {
+    schema: z.enum(['json', 'sparkplug', 'opcua']),
+    default: 'json',
+    help: 'Simulator to andon over MQTT JSON, MQTT Sparkplug B, or OPC UA (its server on SIMULATOR_OPCUA_PORT)',
+  },
+  SIMULATOR_OPCUA_PORT: {
+    schema: z.coerce.number().int().min(0).max(65535),
+    default: '4840',
+    help: 'Port of the simulator OPC UA server on 127.0.0.1 with SIMULATOR_FORMAT=opcua (0 picks a free port)',
   },
   OPENAI_BASE_URL: {
     schema: z.url().optional(),

@@ -7,20 +7,37 @@ import { type ActionRouter, createSandboxErpApp, parseFaultSpec } from '../conne
 import { createOpenAiLlm } from '../connectors/llm/index.ts';
 import {
   type EmbeddedBroker,
+  loadSparkplugCodec,
+  loadTopicMappings,
   type MqttIngest,
+  type SensorHealthEvent,
   startEmbeddedBroker,
   startMqttIngest,
 } from '../connectors/mqtt/index.ts';
+import {
+  loadOpcuaTagConfig,
+  type OpcuaHealthEvent,
+  type OpcuaIngest,
+  startOpcuaIngest,
+} from '../connectors/opcua/index.ts';
 import type { Clock } from '../core/index.ts';
 import { createDetectorBank } from '../detection/index.ts';
 import { createEvalRunStore } from '../eval/index.ts';
 import { createTriage, type Triage } from '../graph/index.ts';
 import { createEmbedder, createKnowledgeBase, type KnowledgeBase } from '../knowledge/index.ts';
 import { createActionsApi, createAlarmsApi, createServer, secondaryPageMounts } from '../server/index.ts';
-import { type Simulator, startSimulator } from '../simulator/index.ts';
+import {
+  createPlant,
+  type PlantSample,
+  resolveScenario,
+  type Simulator,
+  startOpcuaServer,
+  startSimulator,
+} from '../simulator/index.ts';
 import {
   createAlarmStore,
   createApprovalStore,
+  createPolicySignoffStore,
   createAuditLog,
   createCaseStore,
   createDraftStore,
@@ -32,7 +49,9 @@ import {
   type Database,
   openDatabase,
 } from '../store/index.ts';
+import { loadApprovalPolicy, oidcMounts } from './approval-policy.ts';
 import { startApprovalTimeouts } from './approval-timeouts.ts';
+import { createChatFromConfig } from './chat.ts';
 import { type Config, publicUrl } from './config.ts';
 import { createAuditNotifier, createConfiguredActionRouter, type Dispatcher, startDispatcher } from './dispatcher.ts';
 import { lifecyclePorts, startEffectivenessChecks } from './effectiveness.ts';
@@ -93,6 +112,8 @@ export interface Andon extends Stores {
   mqttUrl: string;
   simulator: Simulator | null;
   ingest: MqttIngest;
+  /** One OPC UA ingest per OPCUA_CONFIG file (and the simulator's server with SIMULATOR_FORMAT=opcua). */
+  opcua: OpcuaIngest[];
   metrics: Metrics;
   close(): Promise<void>;
 }
@@ -115,6 +136,7 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
     for (const closer of closers.reverse()) await closer().catch((error: Error) => log(`shutdown: ${error.message}`));
   };
   try {
+    const policy = loadApprovalPolicy(config.APPROVAL_POLICY_FILE);
     const stores = await openStores(config, clock);
     closers.push(() => stores.database.close());
     log(
@@ -181,6 +203,7 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
           audit: stores.audit,
           outbox: stores.outbox,
           clock,
+          policy,
           escalationRoles: config.APPROVAL_ESCALATION_ROLES.split(',')
             .map((role) => role.trim())
             .filter(Boolean),
@@ -205,7 +228,8 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
         );
     };
 
-    const slack = await createSlackIntegration(config, { ...stores, knowledge, triage, log });
+    const chat = createChatFromConfig(config, { ...stores, knowledge, triage });
+    const slack = await createSlackIntegration(config, { ...stores, knowledge, triage, chat, log, policy });
     const sandboxKey = randomBytes(24).toString('base64url');
     // Built once the server listens (the sandbox ERP's URL needs the port); the actions page previews through it.
     let actionRouter: ActionRouter | null = null;
@@ -225,12 +249,22 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
       ...stores,
       triage,
       knowledge,
+      chat,
       approvalTimeoutHours: config.APPROVAL_TIMEOUT_HOURS,
+      policy,
+      oidcEnabled: Boolean(config.OIDC_ISSUER_URL),
       mounts: [
         ...(slack?.mounts ?? []),
+        ...oidcMounts(config, { ...stores, triage, policy, log }),
         {
           path: '/api/v1/alarms',
-          app: createAlarmsApi({ alarms: stores.alarms, users: stores.users, commands: pipeline.alarms, log }),
+          app: createAlarmsApi({
+            alarms: stores.alarms,
+            users: stores.users,
+            commands: pipeline.alarms,
+            log,
+            governance: { signoffs: createPolicySignoffStore(stores.database, clock), policy, audit: stores.audit },
+          }),
         },
         { path: '/metrics', app: createMetricsApp({ metrics, token: config.METRICS_TOKEN, log }) },
         {
@@ -326,15 +360,32 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
       mqttUrl = broker.url;
       log(`mqtt: embedded broker at ${mqttUrl}`);
     }
+    // Plant sources (README, "Connecting a real plant"): MQTT JSON and topic mappings, Sparkplug B, OPC UA endpoints.
+    closers.push(() => pipeline.flush()); // runs after every source below has closed and handed over its last batch
+    const recordHealth = sensorHealthRecorder(stores.database, log);
+    const sparkplugOn =
+      config.MQTT_SPARKPLUG === 'true' ||
+      (config.MQTT_SPARKPLUG === 'auto' && config.SIMULATOR && config.SIMULATOR_FORMAT === 'sparkplug');
+    const sparkplugCodec = sparkplugOn ? await loadSparkplugCodec() : undefined;
+    if (sparkplugCodec !== undefined && !sparkplugCodec.ok) throw sparkplugCodec.error;
+    const mqttTopics = (config.MQTT_TOPICS ?? `${config.MQTT_TOPIC_PREFIX}/#`)
+      .split(',')
+      .map((topic) => topic.trim())
+      .filter(Boolean);
+    if (sparkplugOn && !mqttTopics.some((topic) => topic.replace(/^\$share\/[^/]+\//, '').startsWith('spBv1.0/'))) {
+      mqttTopics.push('spBv1.0/#');
+    }
     ingest = await startMqttIngest({
       url: mqttUrl,
       clientId: config.MQTT_CLIENT_ID,
-      topics: (config.MQTT_TOPICS ?? `${config.MQTT_TOPIC_PREFIX}/#`)
-        .split(',')
-        .map((topic) => topic.trim())
-        .filter(Boolean),
+      topics: mqttTopics,
       topicPrefix: config.MQTT_TOPIC_PREFIX,
       protocolVersion: broker ? broker.protocolVersion : 5,
+      ...(config.MQTT_USERNAME === undefined ? {} : { username: config.MQTT_USERNAME }),
+      ...(config.MQTT_PASSWORD === undefined ? {} : { password: config.MQTT_PASSWORD }),
+      ...(config.MQTT_SHARED_GROUP === undefined ? {} : { sharedGroup: config.MQTT_SHARED_GROUP }),
+      ...(config.MQTT_MAPPINGS === undefined ? {} : { mappings: await loadTopicMappings(config.MQTT_MAPPINGS) }),
+      ...(sparkplugCodec?.ok ? { sparkplug: { codec: sparkplugCodec.value, onHealth: recordHealth } } : {}),
       onReadings: (readings) =>
         inSpan(
           'mqtt.ingest',
@@ -356,14 +407,76 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
     metrics.connected(started.connected());
     closers.push(() => started.close());
 
+    const opcua: OpcuaIngest[] = [];
+    const opcuaPki = join(config.ANDON_DATA_DIR, 'opcua-pki', 'client');
+    const startOpcua = async (options: Omit<Parameters<typeof startOpcuaIngest>[0], 'onReadings' | 'pkiFolder'>) => {
+      const source = await startOpcuaIngest({
+        ...options,
+        pkiFolder: opcuaPki,
+        onReadings: (readings) => pipeline.onReadings(readings),
+        onHealth: recordHealth,
+        onDeadLetter: (letter) => stores.readings.deadLetter(letter),
+        log,
+      });
+      opcua.push(source);
+      closers.push(() => source.close());
+    };
+    for (const file of (config.OPCUA_CONFIG ?? '')
+      .split(',')
+      .map((path) => path.trim())
+      .filter(Boolean)) {
+      const tagConfig = await loadOpcuaTagConfig(file);
+      const auth =
+        tagConfig.auth.type === 'username' && config.OPCUA_PASSWORD !== undefined
+          ? { ...tagConfig.auth, password: config.OPCUA_PASSWORD }
+          : tagConfig.auth;
+      await startOpcua({
+        endpoint: tagConfig.endpoint,
+        security: tagConfig.security,
+        auth,
+        tags: tagConfig.tags,
+        publishingIntervalMs: tagConfig.publishingIntervalMs,
+      });
+    }
+
     let simulator: Simulator | null = null;
     if (config.SIMULATOR) {
+      const format = config.SIMULATOR_FORMAT;
+      let onSample: ((sample: PlantSample) => void) | undefined;
+      if (format === 'opcua') {
+        // The simulator serves its plant over OPC UA and andon subscribes to every tag as a client would.
+        const scenario = await resolveScenario(config.SIMULATOR_SCENARIO);
+        const { signals } = createPlant({ scenario, seed: 1, intervalMs: 1000, startTime: new Date() });
+        const server = await startOpcuaServer({
+          port: config.SIMULATOR_OPCUA_PORT,
+          signals,
+          pkiFolder: join(config.ANDON_DATA_DIR, 'opcua-pki', 'simulator'),
+        });
+        closers.push(() => server.close());
+        onSample = (sample) => server.publish(sample);
+        log(`simulator: OPC UA server at ${server.endpointUrl}`);
+        await startOpcua({
+          endpoint: server.endpointUrl,
+          tags: signals
+            .filter((signal) => !scenario.omit.includes(signal.tag))
+            .map((signal) => ({
+              tag: signal.tag,
+              nodeId: server.nodeId(signal.tag),
+              samplingIntervalMs: 0,
+              unit: signal.unit,
+            })),
+          publishingIntervalMs: Math.max(50, Math.min(1000, config.SIMULATOR_INTERVAL_MS / config.SIMULATOR_SPEED)),
+        });
+      }
       simulator = await startSimulator({
         mqttUrl,
         scenario: config.SIMULATOR_SCENARIO,
         intervalMs: config.SIMULATOR_INTERVAL_MS,
         speed: config.SIMULATOR_SPEED,
         topicPrefix: config.MQTT_TOPIC_PREFIX,
+        format: format === 'opcua' ? 'none' : format,
+        ...(sparkplugCodec?.ok ? { sparkplugCodec: sparkplugCodec.value } : {}),
+        ...(onSample === undefined ? {} : { onSample }),
         log,
       });
       closers.push(() => simulator!.stop());
@@ -379,6 +492,7 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
       mqttUrl,
       simulator,
       ingest: started,
+      opcua,
       metrics,
       close,
     };
@@ -389,3 +503,17 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
 }
 
 export type { Database };
+
+/** Sensor-health events (Sparkplug births, deaths and gaps; OPC UA outages, backfills, unfilled gaps): log and table. */
+function sensorHealthRecorder(database: Database, log: (line: string) => void) {
+  return (event: SensorHealthEvent | OpcuaHealthEvent): void => {
+    log(`sensor health (${event.source}): ${event.kind} ${event.scope}: ${event.detail}`);
+    const gap = 'from' in event ? event : { from: undefined, to: undefined };
+    database
+      .query(
+        'insert into sensor_health_events (source, scope, kind, detail, gap_from, gap_to, at) values ($1, $2, $3, $4, $5, $6, $7)',
+        [event.source, event.scope, event.kind, event.detail, gap.from ?? null, gap.to ?? null, event.at],
+      )
+      .catch((error: Error) => log(`sensor health event not stored (${error.message}): ${event.detail}`));
+  };
+}

@@ -25,8 +25,11 @@ export interface SimulatorOptions {
   protocolVersion?: 4 | 5;
   qos?: 0 | 1;
   clientId?: string;
-  /** `json` (default): andon's JSON convention; `sparkplug`: Sparkplug B; `both`. Sparkplug needs `sparkplugCodec`. */
-  format?: 'json' | 'sparkplug' | 'both';
+  /**
+   * `json` (default): andon's JSON convention; `sparkplug`: Sparkplug B; `both`; `none`: nothing over MQTT (the samples
+   * only reach `onSample`, e.g. the OPC UA server). Sparkplug needs `sparkplugCodec`.
+   */
+  format?: 'json' | 'sparkplug' | 'both' | 'none';
   sparkplugCodec?: SparkplugCodec;
   /** Sparkplug group id (default `andon`) and edge node id (default `simulator`). */
   sparkplugGroup?: string;
@@ -127,15 +130,15 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     startTime: options.startTime ?? new Date(),
   });
   const format = options.format ?? 'json';
-  const sendJson = format !== 'sparkplug';
-  if (format !== 'json' && options.sparkplugCodec === undefined) {
+  const sendJson = format === 'json' || format === 'both';
+  if ((format === 'sparkplug' || format === 'both') && options.sparkplugCodec === undefined) {
     throw new AndonError(
       'invalid_config',
       'The simulator needs a Sparkplug codec for format sparkplug (npm install sparkplug-payload, then loadSparkplugCodec()).',
     );
   }
   const sparkplug =
-    format === 'json' || options.sparkplugCodec === undefined
+    format === 'json' || format === 'none' || options.sparkplugCodec === undefined
       ? undefined
       : createSparkplugPublisher({
           codec: options.sparkplugCodec,
@@ -143,22 +146,25 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
           ...(options.sparkplugGroup === undefined ? {} : { group: options.sparkplugGroup }),
           ...(options.sparkplugEdgeNode === undefined ? {} : { edgeNode: options.sparkplugEdgeNode }),
         });
-  const client = await connectPublisher(options.mqttUrl, {
-    clientId: options.clientId ?? `andon-simulator-${process.pid}-${Math.floor(Math.random() * 1e6)}`,
-    protocolVersion: options.protocolVersion ?? 4,
-    purpose: 'simulator',
-    ...(sparkplug === undefined ? {} : { will: sparkplug.death() }),
-  });
-  client.on('error', (error) => log(`[simulator] MQTT: ${error.message}`));
+  const client =
+    format === 'none'
+      ? undefined
+      : await connectPublisher(options.mqttUrl, {
+          clientId: options.clientId ?? `andon-simulator-${process.pid}-${Math.floor(Math.random() * 1e6)}`,
+          protocolVersion: options.protocolVersion ?? 4,
+          purpose: 'simulator',
+          ...(sparkplug === undefined ? {} : { will: sparkplug.death() }),
+        });
+  client?.on('error', (error) => log(`[simulator] MQTT: ${error.message}`));
   const lastValues = new Map<string, number>();
   let born = false;
   const birth = (time: number) => {
-    if (sparkplug === undefined) return;
+    if (sparkplug === undefined || client === undefined) return;
     for (const message of sparkplug.birth(lastValues, time))
       client.publish(message.topic, Buffer.from(message.payload), { qos });
     born = true;
   };
-  if (sparkplug !== undefined) {
+  if (sparkplug !== undefined && client !== undefined) {
     // A host that saw a sequence gap or an unknown alias asks for a rebirth.
     await client.subscribeAsync(sparkplug.commandTopic, { qos: 1 });
     client.on('message', (topic, payload) => {
@@ -186,7 +192,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   let stopped = false;
 
   log(
-    `[simulator] scenario ${scenario.name} (seed ${seed}) publishing ${plant.signals.length - scenario.omit.length} tags to ${options.mqttUrl} under ${prefix}/ every ${options.intervalMs} ms${speed === 1 ? '' : ` at ${speed}× speed`}`,
+    `[simulator] scenario ${scenario.name} (seed ${seed}) publishing ${plant.signals.length - scenario.omit.length} tags ${format === 'none' ? 'to its OPC UA server' : `to ${options.mqttUrl} ${format === 'sparkplug' ? 'as Sparkplug B' : `under ${prefix}/`}`} every ${options.intervalMs} ms${speed === 1 ? '' : ` at ${speed}× speed`}`,
   );
 
   const publish = (sample: PlantSample) => {
@@ -198,9 +204,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     if (sparkplug !== undefined) {
       if (!born) birth(Date.parse(sample.time));
       for (const message of sparkplug.data(sample))
-        client.publish(message.topic, Buffer.from(message.payload), { qos });
+        client?.publish(message.topic, Buffer.from(message.payload), { qos });
     }
-    if (!sendJson) {
+    if (!sendJson || client === undefined) {
       options.onSample?.(sample);
       return;
     }
@@ -240,12 +246,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       stopping ??= (async () => {
         stopped = true;
         if (timer !== undefined) clearTimeout(timer);
-        if (sparkplug !== undefined) {
+        if (sparkplug !== undefined && client !== undefined) {
           // A clean stop sends the death certificate itself: the broker publishes the will only on a lost connection.
           const death = sparkplug.death();
           await client.publishAsync(death.topic, Buffer.from(death.payload), { qos: 1 }).catch(() => undefined);
         }
-        await client.endAsync(false);
+        await client?.endAsync(false);
       })();
       return stopping;
     },

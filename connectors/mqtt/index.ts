@@ -28,4 +28,10 @@ export {
   type SparkplugStats,
   sparkplugTagPart,
 } from './sparkplug.ts';
-export { compileMappings, matchTopic, TopicMapping, type TopicMappingInput } from './topic-mapping.ts';
+export {
+  compileMappings,
+  loadTopicMappings,
+  matchTopic,
+  TopicMapping,
+  type TopicMappingInput,
+} from './topic-mapping.ts';

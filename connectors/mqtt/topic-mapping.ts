@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
 import { z } from 'zod';
 import { AndonError, Quality } from '../../core/index.ts';
 
@@ -130,4 +132,29 @@ export function compileMappings(mappings: readonly TopicMappingInput[]): Compile
       quality: mapping.quality === undefined ? undefined : compileJsonPath(mapping.quality),
     };
   });
+}
+
+/**
+ * Reads topic mappings from a YAML file: a list of mappings, or `{ mappings: [...] }`. Each is checked by
+ * `compileMappings` when ingest starts; this fails on a file that cannot be read or holds no list.
+ */
+export async function loadTopicMappings(path: string): Promise<TopicMappingInput[]> {
+  let raw: unknown;
+  try {
+    raw = parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new AndonError(
+      'invalid_config',
+      `Cannot read the MQTT topic mappings ${path} (${error instanceof Error ? error.message : String(error)}); MQTT_MAPPINGS must name a YAML file.`,
+    );
+  }
+  const list = Array.isArray(raw) ? raw : (raw as { mappings?: unknown } | null)?.mappings;
+  if (!Array.isArray(list)) {
+    throw new AndonError(
+      'invalid_config',
+      `The MQTT topic mappings ${path} must be a YAML list of mappings (or mappings: [...]); see connectors/mqtt/README.md.`,
+    );
+  }
+  compileMappings(list as TopicMappingInput[]);
+  return list as TopicMappingInput[];
 }

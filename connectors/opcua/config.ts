@@ -1,5 +1,7 @@
+import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
 import { z } from 'zod';
-import { type Quality, TagId } from '../../core/index.ts';
+import { AndonError, type Quality, TagId } from '../../core/index.ts';
 
 export const SecurityMode = z.enum(['None', 'Sign', 'SignAndEncrypt']);
 export const SecurityPolicy = z.enum([
@@ -51,6 +53,40 @@ export const OpcuaTagConfig = z.object({
   tags: z.array(OpcuaTag).min(1),
 });
 export type OpcuaTagConfig = z.output<typeof OpcuaTagConfig>;
+
+/**
+ * Reads a tag config file (YAML, as `andon opcua browse` writes it) and checks it, failing with the file and the
+ * field at fault.
+ */
+export async function loadOpcuaTagConfig(path: string): Promise<OpcuaTagConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new AndonError(
+      'invalid_config',
+      `Cannot read the OPC UA tag config ${path} (${error instanceof Error ? error.message : String(error)}). Write one with \`npx andon opcua browse <endpoint> --out ${path}\`.`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (error) {
+    throw new AndonError(
+      'invalid_config',
+      `The OPC UA tag config ${path} is not valid YAML (${error instanceof Error ? error.message : String(error)}).`,
+    );
+  }
+  const parsed = OpcuaTagConfig.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .slice(0, 5)
+      .map((issue) => `${issue.path.join('.') || '(file)'}: ${issue.message}`)
+      .join('; ');
+    throw new AndonError('invalid_config', `The OPC UA tag config ${path} is invalid: ${problems}.`);
+  }
+  return parsed.data;
+}
 
 /**
  * OPC UA StatusCode → andon quality, from the severity bits (the top two): 00 good, 01 uncertain, 10/11 bad.

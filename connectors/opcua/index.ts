@@ -7,6 +7,7 @@ export {
 } from './browse.ts';
 export {
   Deadband,
+  loadOpcuaTagConfig,
   OpcuaAuth,
   type OpcuaDeadLetter,
   type OpcuaHealthEvent,
