@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
-import { z } from 'zod';
+import { ZodError, z } from 'zod';
+import type { CaseChat } from '../agent/index.ts';
 import { AndonError, type ApprovalPolicy, type AuditPort, DecisionRequest, isAndonError } from '../core/index.ts';
 import type { Triage } from '../graph/index.ts';
 import type {
@@ -56,10 +57,20 @@ export interface ServerDeps {
   approvalTimeoutHours?: number;
   /** The approval policy decide() applies (APPROVAL_POLICY_FILE); default: the action registry's. */
   policy?: ApprovalPolicy;
+  /** The read-only case chat (agent/chat.ts) behind POST /api/v1/cases/:id/chat; absent: 503. */
+  chat?: Pick<CaseChat, 'answer'>;
 }
 
 type Env = { Variables: AuthVariables };
 
+/** A question to the read-only case chat. */
+const ChatRequest = z.strictObject({
+  question: z
+    .string({ error: 'question is required: what do you want to know about the case?' })
+    .trim()
+    .min(1)
+    .max(2000),
+});
 const CaseId = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'a case id holds letters, digits and _ . : - only');
 
 export function createServer(deps: ServerDeps) {
@@ -78,7 +89,11 @@ export function createServer(deps: ServerDeps) {
   app.onError((error, c) => {
     const wantsHtml = !c.req.path.startsWith('/api/') && (c.req.header('accept') ?? '').includes('text/html');
     if (wantsHtml) {
-      const failure = isAndonError(error) ? error : null;
+      const failure = isAndonError(error)
+        ? error
+        : error instanceof ZodError
+          ? new AndonError('bad_request', `This link or form is not valid: ${z.prettifyError(error)}`)
+          : null;
       if (failure?.code === 'unauthenticated') return c.redirect(`/login?next=${encodeURIComponent(c.req.path)}`);
       return c.html(
         <ErrorPage
@@ -167,6 +182,35 @@ export function createServer(deps: ServerDeps) {
     if (!(await deps.cases.get(id))) throw new AndonError('not_found', `Case ${id} does not exist.`);
     const result = await editDraft(deps, { caseId: id, user, edit });
     return c.json({ draft: result.draft, diff: result.diff, triage: result.status });
+  });
+
+  app.post('/api/v1/cases/:id/chat', async (c) => {
+    const user = requireUser(c);
+    checkCsrf(c);
+    if (!deps.chat) throw new AndonError('unavailable', 'The case chat is not configured on this server.');
+    const id = CaseId.parse(c.req.param('id'));
+    const body = await c.req.json().catch(() => {
+      throw new AndonError('bad_request', 'The body must be JSON: {"question": "…"}.');
+    });
+    const { question } = ChatRequest.parse(body);
+    if (!(await deps.cases.get(id))) throw new AndonError('not_found', `Case ${id} does not exist.`);
+    const answer = await deps.chat.answer({ question, caseId: id, user });
+    await deps.audit.append({
+      actor: { kind: 'user', id: user.id },
+      action: 'chat.answered',
+      subject: id,
+      caseId: id,
+      details: {
+        channel: 'web',
+        question: question.slice(0, 300),
+        mode: answer.mode,
+        citations: answer.citations.map((citation) => citation.chunkId),
+        flags: answer.flags,
+        proposedEdit: answer.proposedEdit,
+        usage: answer.usage,
+      },
+    });
+    return c.json({ answer });
   });
 
   // ---- Web UI ----
