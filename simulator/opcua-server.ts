@@ -11,6 +11,7 @@ import {
   type UAVariable,
   Variant,
 } from 'node-opcua';
+import { readCertificate } from 'node-opcua-crypto';
 import { AndonError } from '../core/index.ts';
 import type { PlantSample, SignalSpec } from './plant.ts';
 
@@ -27,6 +28,11 @@ export interface OpcuaServerOptions {
   /** Username/password accounts; anonymous access stays on unless `allowAnonymous` is false. */
   users?: { username: string; password: string }[];
   allowAnonymous?: boolean;
+  /**
+   * X.509 user certificates (PEM or DER files) allowed to sign in with certificate authentication; their holders must
+   * prove the private key. Others are refused.
+   */
+  userCertificateFiles?: string[];
 }
 
 export interface SimulatorOpcuaServer {
@@ -85,7 +91,16 @@ export async function startOpcuaServer(options: OpcuaServerOptions): Promise<Sim
       automaticallyAcceptUnknownCertificate: true,
     });
     const users = options.users ?? [];
+    const userCertificateManager = new OPCUACertificateManager({
+      rootFolder: join(options.pkiFolder, 'users'),
+      automaticallyAcceptUnknownCertificate: false,
+    });
+    await userCertificateManager.initialize();
+    for (const file of options.userCertificateFiles ?? []) {
+      await userCertificateManager.trustCertificate(readCertificate(file));
+    }
     const instance = new OPCUAServer({
+      userCertificateManager,
       port,
       hostname,
       alternateHostname: [hostname],

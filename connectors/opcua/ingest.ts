@@ -443,7 +443,7 @@ export async function startOpcuaIngest(options: OpcuaIngestOptions): Promise<Opc
     await teardown();
     throw new AndonError(
       'unavailable',
-      `OPC UA ingest cannot start against ${options.endpoint} (${describe(error)}). Check the endpoint URL, the security mode and policy, the credentials, and that the server trusts andon's certificate (${join(options.pkiFolder, 'own', 'certs')}).`,
+      `OPC UA ingest cannot start against ${options.endpoint} (${describe(error)}). Check the endpoint URL, the security mode and policy, the credentials, and that the server trusts andon's certificate (${join(options.pkiFolder, 'own', 'certs', 'client_certificate.pem')}).${security.mode === 'None' ? '' : ` With ${security.mode}, andon trusts only server certificates in ${join(options.pkiFolder, 'trusted', 'certs')}: a refused one is in ${join(options.pkiFolder, 'rejected')}; check its thumbprint and move it there.`}`,
       { retryable: true, cause: error },
     );
   }
