@@ -1,1 +1,6 @@
-export { createOpenAiLlm, type OpenAiLlmOptions, type StructuredMethod } from './openai.ts';
+export {
+  createOpenAiChatModel,
+  createOpenAiLlm,
+  type OpenAiLlmOptions,
+  type StructuredMethod,
+} from './openai.ts';

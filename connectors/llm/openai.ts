@@ -34,12 +34,13 @@ const isRetryable = (error: unknown): boolean => {
 };
 
 /**
- * The language model behind the agent: any OpenAI-compatible endpoint (OpenAI, Azure OpenAI, Ollama, vLLM, llama.cpp
- * server) through LangChain's ChatOpenAI, with timeouts, retries on retryable errors, schema-validated output and
- * token and cost accounting.
+ * The chat model for LangChain tool calling (`bindTools`), as the read-only chat agent uses it (agent/chat.ts): any
+ * OpenAI-compatible endpoint, with the same timeout and retries (429, 5xx and timeouts, honouring Retry-After).
  */
-export function createOpenAiLlm(options: OpenAiLlmOptions): LlmPort {
-  const chat = new ChatOpenAI({
+export function createOpenAiChatModel(
+  options: Pick<OpenAiLlmOptions, 'baseUrl' | 'apiKey' | 'model' | 'timeoutMs' | 'maxRetries' | 'fetch'>,
+): ChatOpenAI {
+  return new ChatOpenAI({
     model: options.model,
     apiKey: options.apiKey ?? 'not-needed',
     timeout: options.timeoutMs ?? 60_000,
@@ -47,6 +48,15 @@ export function createOpenAiLlm(options: OpenAiLlmOptions): LlmPort {
     temperature: 0,
     configuration: { baseURL: options.baseUrl, ...(options.fetch ? { fetch: options.fetch } : {}) },
   });
+}
+
+/**
+ * The language model behind the agent: any OpenAI-compatible endpoint (OpenAI, Azure OpenAI, Ollama, vLLM, llama.cpp
+ * server) through LangChain's ChatOpenAI, with timeouts, retries on retryable errors, schema-validated output and
+ * token and cost accounting.
+ */
+export function createOpenAiLlm(options: OpenAiLlmOptions): LlmPort {
+  const chat = createOpenAiChatModel(options);
   const price = (usage: { input: number; output: number }): number | null =>
     options.pricePerMillionInput === undefined || options.pricePerMillionOutput === undefined
       ? null

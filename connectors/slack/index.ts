@@ -1,6 +1,5 @@
 export * from './blocks.ts';
 export { renderControlChart } from './chart.ts';
-export { createRetrievalChat } from './chat.ts';
 export { createSlackNotifier, type SlackNotifier, threadNote } from './notifier.ts';
 export { crc32, encodePng, Raster } from './png.ts';
 export type * from './ports.ts';

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createOfflineDrafter } from '../../agent/index.ts';
+import { createCaseChat, createOfflineDrafter } from '../../agent/index.ts';
 import { startDispatcher } from '../../app/dispatcher.ts';
 import { createPipeline } from '../../app/pipeline.ts';
 import { type Deviation, type KnowledgePort, ok } from '../../core/index.ts';
@@ -23,7 +23,7 @@ import {
   openDatabase,
 } from '../../store/index.ts';
 import { fakeSlackApi, textOf } from './__fixtures__/slack-api.ts';
-import { createRetrievalChat, createSlackApp, type SlackApp, SlackRouting, signSlackRequest } from './index.ts';
+import { createSlackApp, type SlackApp, SlackRouting, signSlackRequest } from './index.ts';
 
 const SECRET = 'test-signing-secret';
 const clock = { now: () => new Date() };
@@ -219,7 +219,7 @@ beforeAll(async () => {
     store: stores.slack,
     cases: reader,
     audit: stores.audit,
-    chat: createRetrievalChat({ knowledge, cases: reader }),
+    chat: createCaseChat({ knowledge, cases: reader, signals: stores.readings }),
     routing: SlackRouting.parse({
       routes: [
         { line: 'packaging.line1', channel: 'C0LINE1', minSeverity: 'medium' },
