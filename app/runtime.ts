@@ -37,12 +37,12 @@ import {
 import {
   createAlarmStore,
   createApprovalStore,
-  createPolicySignoffStore,
   createAuditLog,
   createCaseStore,
   createDraftStore,
   createEffectivenessStore,
   createOutbox,
+  createPolicySignoffStore,
   createReadingStore,
   createSandboxErpStore,
   createUserStore,

@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
-import { createRetrievalChat, createSlackApp, loadSlackRouting, type SlackApp } from '../connectors/slack/index.ts';
-import type { AuditPort, KnowledgePort } from '../core/index.ts';
+import type { CaseChat } from '../agent/index.ts';
+import { createSlackApp, loadSlackRouting, type SlackApp } from '../connectors/slack/index.ts';
+import type { ApprovalPolicy, AuditPort, KnowledgePort } from '../core/index.ts';
 import type { Triage } from '../graph/index.ts';
 import { approverRoles, createSigningApp } from '../server/index.ts';
 import {
@@ -26,7 +27,11 @@ export interface SlackWiringDeps {
   audit: AuditPort;
   knowledge: KnowledgePort;
   triage: Triage;
+  /** The read-only case chat (app/chat.ts) that mentions, DMs and case-thread replies go to. */
+  chat: Pick<CaseChat, 'answer'>;
   log(line: string): void;
+  /** The approval policy (APPROVAL_POLICY_FILE): who may sign, shown before a signing link is handed out. */
+  policy?: ApprovalPolicy | undefined;
 }
 
 export interface SlackIntegration {
@@ -62,9 +67,9 @@ export async function createSlackIntegration(config: Config, deps: SlackWiringDe
     store: slackStore,
     cases: reader,
     audit: deps.audit,
-    chat: createRetrievalChat({ knowledge: deps.knowledge, cases: reader }),
+    chat: deps.chat,
     routing: await loadSlackRouting({ file: config.SLACK_ROUTING, defaultChannel: config.SLACK_CHANNEL }),
-    approverRoles,
+    approverRoles: (actionTypes: string[]) => approverRoles(actionTypes, deps.policy),
     signingLinkTtlMinutes: config.SLACK_SIGNING_LINK_MINUTES,
     log: deps.log,
   });

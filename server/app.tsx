@@ -57,6 +57,8 @@ export interface ServerDeps {
   approvalTimeoutHours?: number;
   /** The approval policy decide() applies (APPROVAL_POLICY_FILE); default: the action registry's. */
   policy?: ApprovalPolicy;
+  /** OIDC single sign-on is configured: the sign-in page offers it (server/oidc.ts at /auth/oidc). */
+  oidcEnabled?: boolean;
   /** The read-only case chat (agent/chat.ts) behind POST /api/v1/cases/:id/chat; absent: 503. */
   chat?: Pick<CaseChat, 'answer'>;
 }
@@ -214,7 +216,7 @@ export function createServer(deps: ServerDeps) {
   });
 
   // ---- Web UI ----
-  app.get('/login', (c) => c.html(<LoginPage next={c.req.query('next')} />));
+  app.get('/login', (c) => c.html(<LoginPage next={c.req.query('next')} sso={deps.oidcEnabled ?? false} />));
   const loginLimiter = createRateLimiter({ limit: 10, windowMs: 60_000 });
   app.post('/login', async (c) => {
     const form = await c.req.parseBody();

@@ -2,10 +2,18 @@ export { type ActionRequestPreview, type ActionsApiDeps, createActionsApi, repla
 export { type AlarmCommands, type AlarmsApiDeps, createAlarmsApi } from './alarms-api.ts';
 export { createServer, type ServerDeps } from './app.tsx';
 export { type AuthVariables, SESSION_COOKIE } from './auth.ts';
-export { approverRoles, type DecisionCommand, type DecisionDeps, decide } from './decisions.ts';
+export {
+  approveChange,
+  approverRoles,
+  type DecisionCommand,
+  type DecisionDeps,
+  decide,
+  registryPolicy,
+} from './decisions.ts';
 export { DraftEdit, draftDiff, editDraft, editorRoles } from './edits.ts';
 export { createEvalsApi, type EvalsApiDeps, evalReaderRoles } from './evals-api.ts';
 export { createKnowledgeApi, type KnowledgeApiDeps, knowledgeEditorRoles } from './kb-api.ts';
+export { createOidcApp, grantsFromClaims, type OidcDeps, type OidcSettings } from './oidc.ts';
 export { type AlarmsPageDeps, createAlarmsPage } from './pages/alarms.tsx';
 export { type AuditPageDeps, auditReaderRoles, createAuditPages } from './pages/audit.tsx';
 export { createEvalPages } from './pages/evals.tsx';

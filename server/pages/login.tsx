@@ -1,6 +1,6 @@
 import { Layout } from './layout.tsx';
 
-export function LoginPage(props: { error?: string | undefined; next?: string | undefined }) {
+export function LoginPage(props: { error?: string | undefined; next?: string | undefined; sso?: boolean }) {
   return (
     <Layout title="Sign in" user={null}>
       <h1>Sign in</h1>
@@ -19,6 +19,11 @@ export function LoginPage(props: { error?: string | undefined; next?: string | u
           <button type="submit">Sign in</button>
         </div>
       </form>
+      {props.sso ? (
+        <p>
+          <a href={`/auth/oidc/login?next=${encodeURIComponent(props.next ?? '/')}`}>Sign in with single sign-on</a>
+        </p>
+      ) : null}
       <p class="muted">The embedded demo creates demo users; see the README.</p>
     </Layout>
   );
