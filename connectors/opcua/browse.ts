@@ -12,11 +12,11 @@ import {
   OPCUAClient,
   resolveNodeId,
   SecurityPolicy,
-  UserTokenType,
 } from 'node-opcua';
 import { stringify } from 'yaml';
 import { AndonError } from '../../core/index.ts';
 import type { OpcuaAuth, OpcuaSecurity, OpcuaTagConfig } from './config.ts';
+import { userIdentity } from './ingest.ts';
 
 /** One variable found by browsing, with what a tag config needs. */
 export interface OpcuaVariable {
@@ -106,12 +106,7 @@ export async function openOpcuaSession(options: {
   });
   try {
     await client.connect(options.endpoint);
-    const auth = options.auth ?? { type: 'anonymous' };
-    const session = await client.createSession(
-      auth.type === 'username'
-        ? { type: UserTokenType.UserName, userName: auth.username, password: auth.password }
-        : { type: UserTokenType.Anonymous },
-    );
+    const session = await client.createSession(await userIdentity(options.auth ?? { type: 'anonymous' }));
     return {
       session,
       async close() {
@@ -216,14 +211,18 @@ export async function browseOpcuaVariables(options: BrowseOptions): Promise<Opcu
 export function opcuaTagConfigYaml(
   endpoint: string,
   variables: readonly OpcuaVariable[],
-  defaults: { samplingIntervalMs?: number; queueSize?: number; security?: OpcuaSecurity } = {},
+  defaults: { samplingIntervalMs?: number; queueSize?: number; security?: OpcuaSecurity; auth?: OpcuaAuth } = {},
 ): string {
   const numeric = variables.filter((variable) => NUMERIC.has(variable.dataType));
   const skipped = variables.filter((variable) => !NUMERIC.has(variable.dataType));
   const config: OpcuaTagConfig = {
     endpoint,
     security: defaults.security ?? { mode: 'None', policy: 'None' },
-    auth: { type: 'anonymous' },
+    // A password never goes into the file: OPCUA_PASSWORD supplies it at start.
+    auth:
+      defaults.auth?.type === 'username'
+        ? { type: 'username', username: defaults.auth.username, password: '' }
+        : (defaults.auth ?? { type: 'anonymous' }),
     publishingIntervalMs: 1000,
     tags: numeric.map((variable) => ({
       tag: variable.suggestedTag,

@@ -90,7 +90,8 @@ function numeric(value: unknown): number | undefined {
   return undefined;
 }
 
-async function userIdentity(auth: OpcuaAuth): Promise<UserIdentityInfo> {
+/** The OPC UA user identity token for an auth config: anonymous, user name and password, or an X.509 certificate. */
+export async function userIdentity(auth: OpcuaAuth): Promise<UserIdentityInfo> {
   switch (auth.type) {
     case 'anonymous':
       return { type: UserTokenType.Anonymous };
