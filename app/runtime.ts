@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
-import { createLlmDrafter, createOfflineDrafter } from '../agent/index.ts';
+import { createLlmDrafter, createOfflineDrafter, defaultTaxonomy } from '../agent/index.ts';
 import { type ActionRouter, createSandboxErpApp, parseFaultSpec } from '../connectors/erp/index.ts';
 import { createOpenAiLlm } from '../connectors/llm/index.ts';
 import {
@@ -44,6 +44,7 @@ import {
   createOutbox,
   createPolicySignoffStore,
   createReadingStore,
+  createRootCauseStore,
   createSandboxErpStore,
   createUserStore,
   type Database,
@@ -285,7 +286,13 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
                 : { ok: false, error: { message: 'The action router is not ready yet.' } },
           }),
         },
-        ...secondaryPageMounts({ ...stores, knowledge, evalRuns: createEvalRunStore(stores.database) }),
+        ...secondaryPageMounts({
+          ...stores,
+          knowledge,
+          evalRuns: createEvalRunStore(stores.database),
+          rootCauses: createRootCauseStore(stores.database, clock),
+          taxonomy: Object.keys(defaultTaxonomy),
+        }),
       ],
       publicUrl: publicUrl(config),
       sessionTtlHours: config.ANDON_SESSION_TTL_HOURS,

@@ -112,7 +112,7 @@ describe('export of closed cases', () => {
         id: 'C1',
         input: { text: 'Pouches leaked', title: 'Title C1' },
         expected: { category: 'Material' },
-        tags: ['exported', 'line1'],
+        tags: ['exported', 'label:approved-hypothesis', 'line1'],
       },
     ]);
     expect(result.skipped.map((skip) => skip.caseId)).toEqual(['C2', 'C3']);

@@ -2,6 +2,7 @@ export { type ActionRequestPreview, type ActionsApiDeps, createActionsApi, repla
 export { type AlarmCommands, type AlarmsApiDeps, createAlarmsApi } from './alarms-api.ts';
 export { createServer, type ServerDeps } from './app.tsx';
 export { type AuthVariables, SESSION_COOKIE } from './auth.ts';
+export { type CloseOutDeps, createCloseOutApp } from './close-out.tsx';
 export {
   approveChange,
   approverRoles,

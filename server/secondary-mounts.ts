@@ -2,7 +2,16 @@ import type { Hono } from 'hono';
 import type { AuditEntry, AuditPort } from '../core/index.ts';
 import type { EvalRunStore } from '../eval/index.ts';
 import type { KnowledgeBase } from '../knowledge/index.ts';
-import type { AlarmStore, AuditSearch, AuditVerification, UserStore } from '../store/index.ts';
+import type {
+  AlarmStore,
+  AuditSearch,
+  AuditVerification,
+  CaseStore,
+  DraftStore,
+  RootCauseStore,
+  UserStore,
+} from '../store/index.ts';
+import { createCloseOutApp } from './close-out.tsx';
 import { createEvalsApi } from './evals-api.ts';
 import { createKnowledgeApi } from './kb-api.ts';
 import { createAlarmsPage } from './pages/alarms.tsx';
@@ -17,12 +26,17 @@ export interface SecondaryPagesDeps {
     search(filters: AuditSearch): Promise<AuditEntry[]>;
     verify(): Promise<AuditVerification>;
   };
-  alarms: Pick<AlarmStore, 'report' | 'activations'>;
+  alarms: Pick<AlarmStore, 'report' | 'activations' | 'recordDisposition'>;
   evalRuns: Pick<EvalRunStore, 'list' | 'get'>;
+  cases: Pick<CaseStore, 'get'>;
+  drafts: Pick<DraftStore, 'latestStored'>;
+  rootCauses: RootCauseStore;
+  /** The closed list of root-cause categories a person confirms at close-out. */
+  taxonomy: readonly string[];
 }
 
 /**
- * The knowledge, alarms, evals and audit pages and their REST APIs, as mounts for `createServer` (each authenticates
+ * The knowledge, alarms, evals, audit and case close-out pages and their REST APIs, as mounts for `createServer` (each authenticates
  * its own paths).
  *
  * @example
@@ -37,5 +51,6 @@ export function secondaryPageMounts(deps: SecondaryPagesDeps): Array<{ path: str
     createEvalPages({ runs: deps.evalRuns, users: deps.users }),
     createAlarmsPage(deps),
     createAuditPages(deps),
+    createCloseOutApp(deps),
   ].map((app) => ({ path: '/', app }));
 }

@@ -9,6 +9,7 @@ export * from './ids.ts';
 export * from './migrate.ts';
 export * from './outbox.ts';
 export * from './readings.ts';
+export * from './root-causes.ts';
 export * from './sandbox-erp.ts';
 export * from './slack.ts';
 export * from './users.ts';

@@ -30,6 +30,7 @@ import {
   createApprovalStore,
   createCaseStore,
   createDraftStore,
+  createRootCauseStore,
   type Database,
   openDatabase,
 } from '../../store/index.ts';
@@ -43,7 +44,7 @@ const usage = `usage:
              [--safety] [--judge MODEL] [--judge-cache FILE] [--cassette FILE --cassette-mode replay|record|auto]
              [--price-prompt USD_PER_1K --price-completion USD_PER_1K] [--no-store]
   andon eval compare a.json b.json [--output comparison.json]
-  andon eval export-cases --output cases.jsonl [--limit N]
+  andon eval export-cases --output cases.jsonl [--limit N] [--confirmed-only]
   andon eval runs [--limit N]
 
 METRIC is one of top1, top3, mrr5, hit_at_5, precision_at_10, citation_validity, capa_completeness,
@@ -270,7 +271,11 @@ async function compareCommand(args: string[]): Promise<number> {
 async function exportCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { output: { type: 'string' }, limit: { type: 'string', default: '500' } },
+    options: {
+      output: { type: 'string' },
+      limit: { type: 'string', default: '500' },
+      'confirmed-only': { type: 'boolean', default: false },
+    },
   });
   if (!values.output) {
     console.error(`andon eval export-cases: --output is required.\n\n${usage}`);
@@ -283,12 +288,21 @@ async function exportCommand(args: string[]): Promise<number> {
         cases: createCaseStore(database, systemClock),
         drafts: createDraftStore(database, systemClock),
         approvals: createApprovalStore(database, systemClock),
+        rootCauses: createRootCauseStore(database, systemClock),
       },
       number(values.limit, 'limit', true) ?? 500,
+      { confirmedOnly: values['confirmed-only'] },
     );
     await mkdir(dirname(values.output), { recursive: true });
     await writeFile(values.output, toJsonl(result.cases));
     console.log(`exported ${result.cases.length} closed case(s) to ${values.output}; skipped ${result.skipped.length}`);
+    if (result.fallbacks.length > 0)
+      console.log(
+        `  ${result.fallbacks.length} case(s) had no root cause confirmed at close-out: labelled with the top hypothesis of the approved draft instead (tag label:approved-hypothesis; --confirmed-only leaves them out): ${result.fallbacks
+          .slice(0, 10)
+          .map((fallback) => fallback.caseId)
+          .join(', ')}${result.fallbacks.length > 10 ? ', …' : ''}`,
+      );
     for (const skipped of result.skipped.slice(0, 20)) console.log(`  skipped ${skipped.caseId}: ${skipped.reason}`);
     return 0;
   } finally {
