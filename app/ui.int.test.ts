@@ -10,10 +10,16 @@ import { type Andon, startAndon } from './runtime.ts';
 if (process.env.CI && !existsSync(chromiumPath)) {
   throw new Error(`CI needs Chromium at ${chromiumPath} (apt-get install -y chromium) or CHROMIUM_PATH.`);
 }
-/** A full-page screenshot, or the screen around `focus` when the page is long and one part is the point. */
+/** A full-page screenshot, or 1100 px of the page from `focus` on when the page is long and one part is the point. */
 const shot = async (page: Page, name: string, focus?: string) => {
-  if (focus) await page.locator(focus).first().evaluate('(element) => element.scrollIntoView({ block: "start" })');
-  await page.screenshot({ path: `test-results/ui-${name}.png`, fullPage: !focus });
+  const path = `test-results/ui-${name}.png`;
+  if (!focus) return void (await page.screenshot({ path, fullPage: true }));
+  const box = await page.locator(focus).first().boundingBox();
+  const scrollY = Number(await page.evaluate('window.scrollY'));
+  const width = page.viewportSize()?.width ?? 1280;
+  const height = Number(await page.evaluate('document.documentElement.scrollHeight'));
+  const y = Math.max(0, (box?.y ?? 0) + scrollY - 16);
+  await page.screenshot({ path, fullPage: true, clip: { x: 0, y, width, height: Math.min(1100, height - y) } });
 };
 
 /**
@@ -117,7 +123,10 @@ describe.skipIf(!existsSync(chromiumPath))('the web UI in Chromium on embedded d
     const engineer = await signIn('engineer', 'andon-engineer');
     await engineer.page.goto(caseUrl);
     expect(await engineer.page.getByRole('button', { name: 'Approve and sign' }).count()).toBe(0);
-    await engineer.page.getByText('Edit the CAPA plan').click();
+    // Keyboard: the editor opens from its summary with Enter.
+    await engineer.page.locator('#edit-capa summary').focus();
+    await engineer.page.keyboard.press('Enter');
+    expect(await engineer.page.locator('#edit-capa').getAttribute('open')).not.toBeNull();
     const newContainment = 'Quarantine the last two hours of sealed packs and pull 20 for a peel test.';
     await engineer.page.getByLabel('New item (leave empty for none)').first().fill(newContainment);
     await engineer.page.getByLabel('Why you changed it').fill('Containment must cover packs already sealed.');
@@ -145,7 +154,7 @@ describe.skipIf(!existsSync(chromiumPath))('the web UI in Chromium on embedded d
     await page.goto(caseUrl);
     expect(await page.locator('h2', { hasText: 'Draft v3' }).count()).toBe(1);
     expect(await page.locator('main').textContent()).toContain(`Redraft after reviewer feedback: ${feedback}`);
-    await shot(page, 'redraft', '#versions');
+    await shot(page, 'redraft', '#draft');
 
     // The inbox lists the case for the quality lead, with its priority, age and escalation status.
     await page.goto(`${andon.url}/inbox`);
@@ -167,11 +176,24 @@ describe.skipIf(!existsSync(chromiumPath))('the web UI in Chromium on embedded d
     await page.reload();
     expect(await page.locator('tr.execution').first().textContent()).toMatch(/succeeded.*Done: external id/s);
     expect(await page.locator('table.audit').textContent()).toContain('action.executed');
-    await shot(page, 'approved', '.signature');
+    await shot(page, 'approved', '#signatures');
     expect((await andon.sandbox.list()).filter((effect) => effect.kind === 'lot_hold')).toHaveLength(1);
 
-    // Tablet width: the case page fits 768 px without sideways scrolling.
-    const tablet = await signIn('supervisor', 'andon-supervisor', { width: 768, height: 1024 });
+    // Tablet width, keyboard only: Tab reaches the sign-in fields in order; the case page fits 768 px.
+    const tabletContext = await browser.newContext({ viewport: { width: 768, height: 1024 } });
+    contexts.push(tabletContext);
+    const tablet = { page: await tabletContext.newPage(), problems: [] as string[] };
+    tablet.page.on('pageerror', (error) => tablet.problems.push(error.message));
+    await tablet.page.goto(`${andon.url}/`);
+    const focused = () => tablet.page.evaluate('document.activeElement?.id || document.activeElement?.textContent');
+    for (let press = 0; press < 3; press++) await tablet.page.keyboard.press('Tab');
+    expect(await focused()).toBe('username');
+    await tablet.page.keyboard.type('supervisor');
+    await tablet.page.keyboard.press('Tab');
+    expect(await focused()).toBe('password');
+    await tablet.page.keyboard.type('andon-supervisor');
+    await tablet.page.keyboard.press('Enter');
+    await tablet.page.waitForURL(`${andon.url}/`);
     await tablet.page.goto(caseUrl);
     await tablet.page.waitForSelector('.uplot-target canvas');
     await shot(tablet.page, 'case-tablet');

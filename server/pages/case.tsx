@@ -25,6 +25,8 @@ export interface CasePageExtras {
   versions: StoredDraft[];
   /** Display names of the users in the trail and the versions, by user id. */
   people: Record<string, string>;
+  /** The user signs in by OIDC, so a signature re-authenticates by an SSO re-login instead of a password. */
+  signsWithSso: boolean;
   evidence: Evidence | null;
   sign: Permission;
   edit: Permission;
@@ -67,7 +69,7 @@ function NextStep(props: { view: CaseView; extras: CasePageExtras }) {
   return <p class="card next-step">{words[status] ?? status}</p>;
 }
 
-function SignPanel(props: { view: CaseView; user: User; csrfToken: string | null }) {
+function SignPanel(props: { view: CaseView; user: User; csrfToken: string | null; sso: boolean }) {
   const stored = props.view.draft!;
   const draft = stored.draft;
   return (
@@ -87,7 +89,14 @@ function SignPanel(props: { view: CaseView; user: User; csrfToken: string | null
           <strong>Reject and sign</strong> means: {signatureMeaning('reject')} Triage redrafts with your comment.
         </li>
       </ul>
-      <form method="post" action={`/cases/${encodeURIComponent(props.view.case.id)}/decision`}>
+      <form
+        method="post"
+        action={
+          props.sso
+            ? `/auth/oidc/sign/${encodeURIComponent(props.view.case.id)}`
+            : `/cases/${encodeURIComponent(props.view.case.id)}/decision`
+        }
+      >
         <input type="hidden" name="_csrf" value={props.csrfToken ?? ''} />
         <input type="hidden" name="recordHash" value={stored.recordHash} />
         <label for="comment">Comment (why)</label>
@@ -95,8 +104,16 @@ function SignPanel(props: { view: CaseView; user: User; csrfToken: string | null
         <p id="comment-help" class="muted">
           For a rejection, say what must change: the redraft uses it.
         </p>
-        <label for="password">Your password (re-authentication for the signature)</label>
-        <input id="password" name="password" type="password" autocomplete="current-password" required />
+        {props.sso ? (
+          <p class="muted">
+            Your account signs in with single sign-on: your identity provider asks you to log in again to sign.
+          </p>
+        ) : (
+          <>
+            <label for="password">Your password (re-authentication for the signature)</label>
+            <input id="password" name="password" type="password" autocomplete="current-password" required />
+          </>
+        )}
         <div class="actions-row">
           <button class="approve" type="submit" name="decision" value="approve">
             Approve and sign
@@ -214,7 +231,7 @@ export function CasePage(props: {
         <EvidenceSection evidence={extras.evidence} caseId={item.id} />
       </details>
 
-      <h2>
+      <h2 id="draft">
         Draft {draft ? `v${draft.version}` : ''}{' '}
         {draft?.source === 'offline' ? <span class="offline">Offline draft</span> : null}
       </h2>
@@ -224,8 +241,8 @@ export function CasePage(props: {
         <>
           {draft.source === 'offline' ? (
             <p class="muted">
-              Written by the offline drafter because no language model was reachable: check the hypotheses against the
-              cited SOPs.
+              Written by the offline drafter, because no language model is configured or none answered: check the
+              hypotheses against the cited SOPs.
             </p>
           ) : null}
           <p>{draft.summary}</p>
@@ -233,11 +250,18 @@ export function CasePage(props: {
             Written by {extras.people[draft.author] ?? draft.author} ({draft.model}) · record hash{' '}
             <code>{stored.recordHash.slice(0, 12)}</code>
           </p>
-          {draft.flags.length > 0 ? (
+          {draft.flags
+            .filter((flag) => /^(Redraft after|Edited by)/.test(flag))
+            .map((flag) => (
+              <p class="notice">{flag}</p>
+            ))}
+          {draft.flags.some((flag) => !/^(Redraft after|Edited by)/.test(flag)) ? (
             <ul>
-              {draft.flags.map((flag) => (
-                <li>{flag}</li>
-              ))}
+              {draft.flags
+                .filter((flag) => !/^(Redraft after|Edited by)/.test(flag))
+                .map((flag) => (
+                  <li>{flag}</li>
+                ))}
             </ul>
           ) : null}
           <h2>Root-cause hypotheses</h2>
@@ -285,7 +309,7 @@ export function CasePage(props: {
       )}
 
       {pending && draft && extras.sign.allowed ? (
-        <SignPanel view={view} user={props.user} csrfToken={props.csrfToken} />
+        <SignPanel view={view} user={props.user} csrfToken={props.csrfToken} sso={extras.signsWithSso} />
       ) : pending && draft ? (
         <section aria-labelledby="sign">
           <h2 id="sign">Decision</h2>
@@ -293,7 +317,7 @@ export function CasePage(props: {
         </section>
       ) : null}
 
-      <h2>Signatures</h2>
+      <h2 id="signatures">Signatures</h2>
       {view.approvals.length === 0 ? <p class="muted">None yet.</p> : null}
       {view.approvals.map((approval) => (
         <p class="card signature">

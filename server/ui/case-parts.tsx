@@ -360,9 +360,11 @@ export function AuditTimeline(props: { entries: AuditEntry[]; people: Record<str
             <td>{entry.seq}</td>
             <td>{time(entry.at)}</td>
             <td>
-              {entry.actor.kind === 'user' && props.people[entry.actor.id]
-                ? props.people[entry.actor.id]
-                : `${entry.actor.kind}:${entry.actor.id}`}
+              {entry.actor.kind === 'user' && props.people[entry.actor.id] ? (
+                props.people[entry.actor.id]
+              ) : (
+                <TagName tag={`${entry.actor.kind}:${entry.actor.id}`} />
+              )}
             </td>
             <td>
               {describe(entry)} <span class="muted">({entry.action})</span>
@@ -394,9 +396,9 @@ export function ActionPreview(props: { draft: Draft }) {
   );
 }
 
-/** A dotted tag name that may wrap after its dots and underscores (never inside a word) on a narrow screen. */
+/** A dotted name (a tag, an actor id) that may wrap after . _ : - (never inside a word) on a narrow screen. */
 export function TagName(props: { tag: string }) {
-  const parts = props.tag.split(/(?<=[._])/);
+  const parts = props.tag.split(/(?<=[._:-])/);
   return (
     <>
       {parts.map((part, index) => (

@@ -142,6 +142,10 @@ describe('web UI routes: sign-in, refusals and escaping', () => {
     expect(page).toContain(`/cite/${citation.chunkId}?doc=${encodeURIComponent(citation.documentId)}`);
     // Nothing to sign (triage is not waiting), so no signature form is offered.
     expect(page).not.toContain('name="decision"');
+    // The reason an SSO signature failed comes back in the link (server/oidc.ts): shown as text.
+    const failed = await (await get(`/cases/${caseId}?signError=${encodeURIComponent(XSS)}`, 'quality')).text();
+    expect(failed).toMatch(/role="alert"[\s\S]*&lt;script&gt;alert[\s\S]*Nothing was signed\./);
+    expect(failed).not.toContain('<script>alert');
   });
 
   it('opens a citation at its section with exactly the quoted span in <mark>', async () => {

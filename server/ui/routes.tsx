@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AndonError, type CapaItem, CapaPlan, DecisionRequest, type Draft, isAndonError } from '../../core/index.ts';
 import type { Triage } from '../../graph/index.ts';
 import type { ApprovalStore, CaseStore, DraftStore, Outbox, ReadingStore, User, UserStore } from '../../store/index.ts';
-import { type AuthVariables, checkCsrf, requireUser } from '../auth.ts';
+import { type AuthVariables, checkCsrf, maySee, requireUser } from '../auth.ts';
 import { decide } from '../decisions.ts';
 import { editDraft } from '../edits.ts';
 import { CasePage, type CasePageExtras } from '../pages/case.tsx';
@@ -49,12 +49,12 @@ type Env = { Variables: AuthVariables };
 const SEVERITY_RANK = { low: 0, medium: 1, high: 2, critical: 3 } as const;
 const RISK_RANK = { low: 0, medium: 1, high: 2 } as const;
 
-/** The overview's figures now. */
-export async function loadOverview(deps: UiDeps): Promise<Overview> {
+/** The overview's figures now, as this user may see them (cases outside their role scopes are left out). */
+export async function loadOverview(deps: UiDeps, user: User): Promise<Overview> {
   const now = (deps.now ?? (() => new Date()))();
   const [activeAlarms, cases, report] = await Promise.all([
     deps.alarms ? deps.alarms.list({ active: true, limit: 500 }) : Promise.resolve([]),
-    deps.cases.list({ limit: 500 }),
+    deps.cases.list({ limit: 500 }).then((all) => all.filter((item) => maySee(user, item))),
     deps.alarms ? deps.alarms.report({ to: now.toISOString() }) : Promise.resolve(null),
   ]);
   return buildOverview({
@@ -76,6 +76,7 @@ export async function loadInbox(deps: UiDeps, user: User): Promise<{ mine: Inbox
   const mine: InboxItem[] = [];
   const others: InboxItem[] = [];
   for (const item of await deps.cases.list({ status: 'awaiting_approval', limit: 500 })) {
+    if (!maySee(user, item)) continue;
     const view = await loadCaseView(deps, item.id).catch(() => null);
     const draft = view?.draft?.draft;
     if (!view || !draft || !view.triage?.waitingForDecision) continue;
@@ -168,19 +169,28 @@ export function registerUi(app: Hono<Env>, deps: UiDeps): void {
   const now = () => (deps.now ?? (() => new Date()))();
   registerAssets(app);
 
-  const overviewFeed = createLiveFeed({
-    snapshot: async () => renderLiveSections(await loadOverview(deps)),
-    ...(deps.log ? { log: deps.log } : {}),
-  });
+  // One feed per signed-in user, since what the overview shows depends on the user's role scopes; a feed stops its
+  // poller when its last browser leaves.
+  const feeds = new Map<string, ReturnType<typeof createLiveFeed>>();
+  const feedFor = (user: User) => {
+    let feed = feeds.get(user.id);
+    if (!feed) {
+      feed = createLiveFeed({
+        snapshot: async () => renderLiveSections(await loadOverview(deps, user)),
+        ...(deps.log ? { log: deps.log } : {}),
+      });
+      feeds.set(user.id, feed);
+    }
+    return feed;
+  };
 
   app.get('/', async (c) => {
     const user = requireUser(c);
-    return c.html(<OverviewPage user={user} overview={await loadOverview(deps)} />);
+    return c.html(<OverviewPage user={user} overview={await loadOverview(deps, user)} />);
   });
 
   app.get('/ui/events/overview', (c) => {
-    requireUser(c);
-    return overviewFeed.respond(c);
+    return feedFor(requireUser(c)).respond(c);
   });
 
   app.get('/inbox', async (c) => {
@@ -256,6 +266,7 @@ export function registerUi(app: Hono<Env>, deps: UiDeps): void {
     const extras: CasePageExtras = {
       versions,
       people,
+      signsWithSso: Boolean(await deps.users.oidcIdentityOf(user.id).catch(() => null)),
       evidence: await loadEvidence(deps.triage, view.case.id),
       sign: signPermission(user, view),
       edit: editPermission(user, view),
@@ -280,12 +291,19 @@ export function registerUi(app: Hono<Env>, deps: UiDeps): void {
     const view = await loadCaseView(deps, c.req.param('id'));
     const signed = view.approvals.find((approval) => approval.id === c.req.query('signed'));
     const edited = c.req.query('edited');
+    // An SSO signature that failed comes back here with its reason (server/oidc.ts); shown as text, escaped.
+    const signError = c.req.query('signError')?.slice(0, 300);
     const notice = signed
       ? `Signed: ${signed.signature.meaning} by ${signed.signature.printedName}.`
       : edited && /^\d{1,4}$/.test(edited)
         ? `Saved as version ${edited}. Someone other than you signs it; the changes are under Versions.`
         : undefined;
-    return c.html(await casePage(user, view, c.get('csrfToken'), notice ? { notice } : {}));
+    return c.html(
+      await casePage(user, view, c.get('csrfToken'), {
+        ...(notice ? { notice } : {}),
+        ...(signError ? { error: `${signError} Nothing was signed.` } : {}),
+      }),
+    );
   });
 
   app.post('/cases/:id/decision', async (c) => {
