@@ -36,6 +36,8 @@ export interface SlackOptions {
   signingLinkTtlMinutes?: number;
   pollMs?: number;
   charts?: boolean;
+  /** Least time between two updates of a chat answer being written (Slack allows about one chat.update a second). */
+  chatUpdateMs?: number;
   log(line: string): void;
 }
 
@@ -120,7 +122,10 @@ export function createSlackApp(options: SlackOptions) {
     deferInitialization: true,
     logger: quietLogger(log),
     clientOptions,
-    ...(socketMode ? { socketMode: true, appToken: options.appToken! } : { receiver: receiver! }),
+    // Socket Mode opens its connection with apps.connections.open: same Web API base URL as every other call.
+    ...(socketMode
+      ? { socketMode: true, appToken: options.appToken!, installerOptions: { clientOptions } }
+      : { receiver: receiver! }),
   });
   const sender: SlackSender = createSlackSender(bolt.client, { log });
   const notifier: SlackNotifier = createSlackNotifier({
@@ -335,7 +340,7 @@ export function createSlackApp(options: SlackOptions) {
       { question, caseId, user: identity.user },
       {
         onText: async (soFar) => {
-          if (Date.now() - lastUpdate < 1000) return;
+          if (Date.now() - lastUpdate < (options.chatUpdateMs ?? 1000)) return;
           lastUpdate = Date.now();
           await sender.call(
             'chat.update',

@@ -229,6 +229,7 @@ beforeAll(async () => {
       budget: { messages: 100, windowMinutes: 10 },
     }),
     approverRoles,
+    chatUpdateMs: 0,
     log: (line) => {
       if (process.env.DEBUG_SLACK) console.log(line);
     },
@@ -527,7 +528,9 @@ describe('chat', () => {
       { contentType: 'application/json' },
     );
     expect(response.status).toBe(200);
-    await expect.poll(() => slackApi.of('chat.update').length).toBeGreaterThanOrEqual(1);
+    await expect
+      .poll(() => slackApi.of('chat.update').some((call) => textOf(call.args.blocks).includes('Offline answer')))
+      .toBe(true);
     const placeholder = slackApi.of('chat.postMessage')[0]!;
     expect(placeholder.args).toMatchObject({ channel: message.channel, thread_ts: message.ts });
     const final = textOf(slackApi.of('chat.update').at(-1)!.args.blocks);
@@ -535,6 +538,81 @@ describe('chat', () => {
     expect(final).toContain('SOP-7 Heat sealer');
     expect(final).toContain('Offline answer');
     expect(final).toContain('read-only');
+  });
+
+  it('answers a plain reply in a case thread in that thread, growing one message with chat.update', async () => {
+    const { caseId, message } = await sharedCase();
+    slackApi.reset();
+    const response = await send(
+      JSON.stringify(
+        eventCallback({
+          type: 'message',
+          channel_type: 'channel',
+          user: 'UQUALITY',
+          text: 'why did it drift, and what is the containment and the next action?',
+          ts: '1800000002.000100',
+          channel: message.channel,
+          thread_ts: message.ts,
+          event_ts: '1800000002.000100',
+        }),
+      ),
+      { contentType: 'application/json' },
+    );
+    expect(response.status).toBe(200);
+    await expect
+      .poll(() => slackApi.of('chat.update').some((call) => textOf(call.args.blocks).includes('Offline answer')))
+      .toBe(true);
+    const placeholder = slackApi.of('chat.postMessage').find((call) => call.args.thread_ts === message.ts)!;
+    expect(placeholder).toBeDefined();
+    const updates = slackApi.of('chat.update').filter((call) => call.args.channel === message.channel);
+    expect(updates.length).toBeGreaterThanOrEqual(3);
+    const texts = updates.map((call) => textOf(call.args.blocks));
+    // the answer grows in the same message: each update holds the one before it
+    expect(texts[1]).toContain(caseId);
+    for (let index = 1; index < texts.length; index += 1)
+      expect(texts[index]!.length).toBeGreaterThanOrEqual(texts[index - 1]!.length);
+    expect(new Set(updates.map((call) => call.args.ts)).size).toBe(1); // one message, updated
+    expect(texts.at(-1)).toContain('Hypotheses in the current draft');
+    expect(texts.at(-1)).toContain('Proposed actions');
+    expect(texts.at(-1)).toContain('SOP-7 Heat sealer');
+    const audit = (await stores.audit.listForCase(caseId)).filter((entry) => entry.action === 'slack.chat_answered');
+    expect(audit.at(-1)?.details).toMatchObject({ slackUser: 'UQUALITY' });
+  });
+
+  it('answers a DM from a linked user in the DM, and ignores channel chatter outside case threads', async () => {
+    slackApi.reset();
+    await send(
+      JSON.stringify(
+        eventCallback({
+          type: 'message',
+          channel_type: 'channel',
+          user: 'UQUALITY',
+          text: 'lunch at noon?',
+          ts: '1800000003.000100',
+          channel: 'C0RANDOM',
+          event_ts: '1800000003.000100',
+        }),
+      ),
+      { contentType: 'application/json' },
+    );
+    await send(
+      JSON.stringify(
+        eventCallback({
+          type: 'message',
+          channel_type: 'im',
+          user: 'UQUALITY',
+          text: 'what does the SOP say about containment?',
+          ts: '1800000004.000100',
+          channel: 'D0QUALITY',
+          event_ts: '1800000004.000100',
+        }),
+      ),
+      { contentType: 'application/json' },
+    );
+    await expect.poll(() => slackApi.of('chat.update').some((call) => call.args.channel === 'D0QUALITY')).toBe(true);
+    expect(slackApi.of('chat.postMessage').map((call) => call.args.channel)).toEqual(['D0QUALITY']);
+    const final = textOf(slackApi.of('chat.update').at(-1)!.args.blocks);
+    expect(final).toContain('Hold all lots produced since the drift began.');
   });
 
   it('does not answer an unmapped user in a DM, says why, and audits it', async () => {
