@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type {
   AssetHistoryPort,
   ChangeSummary,
@@ -19,6 +20,7 @@ import {
   type DetectorBank,
   type DetectorCondition,
   type IntakeParams,
+  type IntakeState,
   initialAlarmManagerState,
   initialIntakeState,
   intakeAlarm,
@@ -90,6 +92,31 @@ export interface AlarmControl {
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 const HISTORY_DAYS = 14;
+
+/** The saved working state of the alarm layer (checked on restore, since the store returns plain JSON). */
+const AlarmLayerSnapshot = z.object({
+  version: z.literal(1),
+  manager: z.object({
+    alarms: z.record(
+      z.string(),
+      z.object({ record: z.object({ key: z.string(), state: z.string() }).loose() }).loose(),
+    ),
+    raises: z.record(z.string(), z.array(z.object({ time: z.string(), key: z.string() }))),
+    floods: z.record(z.string(), z.object({ id: z.string(), area: z.string(), startedAt: z.string() }).loose()),
+  }),
+  intake: z.object({ groups: z.record(z.string(), z.object({ id: z.string(), keys: z.array(z.string()) }).loose()) }),
+  caseOfGroup: z.array(z.tuple([z.string(), z.string()])),
+  caseOfKey: z.record(z.string(), z.string()),
+  latestTime: z.string().nullable(),
+});
+type AlarmLayerSnapshot = {
+  version: 1;
+  manager: AlarmManagerState;
+  intake: IntakeState;
+  caseOfGroup: [string, string][];
+  caseOfKey: Record<string, string>;
+  latestTime: string | null;
+};
 
 /**
  * The path of a reading: store it, score it with the detectors, run the ISA-18.2 alarm layer over the detectors'
@@ -253,7 +280,18 @@ export function createPipeline(deps: PipelineDeps) {
       }
     }
     if (deps.alarms) await deps.alarms.applyEvents(events, manager.alarms, caseOfKey);
+    if (deps.alarms && events.length > 0) await deps.alarms.saveState(alarmLayerSnapshot());
   };
+
+  /** The alarm layer's working state, saved after every change and restored at start (see 0100_alarm_state.sql). */
+  const alarmLayerSnapshot = (): AlarmLayerSnapshot => ({
+    version: 1,
+    manager,
+    intake,
+    caseOfGroup: [...caseOfGroup],
+    caseOfKey: { ...caseOfKey },
+    latestTime,
+  });
 
   const step = (conditions: readonly DetectorCondition[], events: AlarmManagerEvent[]) => {
     for (const condition of conditions) {
@@ -322,6 +360,32 @@ export function createPipeline(deps: PipelineDeps) {
     chain = run.catch(() => undefined);
     return run;
   };
+
+  /** Resume from the saved alarm state: acknowledgements, shelves, floods and the case of each live alarm survive. */
+  const restoreAlarmState = async (): Promise<void> => {
+    const saved = await deps.alarms?.loadState().catch((error: Error) => {
+      deps.log(`alarm state: could not be read (${error.message}); starting with no alarms`);
+      return null;
+    });
+    if (!saved) return;
+    const parsed = AlarmLayerSnapshot.safeParse(saved.snapshot);
+    if (!parsed.success) {
+      deps.log(
+        `alarm state saved at ${saved.savedAt} is not readable (${parsed.error.issues[0]?.message}); starting with no alarms`,
+      );
+      return;
+    }
+    const snapshot = parsed.data as AlarmLayerSnapshot;
+    manager = snapshot.manager;
+    intake = snapshot.intake;
+    for (const [group, caseId] of snapshot.caseOfGroup) caseOfGroup.set(group, caseId);
+    Object.assign(caseOfKey, snapshot.caseOfKey);
+    latestTime = snapshot.latestTime;
+    deps.log(
+      `alarm state restored from ${saved.savedAt}: ${activeAlarms(manager).length} alarms not normal, ${Object.keys(manager.floods).length} floods`,
+    );
+  };
+  chain = restoreAlarmState();
 
   const control: AlarmControl = {
     command: (key, command) =>

@@ -552,6 +552,25 @@ export function createAlarmStore(database: Database, clock: Clock) {
       return { byDetector: await rates('detector'), byTag: await rates('tag') };
     },
 
+    /** Save the alarm layer's working state (one row per pipeline, replaced each time). */
+    async saveState(snapshot: unknown, id = 'pipeline'): Promise<void> {
+      await database.query(
+        `insert into alarm_state_snapshots (id, snapshot, saved_at) values ($1, $2, $3)
+         on conflict (id) do update set snapshot = excluded.snapshot, saved_at = excluded.saved_at`,
+        [id, JSON.stringify(snapshot), clock.now()],
+      );
+    },
+
+    /** The last saved working state, or null (first start). The caller validates it. */
+    async loadState(id = 'pipeline'): Promise<{ snapshot: unknown; savedAt: string } | null> {
+      const result = await database.query<{ snapshot: unknown; saved_at: Date }>(
+        'select snapshot, saved_at from alarm_state_snapshots where id = $1',
+        [id],
+      );
+      const row = result.rows[0];
+      return row ? { snapshot: row.snapshot, savedAt: iso(row.saved_at)! } : null;
+    },
+
     /** Alarms of cases dispositioned false alarm or true deviation, per alarm key, with the deviations' times. */
     async dispositionedAlarms(key: string): Promise<{ falseAlarms: string[]; trueDeviations: string[] }> {
       const result = await database.query<{ disposition: Disposition; first_seen: Date }>(

@@ -5,15 +5,21 @@
  * - sits on the same asset,
  * - shares a tag with the group, counting the variables a multivariate deviation named together, or
  * - belongs to the same flood (all alarms of a flood in one area form one case).
- * Otherwise it opens a new group. The caller maps groups to cases and closes a group when its case is closed.
+ * Otherwise it opens a new group. The same alarm coming back rejoins its group for `reopenSeconds`, which a slow
+ * continuous unit sets to hours: a fault that comes and goes while its case is open is one case, not one per return. The caller maps groups to cases and closes a group when its case is closed.
  */
 
 export type IntakeParams = {
   /** How long after a group's last alarm a related alarm still joins it. Default 30 min. */
   windowSeconds: number;
+  /**
+   * How long after a group's last activity the same alarm, coming back, still rejoins it (and its case). Default 30 min,
+   * like the window; a continuous unit whose faults come and go for hours sets it longer.
+   */
+  reopenSeconds: number;
 };
 
-export const DEFAULT_INTAKE_PARAMS: IntakeParams = { windowSeconds: 1800 };
+export const DEFAULT_INTAKE_PARAMS: IntakeParams = { windowSeconds: 1800, reopenSeconds: 1800 };
 
 export type IntakeGroup = {
   id: string;
@@ -62,19 +68,27 @@ export function intakeAlarm(
   alarm: IntakeAlarm,
 ): { state: IntakeState; decision: IntakeDecision } {
   const groups: Record<string, IntakeGroup> = {};
-  for (const [id, group] of Object.entries(previous.groups))
-    if (seconds(group.lastActivity, alarm.time) <= params.windowSeconds) groups[id] = group;
+  const live = new Set<string>();
+  const reopen = params.reopenSeconds ?? DEFAULT_INTAKE_PARAMS.reopenSeconds;
+  for (const [id, group] of Object.entries(previous.groups)) {
+    const idle = seconds(group.lastActivity, alarm.time);
+    if (idle <= params.windowSeconds) live.add(id);
+    if (idle <= Math.max(params.windowSeconds, reopen)) groups[id] = group;
+  }
   const tags = new Set([alarm.tag, ...(alarm.related ?? [])]);
   const candidates = Object.values(groups).sort((a, b) => b.lastActivity.localeCompare(a.lastActivity));
+  const liveCandidates = candidates.filter((group) => live.has(group.id));
   let reason: IntakeDecision['reason'] = 'new';
-  let match: IntakeGroup | undefined;
+  // the same alarm rejoins its group for reopenSeconds; the other tests need a live group
+  let match: IntakeGroup | undefined = candidates.find((group) => group.keys.includes(alarm.key));
+  if (match) reason = 'same-alarm';
   for (const [test, why] of [
-    [(group: IntakeGroup) => group.keys.includes(alarm.key), 'same-alarm'],
     [(group: IntakeGroup) => alarm.floodId != null && group.floodId === alarm.floodId, 'flood'],
     [(group: IntakeGroup) => alarm.asset !== null && group.asset === alarm.asset, 'same-asset'],
     [(group: IntakeGroup) => group.tags.some((tag) => tags.has(tag)), 'related-tags'],
   ] as const) {
-    match = candidates.find(test);
+    if (match) break;
+    match = liveCandidates.find(test);
     if (match) {
       reason = why;
       break;
