@@ -6,6 +6,7 @@ import { createLlmDrafter, createOfflineDrafter, defaultTaxonomy } from '../agen
 import { type ActionRouter, createSandboxErpApp, parseFaultSpec } from '../connectors/erp/index.ts';
 import { createOpenAiLlm } from '../connectors/llm/index.ts';
 import {
+  brokerName,
   type EmbeddedBroker,
   loadSparkplugCodec,
   loadTopicMappings,
@@ -116,6 +117,8 @@ export interface Andon extends Stores {
   /** One OPC UA ingest per OPCUA_CONFIG file (and the simulator's server with SIMULATOR_FORMAT=opcua). */
   opcua: OpcuaIngest[];
   metrics: Metrics;
+  /** Every route the HTTP server answers (method and path pattern), for the RBAC matrix test. */
+  routes: Array<{ method: string; path: string }>;
   close(): Promise<void>;
 }
 
@@ -406,7 +409,14 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
         metrics.deadLetter(letter);
         return stores.readings.deadLetter(letter);
       },
-      onConnection: (change) => metrics.connected(change.type === 'connected'),
+      onConnection: (change) => {
+        metrics.connected(change.type === 'connected');
+        // While andon is away from the broker no sample arrives: that is a sensor-health event, never silence.
+        if (change.type !== 'error') {
+          const kind = change.type === 'connected' ? 'online' : 'offline';
+          recordHealth({ source: 'mqtt', scope: brokerName(mqttUrl), kind, at: change.at, detail: change.detail });
+        }
+      },
       onContext: (context) => pipeline.setContext(context),
       log,
     });
@@ -501,6 +511,7 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
       ingest: started,
       opcua,
       metrics,
+      routes: server.routes.map((route) => ({ method: route.method, path: route.path })),
       close,
     };
   } catch (error) {

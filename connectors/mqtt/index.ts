@@ -1,6 +1,7 @@
 export { createMqttDecoder, type DecodeOutcome, payloadExcerpt } from './decode.ts';
 export { type EmbeddedBroker, type EmbeddedBrokerOptions, startEmbeddedBroker } from './embedded-broker.ts';
 export {
+  brokerName,
   type MqttConnectionEvent,
   type MqttIngest,
   type MqttIngestOptions,

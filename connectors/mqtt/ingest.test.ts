@@ -2,7 +2,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Reading } from '../../core/index.ts';
 import { type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.ts';
-import { startMqttIngest } from './ingest.ts';
+import { brokerName, sharedFilter, startMqttIngest } from './ingest.ts';
 import type { DeadLetter } from './payloads.ts';
 
 let broker: EmbeddedBroker;
@@ -228,5 +228,19 @@ describe('startMqttIngest', () => {
     ).rejects.toThrow(
       /MQTT ingest cannot start against mqtt:\/\/127\.0\.0\.1:1 \(.*ECONNREFUSED.*\)\. Check that the broker runs/,
     );
+  });
+});
+
+describe('broker names and shared filters', () => {
+  it('never puts broker credentials into logs and events', () => {
+    expect(brokerName('mqtts://andon:s3cret@broker.plant:8883')).toBe('mqtts://broker.plant:8883');
+    expect(brokerName('mqtt://127.0.0.1:1883')).toBe('mqtt://127.0.0.1:1883');
+  });
+
+  it('turns filters into shared subscriptions of one group, and refuses a group name MQTT cannot carry', () => {
+    expect(sharedFilter('andon/plant/packaging/#', 'andon')).toBe('$share/andon/andon/plant/packaging/#');
+    expect(sharedFilter('$share/other/x/#', 'andon')).toBe('$share/other/x/#');
+    expect(sharedFilter('x/#', undefined)).toBe('x/#');
+    expect(() => sharedFilter('x/#', 'a/b')).toThrow(/MQTT_SHARED_GROUP/);
   });
 });

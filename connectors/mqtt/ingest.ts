@@ -111,6 +111,18 @@ const describe = (error: unknown): string => (error instanceof Error ? error.mes
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
+/** A broker URL fit for logs and events: without a user name or password in it. */
+export function brokerName(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//');
+  }
+}
+
 /**
  * `$share/<group>/<filter>` for a shared subscription; a filter that already names its share, or no group, stays.
  *
@@ -199,6 +211,7 @@ export async function startMqttIngest(options: MqttIngestOptions): Promise<MqttI
   };
 
   const client: MqttClient = mqtt.connect(options.url, clientOptions);
+  const broker = brokerName(options.url);
   let backoff = reconnectInitial;
 
   const event = (type: MqttConnectionEvent['type'], detail: string) => {
@@ -216,10 +229,10 @@ export async function startMqttIngest(options: MqttIngestOptions): Promise<MqttI
     isConnected = true;
     backoff = reconnectInitial;
     client.options.reconnectPeriod = reconnectInitial;
-    event('connected', `connected to ${options.url} (session ${connack.sessionPresent ? 'resumed' : 'new'})`);
+    event('connected', `connected to ${broker} (session ${connack.sessionPresent ? 'resumed' : 'new'})`);
   });
   client.on('close', () => {
-    if (isConnected) event('disconnected', `lost the connection to ${options.url}`);
+    if (isConnected) event('disconnected', `lost the connection to ${broker}`);
     isConnected = false;
     if (closing) return;
     // Exponential backoff with jitter; MQTT.js reads reconnectPeriod when it schedules the next attempt.
@@ -230,7 +243,7 @@ export async function startMqttIngest(options: MqttIngestOptions): Promise<MqttI
     stats.reconnects++;
   });
   client.on('error', (error) => {
-    event('error', `MQTT broker ${options.url}: ${describe(error)}`);
+    event('error', `MQTT broker ${broker}: ${describe(error)}`);
   });
 
   const sparkplug =
@@ -443,12 +456,12 @@ export async function startMqttIngest(options: MqttIngestOptions): Promise<MqttI
     const detail = describe(error);
     throw new AndonError(
       'unavailable',
-      `MQTT ingest cannot start against ${options.url} (${detail}). Check that the broker runs and MQTT_URL points at it${protocolVersion === 5 ? '; a broker that only speaks MQTT 3.1.1 needs protocolVersion 4' : ''}.`,
+      `MQTT ingest cannot start against ${broker} (${detail}). Check that the broker runs and MQTT_URL points at it${protocolVersion === 5 ? '; a broker that only speaks MQTT 3.1.1 needs protocolVersion 4' : ''}.`,
       { retryable: true, cause: error },
     );
   }
   log(
-    `[mqtt] ingest subscribed to ${topics.join(', ')} at ${options.url} (MQTT ${protocolVersion === 5 ? '5' : '3.1.1'}, QoS 1)`,
+    `[mqtt] ingest subscribed to ${topics.join(', ')} at ${broker} (MQTT ${protocolVersion === 5 ? '5' : '3.1.1'}, QoS 1)`,
   );
 
   let closed: Promise<void> | undefined;
