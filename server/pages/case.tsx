@@ -138,6 +138,7 @@ export function CasePage(props: {
   error?: string | undefined;
   notice?: string | undefined;
   editOpen?: boolean | undefined;
+  editValues?: Record<string, string> | undefined;
 }) {
   const { view, extras } = props;
   const item = view.case;
@@ -297,7 +298,13 @@ export function CasePage(props: {
             <CapaSection title={title} items={draft.capa[key]} caseId={item.id} />
           ))}
           {extras.edit.allowed ? (
-            <CapaEditor caseId={item.id} draft={draft} csrfToken={props.csrfToken} open={props.editOpen ?? false} />
+            <CapaEditor
+              caseId={item.id}
+              draft={draft}
+              csrfToken={props.csrfToken}
+              open={props.editOpen ?? false}
+              values={props.editValues}
+            />
           ) : pending ? (
             <p class="muted">{extras.edit.reason}</p>
           ) : null}

@@ -177,8 +177,16 @@ export const CAPA_SECTIONS = [
  * The CAPA editor: every item's text, owner and due date, plus one empty row per section to add an item. Saving makes a
  * new draft version, which someone other than the editor signs.
  */
-export function CapaEditor(props: { caseId: string; draft: Draft; csrfToken: string | null; open: boolean }) {
+export function CapaEditor(props: {
+  caseId: string;
+  draft: Draft;
+  csrfToken: string | null;
+  open: boolean;
+  /** What the user typed, shown again when saving failed, so nothing they wrote is lost. */
+  values?: Record<string, string> | undefined;
+}) {
   const { draft } = props;
+  const value = (name: string, fallback: string) => props.values?.[name] ?? fallback;
   return (
     <details id="edit-capa" open={props.open}>
       <summary>Edit the CAPA plan (saves a new version)</summary>
@@ -187,14 +195,19 @@ export function CapaEditor(props: { caseId: string; draft: Draft; csrfToken: str
         <input type="hidden" name="fromVersion" value={String(draft.version)} />
         <label for="edit-summary">Summary</label>
         <textarea id="edit-summary" name="summary" rows={3} maxlength={4000} required style="max-width:none">
-          {draft.summary}
+          {value('summary', draft.summary)}
         </textarea>
         <label for="edit-problem">Problem statement (D2)</label>
         <textarea id="edit-problem" name="capa.problem" rows={2} maxlength={4000} required style="max-width:none">
-          {draft.capa.problem}
+          {value('capa.problem', draft.capa.problem)}
         </textarea>
         <label for="edit-team">Team (D1), separated by commas</label>
-        <input id="edit-team" name="capa.team" value={draft.capa.team.join(', ')} style="max-width:none" />
+        <input
+          id="edit-team"
+          name="capa.team"
+          value={value('capa.team', draft.capa.team.join(', '))}
+          style="max-width:none"
+        />
         {CAPA_SECTIONS.map(([key, title]) => (
           <fieldset>
             <legend>{title}</legend>
@@ -205,7 +218,7 @@ export function CapaEditor(props: { caseId: string; draft: Draft; csrfToken: str
                   <div class="text">
                     <label for={`${id}-text`}>{item ? `Item ${index + 1}` : 'New item (leave empty for none)'}</label>
                     <textarea id={`${id}-text`} name={`${key}.${index}.text`} rows={2} maxlength={4000}>
-                      {item?.text ?? ''}
+                      {value(`${key}.${index}.text`, item?.text ?? '')}
                     </textarea>
                   </div>
                   <div>
@@ -213,13 +226,18 @@ export function CapaEditor(props: { caseId: string; draft: Draft; csrfToken: str
                     <input
                       id={`${id}-owner`}
                       name={`${key}.${index}.owner`}
-                      value={item?.owner ?? ''}
+                      value={value(`${key}.${index}.owner`, item?.owner ?? '')}
                       maxlength={200}
                     />
                   </div>
                   <div>
                     <label for={`${id}-due`}>Due</label>
-                    <input id={`${id}-due`} name={`${key}.${index}.due`} type="date" value={item?.due ?? ''} />
+                    <input
+                      id={`${id}-due`}
+                      name={`${key}.${index}.due`}
+                      type="date"
+                      value={value(`${key}.${index}.due`, item?.due ?? '')}
+                    />
                   </div>
                 </div>
               );
@@ -227,7 +245,9 @@ export function CapaEditor(props: { caseId: string; draft: Draft; csrfToken: str
           </fieldset>
         ))}
         <label for="edit-comment">Why you changed it</label>
-        <textarea id="edit-comment" name="comment" rows={2} maxlength={4000} required />
+        <textarea id="edit-comment" name="comment" rows={2} maxlength={4000} required>
+          {value('comment', '')}
+        </textarea>
         <p class="muted next-step">
           Clear an item's text to remove it. Saving creates version {draft.version + 1}; you cannot sign a version you
           edited, so someone else signs it.
@@ -358,7 +378,9 @@ export function AuditTimeline(props: { entries: AuditEntry[]; people: Record<str
         {props.entries.map((entry) => (
           <tr class={entry.action.endsWith('.signed') ? 'signature' : undefined}>
             <td>{entry.seq}</td>
-            <td>{time(entry.at)}</td>
+            <td>
+              <span class="nowrap">{entry.at.slice(0, 10)}</span> <span class="nowrap">{entry.at.slice(11, 19)}</span>
+            </td>
             <td>
               {entry.actor.kind === 'user' && props.people[entry.actor.id] ? (
                 props.people[entry.actor.id]

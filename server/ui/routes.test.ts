@@ -206,6 +206,13 @@ describe('web UI routes: sign-in, refusals and escaping', () => {
     const engineer = await post(`/cases/${caseId}/edit`, 'engineer', form);
     expect(engineer.status).toBe(409);
     expect(await engineer.text()).toMatch(/only a pending draft can be edited/);
+    const badDate = await post(`/cases/${caseId}/edit`, 'engineer', {
+      ...form,
+      'containment.0.text': 'x',
+      'containment.0.due': 'soon',
+    });
+    expect(badDate.status).toBe(400);
+    expect(await badDate.text()).toMatch(/Containment, item 1: the due date must be a date like 2026-12-31/);
     expect(await andon.drafts.versions(caseId)).toHaveLength(1);
   });
 

@@ -251,7 +251,7 @@ export function registerUi(app: Hono<Env>, deps: UiDeps): void {
     user: User,
     view: CaseView,
     csrfToken: string | null,
-    messages: { error?: string; notice?: string; editOpen?: boolean } = {},
+    messages: { error?: string; notice?: string; editOpen?: boolean; editValues?: Record<string, string> } = {},
   ) => {
     const versions = await deps.drafts.versions(view.case.id);
     const ids = new Set([
@@ -282,6 +282,7 @@ export function registerUi(app: Hono<Env>, deps: UiDeps): void {
         error={messages.error}
         notice={messages.notice}
         editOpen={messages.editOpen}
+        editValues={messages.editValues}
       />
     );
   };
@@ -358,7 +359,15 @@ export function registerUi(app: Hono<Env>, deps: UiDeps): void {
     } catch (error) {
       if (!isAndonError(error) || error.code === 'internal') throw error;
       return c.html(
-        await casePage(user, view, c.get('csrfToken'), { error: error.message, editOpen: true }),
+        await casePage(user, view, c.get('csrfToken'), {
+          error: `${error.message}${error.code === 'bad_request' ? ' Your changes are still in the editor below.' : ''}`,
+          editOpen: true,
+          editValues: Object.fromEntries(
+            Object.entries(form).flatMap(([name, given]) =>
+              typeof given === 'string' && name !== '_csrf' ? [[name, given.slice(0, 4000)]] : [],
+            ),
+          ),
+        }),
         error.status as 400,
       );
     }
