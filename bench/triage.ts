@@ -1,10 +1,12 @@
 /**
  * Triage latency: from a deviation to a persisted approval request, on the embedded defaults (in-memory PGlite, the
  * demo knowledge base, the offline drafter). Prints {"cases","p50_ms","p95_ms", ...} with --json. The baseline measured
- * in the same run is recording the deviation alone (one transaction), so the ratio shows what triage adds.
+ * in the same run is recording the deviation alone (one transaction), so the ratio shows what triage adds. The graph
+ * runs intake → gather evidence → hypothesize → plan CAPA → propose actions → policy check → request approval.
  *
  *   npx andon bench triage [--cases 200] [--json]
  */
+import { availableParallelism, loadavg } from 'node:os';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import { createOfflineDrafter } from '../agent/index.ts';
 import type { Deviation } from '../core/index.ts';
@@ -95,6 +97,9 @@ const result = {
   ratio_p50_vs_baseline: Number((quantile(latencies, 0.5) / quantile(baseline, 0.5)).toFixed(1)),
   drafter: 'offline',
   database: 'pglite (embedded)',
+  /** The machine's 1-minute load average when the run ended: latency on a shared machine depends on it. */
+  load_average_1m: Number(loadavg()[0]!.toFixed(2)),
+  cpus: availableParallelism(),
 };
 if (args.includes('--json')) console.log(JSON.stringify(result));
 else for (const [key, value] of Object.entries(result)) console.log(`${key.padEnd(36)} ${value}`);
