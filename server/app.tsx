@@ -120,12 +120,13 @@ export function createServer(deps: ServerDeps) {
   });
   app.get('/openapi.json', (c) => c.json(openApiDocument(deps.publicUrl)));
 
+  // Role scopes: a case outside the user's plants and areas is not there for them (server/auth.ts). Before the
+  // mounts, so sub-apps under /cases/:id and /api/v1/cases/:id are covered too.
+  for (const path of ['/api/v1/cases/:id', '/api/v1/cases/:id/*', '/cases/:id', '/cases/:id/*'])
+    app.use(path, authenticate(deps.users), caseScope(deps.cases));
   for (const mount of deps.mounts ?? []) app.route(mount.path, mount.app);
 
   app.use('*', authenticate(deps.users));
-  // Role scopes: a case outside the user's plants and areas is not there for them (server/auth.ts).
-  for (const path of ['/api/v1/cases/:id', '/api/v1/cases/:id/*', '/cases/:id', '/cases/:id/*'])
-    app.use(path, caseScope(deps.cases));
 
   // ---- REST API ----
   const caseView = (id: string) => loadCaseView(deps, id);
@@ -261,7 +262,14 @@ export function createServer(deps: ServerDeps) {
         subject: username || 'unknown',
         details: {},
       });
-      return c.html(<LoginPage error="User name or password is wrong. Try again." next={safeNext} />, 401);
+      return c.html(
+        <LoginPage
+          error="User name or password is wrong. Check both (passwords are case-sensitive) and try again."
+          next={safeNext}
+          username={username}
+        />,
+        401,
+      );
     }
     const session = await deps.users.createSession(user.id, deps.sessionTtlHours);
     setCookie(c, SESSION_COOKIE, session.token, {

@@ -120,6 +120,21 @@ describe('web UI routes: sign-in, refusals and escaping', () => {
     expect(await andon.drafts.versions(caseId)).toHaveLength(1);
   });
 
+  it('keeps the user name after a wrong password (escaped) and says where sign-in leads', async () => {
+    const failed = await fetch(`${andon.url}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams({ username: `q${XSS}`, password: 'nope', next: `/cases/${caseId}` }),
+    });
+    expect(failed.status).toBe(401);
+    const html = await failed.text();
+    expect(html).toContain('User name or password is wrong.');
+    expect(html).toContain('value="q&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"');
+    expect(html).not.toContain('<script>alert');
+    const prompt = await (await get(`/login?next=${encodeURIComponent(`/cases/${caseId}`)}`)).text();
+    expect(prompt).toContain(`Sign in to open case ${caseId}.`);
+  });
+
   it('serves uPlot and the islands from andon itself, and nothing else under /ui/assets', async () => {
     const uplot = await fetch(`${andon.url}/ui/assets/uplot.js`);
     expect(uplot.status).toBe(200);
