@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
@@ -425,7 +426,11 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
     closers.push(() => started.close());
 
     const opcua: OpcuaIngest[] = [];
-    const opcuaPki = join(config.ANDON_DATA_DIR, 'opcua-pki', 'client');
+    // OPC UA certificates live on disk even when the database is in memory (tests, memory:// data directories).
+    const pkiRoot = config.ANDON_DATA_DIR.startsWith('memory://')
+      ? join(tmpdir(), 'andon-memory-opcua-pki')
+      : join(config.ANDON_DATA_DIR, 'opcua-pki');
+    const opcuaPki = join(pkiRoot, 'client');
     const startOpcua = async (options: Omit<Parameters<typeof startOpcuaIngest>[0], 'onReadings' | 'pkiFolder'>) => {
       const source = await startOpcuaIngest({
         ...options,
@@ -467,7 +472,7 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
         const server = await startOpcuaServer({
           port: config.SIMULATOR_OPCUA_PORT,
           signals,
-          pkiFolder: join(config.ANDON_DATA_DIR, 'opcua-pki', 'simulator'),
+          pkiFolder: join(pkiRoot, 'simulator'),
         });
         closers.push(() => server.close());
         onSample = (sample) => server.publish(sample);
