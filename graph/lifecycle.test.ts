@@ -2,7 +2,7 @@ import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOfflineDrafter } from '../agent/index.ts';
 import { createEffectivenessCheck, startEffectivenessChecks } from '../app/effectiveness.ts';
-import type { Deviation } from '../core/index.ts';
+import { type Deviation, parseApprovalPolicy } from '../core/index.ts';
 import { createKnowledgeBase, createOfflineEmbedder, indexIncident, type KnowledgeBase } from '../knowledge/index.ts';
 import { decide } from '../server/index.ts';
 import {
@@ -176,6 +176,31 @@ describe('after approval: effectiveness check, close and learn', () => {
     const actions = await actionsOf(caseId);
     expect(actions.indexOf('triage.started')).toBeLessThan(actions.indexOf('policy.checked'));
     expect(actions.indexOf('policy.checked')).toBeLessThan(actions.indexOf('approval.requested'));
+  });
+
+  it('policy check: requirements come from the approval policy, and a proposal no rule covers is dropped and flagged', async () => {
+    const policy = parseApprovalPolicy(
+      {
+        version: 1,
+        rules: [{ subject: 'action', type: 'lot_hold', risk: ['medium'], approvers: ['quality_lead'], approvals: 2 }],
+      },
+      'test policy',
+    );
+    const triage = triageWith({ policy });
+    const caseId = await newCase();
+    await triage.start(caseId);
+    const { values } = await triage.graph.getState({ configurable: { thread_id: `case:${caseId}` } });
+    expect(values.policy).toMatchObject({
+      policy: 'approval policy',
+      signerRoles: ['quality_lead'],
+      signatures: 2,
+      refused: [{ type: 'maintenance_work_order', reason: expect.stringMatching(/no approval policy rule/) }],
+    });
+    const draft = await stores.drafts.latest(caseId);
+    expect(draft?.actions.map((action) => action.type)).toEqual(['lot_hold']);
+    expect(draft?.flags.join(' ')).toMatch(
+      /Dropped proposed maintenance_work_order: refused by the approval policy \(no approval policy rule covers/,
+    );
   });
 
   it('effective: waits durably, a restarted process runs the due check, closes and indexes the incident', async () => {

@@ -27,13 +27,15 @@ export const makePolicyCheck =
         signerRoles: check.signerRoles,
         requirements: check.requirements,
         refused: check.refused,
+        // token and cost accounting per case: what the drafter used for this version (absent offline)
+        ...(state.drafted?.usage ? { drafter: { model: state.drafted.model, usage: state.drafted.usage } } : {}),
       },
     });
     if (!fresh) {
       if (check.refused.length > 0) {
         return {
           policy: check,
-          error: `The ${check.policy} policy refuses the edited v${version}: ${check.refused.map((item) => `${item.type} (${item.reason})`).join('; ')}.`,
+          error: `The ${check.policy} refuses the edited v${version}: ${check.refused.map((item) => `${item.type} (${item.reason})`).join('; ')}.`,
         };
       }
       return { policy: check, error: null };
@@ -42,9 +44,7 @@ export const makePolicyCheck =
     const flags = [
       ...state.drafted!.flags,
       ...state.flags,
-      ...check.refused.map(
-        (item) => `Dropped proposed ${item.type}: the ${check.policy} policy refuses it (${item.reason}).`,
-      ),
+      ...check.refused.map((item) => `Dropped proposed ${item.type}: refused by the ${check.policy} (${item.reason}).`),
       ...(check.signerRoles.length === 0
         ? [
             'No single role may approve every proposed action; the policy needs the draft split or a human to take over.',
