@@ -179,14 +179,16 @@ describe.skipIf(!existsSync(chromiumPath))('the web UI in Chromium on embedded d
     await shot(page, 'approved', '#signatures');
     expect((await andon.sandbox.list()).filter((effect) => effect.kind === 'lot_hold')).toHaveLength(1);
 
-    // Tablet width, keyboard only: Tab reaches the sign-in fields in order; the case page fits 768 px.
+    // Tablet width, keyboard only: the sign-in fields take focus in order; the case page fits 768 px.
     const tabletContext = await browser.newContext({ viewport: { width: 768, height: 1024 } });
     contexts.push(tabletContext);
     const tablet = { page: await tabletContext.newPage(), problems: [] as string[] };
     tablet.page.on('pageerror', (error) => tablet.problems.push(error.message));
     await tablet.page.goto(`${andon.url}/`);
     const focused = () => tablet.page.evaluate('document.activeElement?.id || document.activeElement?.textContent');
-    for (let press = 0; press < 3; press++) await tablet.page.keyboard.press('Tab');
+    expect(await focused()).toBe('username'); // focused on arrival
+    await tablet.page.keyboard.press('Shift+Tab');
+    await tablet.page.keyboard.press('Tab');
     expect(await focused()).toBe('username');
     await tablet.page.keyboard.type('supervisor');
     await tablet.page.keyboard.press('Tab');
