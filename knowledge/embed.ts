@@ -26,10 +26,10 @@ export function assertEmbedder(embedder: EmbeddingsPort): void {
       `Embedding model id "${embedder.model}" has characters andon cannot index; use letters, digits and . _ : / @ + -`,
     );
   }
-  if (!Number.isInteger(embedder.dimension) || embedder.dimension < 1 || embedder.dimension > 2000) {
+  if (!Number.isInteger(embedder.dimension) || embedder.dimension < 1 || embedder.dimension > 4000) {
     throw new AndonError(
       'invalid_config',
-      `Embedding dimension ${embedder.dimension} of ${embedder.model} is outside 1–2000 (the pgvector HNSW limit); ask the endpoint for fewer dimensions.`,
+      `Embedding dimension ${embedder.dimension} of ${embedder.model} is outside 1–4000 (the pgvector HNSW limit for half-precision vectors); ask the endpoint for fewer dimensions.`,
     );
   }
 }
