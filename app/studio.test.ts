@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { TRIAGE_NODES } from '../graph/index.ts';
 
 describe('langgraph.json', () => {
   it('points LangGraph Studio at a module that exports the compiled triage graph', async () => {
@@ -11,8 +12,6 @@ describe('langgraph.json', () => {
     process.env.ANDON_DATA_DIR = 'memory://studio-test';
     const module = (await import('./studio.ts')) as Record<string, { getGraph(): { nodes: Record<string, unknown> } }>;
     const nodes = Object.keys(module[name!]!.getGraph().nodes);
-    expect(nodes).toEqual(
-      expect.arrayContaining(['gather_evidence', 'draft', 'request_approval', 'approval_gate', 'execute', 'escalate']),
-    );
+    expect(nodes).toEqual(expect.arrayContaining([...TRIAGE_NODES]));
   }, 120_000);
 });

@@ -270,6 +270,27 @@ describe('after approval: effectiveness check, close and learn', () => {
     shift = 0;
   });
 
+  it('error: an effectiveness check that fails for good sends the case to a human with the reason', async () => {
+    shift = 0;
+    const triage = triageWith({
+      effectiveness: {
+        check: async () => {
+          throw new Error('reading store offline');
+        },
+      },
+    });
+    const caseId = await newCase();
+    await triage.start(caseId);
+    await approve(triage, caseId);
+    shift = 2 * 3_600_000;
+    expect(await poller(triage).sweep()).toBe(1);
+    expect((await triage.status(caseId))?.outcome).toMatch(
+      /escalated: effectiveness check failed: reading store offline/,
+    );
+    expect((await stores.cases.get(caseId))?.status).toBe('escalated');
+    shift = 0;
+  });
+
   it('insufficient data: checks again after another period, then hands the case to a human', async () => {
     shift = 0;
     const triage = triageWith();
