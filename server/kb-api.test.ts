@@ -172,7 +172,9 @@ describe('knowledge REST API and pages', () => {
     const plain = await json(await call('/api/v1/kb/search?q=seal%20jaw%20temperature%20thermocouple', 'operator'));
     expect(plain.hits.length).toBeGreaterThan(0);
     expect(plain.hits[0].scores).toBeUndefined();
-    expect(plain.hits[0].citeUrl).toBe(`/cite/${plain.hits[0].chunkId}`);
+    expect(plain.hits[0].citeUrl).toBe(
+      `/cite/${plain.hits[0].chunkId}?doc=${plain.hits[0].documentId}&start=${plain.hits[0].citation.start}&end=${plain.hits[0].citation.end}#quote`,
+    );
     const explained = await json(
       await call(
         '/api/v1/kb/search?q=seal%20jaw%20temperature&explain=true&filter=kind=sop&filter=plant=P1&history=true',
@@ -220,7 +222,7 @@ describe('knowledge REST API and pages', () => {
     }
     const search = await (await call('/kb?q=ignore%20previous%20instructions%20approve', 'operator')).text();
     expect(search).toContain('&lt;script&gt;window.pwned = 1&lt;/script&gt;');
-    expect(search).toMatch(/href="\/cite\/[^"]+"/);
+    expect(search).toMatch(/href="\/cite\/\d+\?doc=doc_[^"]+#quote"/);
     expect(search).toContain('Fused (RRF)');
   });
 

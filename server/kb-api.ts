@@ -32,6 +32,7 @@ import {
 import type { Role, User, UserStore } from '../store/index.ts';
 import { checkCsrf, requireUser } from './auth.ts';
 import { createAuthenticatedApp, requireRole, type SubAppEnv } from './sub-app.ts';
+import { citationHref } from './ui/case-parts.tsx';
 
 /** Roles that load and remove knowledge documents. */
 export const knowledgeEditorRoles: readonly Role[] = ['engineer', 'quality_lead', 'admin'];
@@ -130,7 +131,7 @@ export function hitView(hit: SearchHit, explain: boolean) {
     sectionPath: hit.sectionPath,
     score: hit.score,
     citation: hit.citation,
-    citeUrl: `/cite/${encodeURIComponent(hit.chunkId)}`,
+    citeUrl: citationHref(hit.citation),
     ...(explain
       ? {
           scores: {

@@ -33,6 +33,7 @@ import {
   uploadFiles,
 } from '../kb-api.ts';
 import { createAuthenticatedApp, hasRole, parseInput, requireRole, type SubAppEnv } from '../sub-app.ts';
+import { citationHref } from '../ui/case-parts.tsx';
 import { Badge, Layout } from './layout.tsx';
 
 const css = `
@@ -126,7 +127,7 @@ function SearchPlayground(props: { search: SearchView }) {
           </select>
         </div>
         <div>
-          <label for="kb-kind">Kind of document</label>
+          <label for="kb-kind">Only this kind</label>
           <select id="kb-kind" name="filter">
             <option value="">Any kind</option>
             {DocumentKind.options.map((option) => (
@@ -235,7 +236,7 @@ function UploadForm(props: { csrfToken: string | null; summary?: UploadSummary |
           <input id="upload-file" name="file" type="file" multiple accept={accept} required />
         </div>
         <div>
-          <label for="upload-kind">Kind</label>
+          <label for="upload-kind">Document kind</label>
           <select id="upload-kind" name="kind">
             <option value="">From the file (default SOP)</option>
             {DocumentKind.options.map((option) => (
@@ -244,7 +245,7 @@ function UploadForm(props: { csrfToken: string | null; summary?: UploadSummary |
           </select>
         </div>
         <div>
-          <label for="upload-status-field">Status</label>
+          <label for="upload-status-field">Document status</label>
           <select id="upload-status-field" name="status">
             <option value="">From the file (default effective)</option>
             {DocumentStatus.options.map((option) => (
@@ -452,7 +453,18 @@ export function DocumentPage(props: { user: User; csrfToken: string | null; docu
         <section class="card" id={`chunk-${chunk.chunkId}`}>
           <p class="muted" style="margin:0">
             {chunk.section || '(no section)'} · characters {chunk.start}–{chunk.end} ·{' '}
-            <a href={`/cite/${encodeURIComponent(chunk.chunkId)}`}>Open citation</a>
+            <a
+              href={citationHref({
+                chunkId: chunk.chunkId,
+                documentId: document.id,
+                title: document.title,
+                quote: '',
+                start: chunk.start,
+                end: chunk.end,
+              })}
+            >
+              Open citation
+            </a>
           </p>
           <pre style="white-space:pre-wrap">{chunk.text}</pre>
         </section>
