@@ -155,7 +155,7 @@ export const environment = {
     help: 'Embedding model at EMBEDDINGS_BASE_URL; after changing it run `andon kb reembed`',
   },
   EMBEDDINGS_DIMENSIONS: {
-    schema: z.coerce.number().int().min(1).max(2000).optional(),
+    schema: z.coerce.number().int().min(1).max(4000).optional(),
     default: undefined,
     help: 'Vector length (needed for models andon does not know; shorter than native is requested as `dimensions`)',
   },

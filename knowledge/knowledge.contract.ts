@@ -208,6 +208,30 @@ export function knowledgeContract(name: string, open: () => Promise<Database>): 
       expect(docx?.text.slice(settings!.citation.start, settings!.citation.end)).toBe(settings!.citation.quote);
     });
 
+    it('indexes each embedding model with its own half-precision HNSW index, used by vector search', async () => {
+      const indexes = await db.query<{ indexdef: string }>(
+        "select indexdef from pg_indexes where tablename = 'knowledge_chunks' and indexname like 'knowledge_chunks_hnsw_%'",
+      );
+      expect(indexes.rows.length).toBeGreaterThan(0);
+      for (const { indexdef } of indexes.rows) {
+        expect(indexdef).toMatch(/halfvec_cosine_ops/);
+        expect(indexdef).toMatch(/m='?24'?, ef_construction='?128'?/);
+        expect(indexdef).toMatch(/WHERE \(embedding_model = '[^']+'::text\)/);
+      }
+      const plan = await db.transaction(async (client) => {
+        await client.query('set local enable_seqscan = off');
+        const [vector] = await kb.embedder.embed(['seal temperature'], 'query');
+        const literal = `[${vector!.join(',')}]`;
+        const result = await client.query<{ 'QUERY PLAN': string }>(
+          `explain select id from knowledge_chunks where embedding_model = $1
+           order by (embedding::halfvec(512)) <=> $2::halfvec(512) limit 5`,
+          [kb.embedder.model, literal],
+        );
+        return result.rows.map((row) => row['QUERY PLAN']).join('\n');
+      });
+      expect(plan).toMatch(/Index Scan using knowledge_chunks_hnsw_/);
+    });
+
     it('removes a document with an audit event', async () => {
       const added = await kb.add({ title: 'Scratch note', kind: 'manual', text: 'Temporary note about the labeller.' });
       expect(await kb.remove(added.documentId, 'qa.lead', 'wrong upload')).toBe(true);
