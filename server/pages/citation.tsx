@@ -67,12 +67,12 @@ export function CitationPage(props: {
         </p>
       </nav>
       <p class="muted">
-        The cited section is outlined; the quoted words are highlighted
-        {quoted ? ` (characters ${span.quoteStart}–${span.quoteEnd})` : ''}.
+        {quoted
+          ? `The quoted words are highlighted (characters ${span.quoteStart}–${span.quoteEnd} of the document).`
+          : 'The whole cited section is shown.'}
       </p>
-      <section class="source-text" aria-label="Source text">
-        <span class="context">{before.replace(/\n+$/, '')}</span>
-        <span class="cited" id="section">
+      <section class="source-text" aria-label="Cited section" id="section">
+        <span class="cited">
           {chunkParts.length === 3 ? (
             <>
               {chunkParts[0]}
@@ -83,8 +83,15 @@ export function CitationPage(props: {
             chunkParts[0]
           )}
         </span>
-        <span class="context">{after.replace(/^\n+/, '')}</span>
       </section>
+      <details class="whole-document">
+        <summary>The whole document, with the cited section outlined</summary>
+        <section class="source-text" aria-label="Whole document">
+          <span class="context">{before.replace(/\n+$/, '')}</span>
+          <span class="cited">{chunkParts.join('')}</span>
+          <span class="context">{after.replace(/^\n+/, '')}</span>
+        </section>
+      </details>
     </Layout>
   );
 }

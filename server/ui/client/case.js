@@ -122,3 +122,15 @@
     });
   });
 })();
+
+// "Edit instead" and links to #edit-capa open the CAPA editor and put the keyboard focus in it.
+(() => {
+  const openEditor = () => {
+    const editor = document.getElementById('edit-capa');
+    if (!editor || location.hash !== '#edit-capa') return;
+    editor.open = true;
+    editor.querySelector('textarea, input:not([type=hidden])')?.focus();
+  };
+  window.addEventListener('hashchange', openEditor);
+  openEditor();
+})();
