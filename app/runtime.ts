@@ -57,13 +57,14 @@ import { startApprovalTimeouts } from './approval-timeouts.ts';
 import { createChatFromConfig } from './chat.ts';
 import { type Config, publicUrl } from './config.ts';
 import { createAuditNotifier, createConfiguredActionRouter, type Dispatcher, startDispatcher } from './dispatcher.ts';
-import { lifecyclePorts, startEffectivenessChecks } from './effectiveness.ts';
+import { lifecyclePorts, recoverAfterApproval, startEffectivenessChecks } from './effectiveness.ts';
 import { createCaseTraces, traceDelivery, traceTriage } from './observability/case-trace.ts';
 import { createMetricsApp } from './observability/http.ts';
 import { createLogger } from './observability/logger.ts';
 import { createMetrics, instrumentLlm, type Metrics } from './observability/metrics.ts';
 import { inSpan, SpanKind, startTracing } from './observability/tracing.ts';
 import { createPipeline, createSandboxAssetHistory, type Pipeline } from './pipeline.ts';
+import { whileDatabaseAway } from './workers/database-outage.ts';
 import { recoverTriage } from './recovery.ts';
 import { seedDemoKnowledge, seedDemoUsers } from './seed.ts';
 import { createSlackIntegration } from './slack.ts';
@@ -247,7 +248,24 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
       alarms: stores.alarms,
       productionContext: assetHistory,
       assetHistory,
-      notify: (notice) => log(`alarm notice: ${JSON.stringify(notice).slice(0, 300)}`),
+      notify: (notice) => {
+        log(`alarm notice: ${JSON.stringify(notice).slice(0, 300)}`);
+        if (!slack) return;
+        // Slack posts cases from the audit log: a flood digest becomes one line in the flood case's thread
+        if (notice.type !== 'flood.digest' || notice.caseId === null) return slack.app.notifier.wake();
+        stores.audit
+          .append({
+            actor: { kind: 'service', id: 'alarm-management' },
+            action: 'case.notified',
+            subject: notice.caseId,
+            caseId: notice.caseId,
+            details: { kind: 'flood_digest', message: notice.text, floodId: notice.floodId, phase: notice.phase },
+          })
+          .then(
+            () => slack.app.notifier.wake(),
+            (error: Error) => log(`slack: flood digest of ${notice.caseId} not recorded: ${error.message}`),
+          );
+      },
       log,
     });
     const server = createServer({
@@ -359,6 +377,7 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
       log,
     });
     closers.push(async () => approvalTimeouts.stop());
+    await recoverAfterApproval({ cases: stores.cases, triage, log });
     const effectivenessChecks = startEffectivenessChecks({ schedule: stores.effectivenessChecks, triage, log });
     void effectivenessChecks.sweep().catch((error: Error) => log(`effectiveness checks: ${error.message}`));
     closers.push(async () => effectivenessChecks.stop());
@@ -403,7 +422,8 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
           { kind: SpanKind.CONSUMER, attributes: { 'andon.readings': readings.length, 'messaging.system': 'mqtt' } },
           async () => {
             metrics.readings(readings.length);
-            await pipeline.onReadings(readings);
+            // A database restart or failover holds ingest back (the broker keeps the samples) instead of losing them.
+            await whileDatabaseAway(() => pipeline.onReadings(readings), { log });
           },
         ),
       onDeadLetter: (letter) => {

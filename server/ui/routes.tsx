@@ -5,7 +5,7 @@ import type { Triage } from '../../graph/index.ts';
 import type { ApprovalStore, CaseStore, DraftStore, Outbox, ReadingStore, User, UserStore } from '../../store/index.ts';
 import { type AuthVariables, checkCsrf, maySee, requireUser } from '../auth.ts';
 import { decide } from '../decisions.ts';
-import { editDraft } from '../edits.ts';
+import { editDraft, editorRoles } from '../edits.ts';
 import { CasePage, type CasePageExtras } from '../pages/case.tsx';
 import { CitationPage } from '../pages/citation.tsx';
 import { type InboxItem, InboxPage } from '../pages/inbox.tsx';
@@ -338,6 +338,9 @@ export function registerUi(app: Hono<Env>, deps: UiDeps): void {
 
   app.post('/cases/:id/edit', async (c) => {
     const user = requireUser(c);
+    // Authorise before reading the form, so nobody learns about a draft they may not edit.
+    if (user.kind !== 'human' || !user.roles.some((role) => editorRoles.includes(role)))
+      throw new AndonError('forbidden', `Editing a draft needs one of the roles ${editorRoles.join(', ')}.`);
     const form = await c.req.parseBody();
     checkCsrf(c, String(form._csrf ?? ''));
     const id = CaseId.parse(c.req.param('id'));
