@@ -123,14 +123,14 @@ function RateChart(props: { series: number[]; from: Date; to: Date; area: string
 
 function PriorityChart(props: { report: AlarmKpiReport }) {
   const width = 420;
-  const height = 200;
+  const height = 190;
   const groups = (['low', 'medium', 'high'] as const).map((priority) => ({
     priority,
     measured: props.report.priority[priority],
     target: ISA_18_2_TARGETS.priority[priority],
   }));
-  const base = height - 30;
-  const y = (share: number) => base - share * (base - 14);
+  const base = height - 24;
+  const y = (share: number) => base - share * (base - 40);
   return (
     <figure>
       <figcaption>Priority distribution against the ISA-18.2 target</figcaption>
@@ -158,12 +158,12 @@ function PriorityChart(props: { report: AlarmKpiReport }) {
             </g>
           );
         })}
-        <rect x="40" y={height - 10} width="10" height="10" fill="#0b5cad" />
-        <text x="54" y={height - 1} font-size="11">
+        <rect x="300" y="6" width="10" height="10" fill="#0b5cad" />
+        <text x="314" y="15" font-size="11">
           measured
         </text>
-        <rect x="130" y={height - 10} width="10" height="10" fill="#d0d7de" />
-        <text x="144" y={height - 1} font-size="11">
+        <rect x="300" y="22" width="10" height="10" fill="#d0d7de" />
+        <text x="314" y="31" font-size="11">
           target
         </text>
       </svg>
@@ -181,8 +181,8 @@ function BadActorsChart(props: { report: AlarmKpiReport }) {
       </figure>
     );
   const width = 420;
-  const row = 22;
-  const height = actors.length * row + 10;
+  const row = 34;
+  const height = actors.length * row + 6;
   const most = Math.max(...actors.map((actor) => actor.count));
   return (
     <figure>
@@ -195,12 +195,15 @@ function BadActorsChart(props: { report: AlarmKpiReport }) {
       >
         {actors.map((actor, index) => {
           const y = 4 + index * row;
-          const bar = (actor.count / most) * 150;
+          const bar = Math.max(2, (actor.count / most) * (width - 70));
           return (
             <g>
-              <rect x="0" y={y} width={bar} height={row - 6} fill="#9a6700" />
-              <text x={bar + 4} y={y + 12} font-size="11" fill="#1b1f24">
-                {`${actor.count}× ${actor.key.length > 48 ? `${actor.key.slice(0, 47)}…` : actor.key}`}
+              <text x="4" y={y + 11} font-size="11" fill="#1b1f24">
+                {actor.key.length > 64 ? `${actor.key.slice(0, 63)}…` : actor.key}
+              </text>
+              <rect x="4" y={y + 15} width={bar} height="12" fill="#9a6700" />
+              <text x={bar + 8} y={y + 25} font-size="11" fill="#1b1f24">
+                {`${actor.count}× · ${(actor.share * 100).toFixed(0)} %`}
               </text>
             </g>
           );

@@ -14,7 +14,7 @@ export const auditReaderRoles: readonly Role[] = ['quality_lead', 'admin', 'eval
 
 const css = `
 .filters{display:grid;grid-template-columns:repeat(auto-fit,minmax(13rem,1fr));gap:.2rem 1rem;align-items:end}
-.table-wrap{overflow-x:auto}table.audit td{word-break:break-word}details summary{cursor:pointer}
+.table-wrap{overflow-x:auto}table.audit td.subject{overflow-wrap:anywhere}table.audit td.nowrap{white-space:nowrap}details summary{cursor:pointer}
 code.hash{font-size:.8em}
 `;
 
@@ -73,6 +73,8 @@ export function AuditPage(props: {
   csrfToken: string | null;
   filters: AuditFilters;
   entries: AuditEntry[];
+  /** Display names of the user ids among the actors. */
+  names?: Map<string, string>;
   verification?: { result: AuditVerification; broken: AuditEntry | null } | undefined;
 }) {
   const f = props.filters;
@@ -141,12 +143,15 @@ export function AuditPage(props: {
             {props.entries.map((entry) => (
               <tr id={`entry-${entry.seq}`} class="entry">
                 <td>{entry.seq}</td>
-                <td>{entry.at.replace('T', ' ').slice(0, 19)}</td>
                 <td>
-                  {entry.actor.kind}:{entry.actor.id}
+                  {entry.at.slice(0, 10)} <span class="nowrap">{entry.at.slice(11, 19)}</span>
                 </td>
-                <td>{entry.action}</td>
                 <td>
+                  {props.names?.get(entry.actor.id) ?? `${entry.actor.kind}:${entry.actor.id}`}
+                  {props.names?.has(entry.actor.id) ? <div class="muted">{entry.actor.id}</div> : null}
+                </td>
+                <td class="nowrap">{entry.action}</td>
+                <td class="subject">
                   {entry.caseId ? (
                     <a href={`/cases/${encodeURIComponent(entry.caseId)}`}>{entry.subject}</a>
                   ) : (
@@ -197,12 +202,30 @@ export function createAuditPages(deps: AuditPageDeps) {
     });
   };
 
+  /** User names of the user actors, so a reader sees who rather than an id. */
+  const namesOf = async (entries: AuditEntry[]): Promise<Map<string, string>> => {
+    const ids = [...new Set(entries.filter((entry) => entry.actor.kind === 'user').map((entry) => entry.actor.id))];
+    const names = new Map<string, string>();
+    for (const id of ids.slice(0, 100)) {
+      const user = await deps.users.byId(id);
+      if (user) names.set(id, `${user.displayName} (${user.username})`);
+    }
+    return names;
+  };
+
   app.get('/audit', async (c) => {
     const user = requireUser(c);
     requireRole(user, auditReaderRoles, 'read the audit trail');
     const filters = parseInput(AuditFilters, c.req.query());
+    const entries = await search(filters);
     return c.html(
-      <AuditPage user={user} csrfToken={c.get('csrfToken')} filters={filters} entries={await search(filters)} />,
+      <AuditPage
+        user={user}
+        csrfToken={c.get('csrfToken')}
+        filters={filters}
+        entries={entries}
+        names={await namesOf(entries)}
+      />,
     );
   });
 
@@ -213,13 +236,15 @@ export function createAuditPages(deps: AuditPageDeps) {
     requireRole(user, auditReaderRoles, 'verify the audit trail');
     const result = await deps.audit.verify();
     const noFilters = AuditFilters.parse({});
+    const entries = await search(noFilters);
     const broken = result.firstBroken ? ((await deps.audit.search({ seq: result.firstBroken.seq }))[0] ?? null) : null;
     return c.html(
       <AuditPage
         user={user}
         csrfToken={c.get('csrfToken')}
         filters={noFilters}
-        entries={await search(noFilters)}
+        entries={entries}
+        names={await namesOf(entries)}
         verification={{ result, broken }}
       />,
     );

@@ -10,12 +10,12 @@ import { createAuthenticatedApp, parseInput, requireRole } from '../sub-app.ts';
 import { Badge, Layout } from './layout.tsx';
 
 const css = `
-.table-wrap{overflow-x:auto}.num{text-align:right;font-variant-numeric:tabular-nums}
+.table-wrap{overflow-x:auto}.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}svg.chart{margin-bottom:.8rem}
 .compare-form{display:flex;flex-wrap:wrap;gap:.2rem 1rem;align-items:end}.compare-form div{min-width:14rem;flex:1}
 select{font:inherit;padding:.45rem;border:1px solid #8c959f;border-radius:.3rem;width:100%;background:#fff}
 select:focus-visible{outline:3px solid #fb8c00;outline-offset:2px}
 .better{color:var(--ok);font-weight:600}.worse{color:var(--bad);font-weight:600}
-code.hash{font-size:.85em}
+code.hash{font-size:.95em}
 `;
 
 type MetricKey = keyof Metrics;
@@ -429,6 +429,9 @@ function DeltaChart(props: { comparison: Comparison }) {
       aria-label="Change of each metric from run A to run B with its 95 % confidence interval"
     >
       <line x1={x(0)} x2={x(0)} y1={10} y2={height - 24} stroke="#57606a" />
+      <text x={x(0)} y={height - 8} font-size="11" text-anchor="middle" fill="#57606a">
+        no change
+      </text>
       <text x={x(-span)} y={height - 8} font-size="11" fill="#57606a">
         {`${(-span * 100).toFixed(1)} pts (worse)`}
       </text>

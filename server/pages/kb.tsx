@@ -115,7 +115,7 @@ function SearchPlayground(props: { search: SearchView }) {
           <select id="kb-mode" name="mode">
             {(
               [
-                ['hybrid', 'Hybrid (full text + vectors, fused)'],
+                ['hybrid', 'Hybrid (fused)'],
                 ['fulltext', 'Full text only'],
                 ['vector', 'Vectors only'],
               ] as const
@@ -171,7 +171,7 @@ function SearchPlayground(props: { search: SearchView }) {
                 <h3>
                   {hit.documentNumber ? `${hit.documentNumber} ` : ''}
                   {hit.revision ? `rev ${hit.revision} ` : ''}
-                  {hit.citation.section ? `§ ${hit.citation.section}` : ''} <Badge value={hit.status} />
+                  {hit.citation.section ?? ''} <Badge value={hit.status} />
                 </h3>
                 <p class="muted" style="margin:.1rem 0">
                   {hit.title} · {hit.kind} ·{' '}
@@ -238,7 +238,7 @@ function UploadForm(props: { csrfToken: string | null; summary?: UploadSummary |
         <div>
           <label for="upload-kind">Document kind</label>
           <select id="upload-kind" name="kind">
-            <option value="">From the file (default SOP)</option>
+            <option value="">From the file (SOP)</option>
             {DocumentKind.options.map((option) => (
               <option value={option}>{option}</option>
             ))}
@@ -247,7 +247,7 @@ function UploadForm(props: { csrfToken: string | null; summary?: UploadSummary |
         <div>
           <label for="upload-status-field">Document status</label>
           <select id="upload-status-field" name="status">
-            <option value="">From the file (default effective)</option>
+            <option value="">From the file (effective)</option>
             {DocumentStatus.options.map((option) => (
               <option value={option}>{option}</option>
             ))}
