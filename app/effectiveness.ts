@@ -9,7 +9,7 @@ import type {
   TriagePorts,
 } from '../graph/index.ts';
 import { indexIncident, type KnowledgeBase } from '../knowledge/index.ts';
-import type { EffectivenessStore, ReadingStore } from '../store/index.ts';
+import type { CaseStore, EffectivenessStore, ReadingStore } from '../store/index.ts';
 import { loadApprovalPolicy } from './approval-policy.ts';
 import type { Config } from './config.ts';
 
@@ -214,4 +214,28 @@ export function lifecyclePorts(
       },
     },
   };
+}
+
+/**
+ * After a restart, continue threads that stopped after the approval (a crash between the hand-off and scheduling the
+ * effectiveness check, or between the check and closing): the start-up recovery covers cases up to their approval,
+ * and these cases are executing or already closed by the dispatcher. A thread that waits for its check stays waiting.
+ */
+export async function recoverAfterApproval(deps: { cases: CaseStore; triage: Triage; log(line: string): void }) {
+  let continued = 0;
+  for (const status of ['executing', 'closed'] as const) {
+    for (const item of await deps.cases.list({ status, limit: 500 })) {
+      try {
+        const thread = await deps.triage.status(item.id);
+        if (!thread || thread.waitingForDecision || thread.waitingForEffectiveness || thread.next.length === 0)
+          continue;
+        deps.log(`recovery: continuing triage of ${item.id} at ${thread.next.join(', ')}`);
+        await deps.triage.continue(item.id);
+        continued += 1;
+      } catch (error) {
+        deps.log(`recovery: ${item.id}: ${(error as Error).message}`);
+      }
+    }
+  }
+  return continued;
 }

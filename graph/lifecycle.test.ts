@@ -1,7 +1,7 @@
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOfflineDrafter } from '../agent/index.ts';
-import { createEffectivenessCheck, startEffectivenessChecks } from '../app/effectiveness.ts';
+import { createEffectivenessCheck, recoverAfterApproval, startEffectivenessChecks } from '../app/effectiveness.ts';
 import { type Deviation, parseApprovalPolicy } from '../core/index.ts';
 import { createKnowledgeBase, createOfflineEmbedder, indexIncident, type KnowledgeBase } from '../knowledge/index.ts';
 import { decide } from '../server/index.ts';
@@ -268,6 +268,31 @@ describe('after approval: effectiveness check, close and learn', () => {
     expect(actions).toContain('case.escalated');
     expect(actions).not.toContain('incident.indexed');
     shift = 0;
+  });
+
+  it('restart after the hand-off: a thread that stopped before scheduling its check is continued at start', async () => {
+    shift = 0;
+    // the process "dies" while scheduling: the promise never settles, the checkpoint after execute is saved
+    const dying = triageWith({
+      schedule: { ...stores.effectivenessChecks, schedule: () => new Promise<void>(() => {}) },
+    });
+    const caseId = await newCase();
+    await dying.start(caseId);
+    void approve(dying, caseId);
+    await expect
+      .poll(async () => (await dying.status(caseId))?.next, { timeout: 10_000 })
+      .toEqual(['schedule_effectiveness_check']);
+    expect(await stores.effectivenessChecks.forCase(caseId)).toEqual([]);
+    const restarted = triageWith();
+    expect(
+      await recoverAfterApproval({ cases: stores.cases, triage: restarted, log: () => {} }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(await restarted.status(caseId)).toMatchObject({
+      waitingForEffectiveness: true,
+      effectiveness: { round: 1 },
+    });
+    expect(await stores.effectivenessChecks.forCase(caseId)).toHaveLength(1);
+    await stores.effectivenessChecks.abandon(caseId, 1, 'end of test');
   });
 
   it('error: an effectiveness check that fails for good sends the case to a human with the reason', async () => {
