@@ -6,8 +6,9 @@
  * - bare_per_s: an MQTT.js client that only counts messages (QoS 1), samples/s.
  * - pipeline_per_s: startMqttIngest (decode, per-tag order, batching) + detectors + the ISA-18.2 alarm manager.
  *   `--bank fast` (default): detection's typed-array bank (Shewhart + Western Electric, EWMA, CUSUM) with each tag's
- *   in-control model configured, as a plant with calibrated tags runs it; `--bank reference`: the auto-calibrating
- *   reference bank `andon start` runs today, conditions of every rule into the alarm manager.
+ *   in-control model configured and andon's default limits (L = 4.5, h = 12, rule 1 annunciated), as a plant with
+ *   calibrated tags runs it; `--bank reference`: the auto-calibrating reference bank `andon start` runs today, the
+ *   condition of every rule into the alarm manager.
  * - ratio: pipeline ÷ bare, same run, same publisher, same broker. Target ≥ 0.8.
  * - p50_ms / p99_ms: publish-to-deviation latency of injected +12 σ spikes while publishing at a fixed rate
  *   (default 20,000 samples/s). Target p99 < 5 ms.
@@ -32,6 +33,7 @@ import {
   createAlarmPolicy,
   createDetectorBank,
   createFastBank,
+  FAST_ALARM,
   initialAlarmManagerState,
   stepAlarmManager,
   stepFastBank,
@@ -82,7 +84,22 @@ const makeDetectors = (): ((reading: Reading) => number) => {
     for (const event of result.events) if (event.type === 'alarm.raised') raised++;
   };
   if (values.bank === 'fast') {
-    const bank = createFastBank(new Float64Array(tags).fill(100), new Float64Array(tags).fill(1));
+    // andon's defaults for round-the-clock alarming (detection/bank.ts): Shewhart L = 4.5 with rule 1 only, EWMA
+    // λ = 0.2 L = 4.5, CUSUM k = 0.5 h = 12. Western Electric rules 2-4 are still computed, but not annunciated.
+    const bank = createFastBank(new Float64Array(tags).fill(100), new Float64Array(tags).fill(1), {
+      lambda: 0.2,
+      L: 4.5,
+      k: 0.5,
+      h: 12,
+      shewhartL: 4.5,
+    });
+    const annunciated =
+      FAST_ALARM.we1Up |
+      FAST_ALARM.we1Down |
+      FAST_ALARM.ewmaUp |
+      FAST_ALARM.ewmaDown |
+      FAST_ALARM.cusumUp |
+      FAST_ALARM.cusumDown;
     const index = new Map<string, number>();
     return (reading) => {
       let tag = index.get(reading.tag);
@@ -90,9 +107,9 @@ const makeDetectors = (): ((reading: Reading) => number) => {
         tag = index.size % tags;
         index.set(reading.tag, tag);
       }
-      const wasActive = bank.active[tag] !== 0;
-      const onsets = stepFastBank(bank, tag, reading.value);
-      const active = bank.active[tag] !== 0;
+      const wasActive = (bank.active[tag]! & annunciated) !== 0;
+      const onsets = stepFastBank(bank, tag, reading.value) & annunciated;
+      const active = (bank.active[tag]! & annunciated) !== 0;
       if (onsets === 0 && active === wasActive) return 0;
       const before = raised;
       condition(reading.tag, active, reading.sourceTime, reading.value);
@@ -148,11 +165,11 @@ function publish(
     let reported = -1;
     const progress = setInterval(() => {
       const count = received();
-      if (count === reported || !child.connected) return;
+      if (count - reported < 100 || !child.connected) return;
       reported = count;
       // The publisher may have finished meanwhile: a failed send is fine.
       child.send({ type: 'progress', received: count }, () => undefined);
-    }, 2);
+    }, 5);
     child.once('message', (message: PublisherMessage) => {
       clearInterval(progress);
       if (message.type === 'done') resolve(message);
@@ -326,6 +343,9 @@ for (const format of values.formats!.split(',').map((name) => name.trim()) as ('
     pipeline_cpu_us: round(throughput.cpuMicrosPerSample, 1),
     cpu_ratio: round(bareRun.cpuMicrosPerSample / throughput.cpuMicrosPerSample, 3),
     latency_rate_per_s: rate,
+    // What the subscriber actually took during the latency run: below the offered rate, the machine or broker could not
+    // keep up, queues grew and the latency measures the queue.
+    latency_delivered_per_s: Math.round(latency.perSecond),
     spikes: latency.spikes,
     spikes_detected: sorted.length,
     samples,
