@@ -197,6 +197,11 @@ export function createPipeline(deps: PipelineDeps) {
       time: event.time,
       related: event.related,
       floodId: event.floodId,
+      activeKeys: new Set(
+        Object.entries(manager.alarms)
+          .filter(([key, alarm]) => key !== event.key && alarm.record.active)
+          .map(([key]) => key),
+      ),
     };
     let result = intakeAlarm(intakeParams, intake, input);
     const joined = caseOfGroup.get(result.decision.groupId);

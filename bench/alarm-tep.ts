@@ -27,10 +27,11 @@ export const TEP_ALARM_CONFIG: AlarmManagerConfig = {
 };
 
 /**
- * Case intake of a slow continuous unit (a sample every 3 minutes): a fault comes and goes for hours while its case is
- * open, so the same alarm coming back within 12 hours rejoins its case. The 30-minute window for other alarms stays.
+ * Case intake of a slow continuous unit (a sample every 3 minutes): a fault holds an alarm for hours and comes and goes
+ * while its case is open, so a case stays open while one of its alarms is active, and the same alarm coming back
+ * within 12 hours rejoins it. The 30-minute window for unrelated returns stays.
  */
-export const TEP_INTAKE = { reopenSeconds: 12 * 3600 };
+export const TEP_INTAKE = { reopenSeconds: 12 * 3600, holdWhileActive: true };
 
 export type TepReplayRow = {
   file: string;
@@ -40,6 +41,8 @@ export type TepReplayRow = {
   firstCaseDelay: number | null;
   alarms: number;
   activations: number;
+  /** Alarm keys that raised, with their first activation (sample index). */
+  keys: Record<string, number>;
 };
 
 /** Bank options: the multivariate monitor fitted on d00.dat, sensor health, no univariate SPC charts. */
@@ -101,6 +104,11 @@ export async function replayTepFile(directory: string, file: string, bankOptions
       firstCaseDelay: first === undefined ? null : Math.round((first - START) / INTERVAL_MS) - FAULT_START,
       alarms: new Set(activations.map((activation) => activation.key)).size,
       activations: activations.length,
+      keys: Object.fromEntries(
+        activations
+          .toReversed()
+          .map((activation) => [activation.key, Math.round((Date.parse(activation.raisedAt) - START) / INTERVAL_MS)]),
+      ),
     };
   } finally {
     await database.close();

@@ -17,6 +17,11 @@ export type IntakeParams = {
    * like the window; a continuous unit whose faults come and go for hours sets it longer.
    */
   reopenSeconds: number;
+  /**
+   * Keep a group open while one of its alarms is still active (the caller passes the active keys), however long ago it
+   * was raised: a slow unit whose fault holds an alarm for hours. Default false: the window alone decides.
+   */
+  holdWhileActive?: boolean;
 };
 
 export const DEFAULT_INTAKE_PARAMS: IntakeParams = { windowSeconds: 1800, reopenSeconds: 1800 };
@@ -43,6 +48,8 @@ export type IntakeAlarm = {
   /** Tags named together with the alarm (a multivariate deviation's contributions). */
   related?: readonly string[];
   floodId?: string | null;
+  /** Keys of the alarms whose condition is active now: a group holding one of them stays open. */
+  activeKeys?: ReadonlySet<string>;
 };
 
 export type IntakeDecision = {
@@ -72,8 +79,12 @@ export function intakeAlarm(
   const reopen = params.reopenSeconds ?? DEFAULT_INTAKE_PARAMS.reopenSeconds;
   for (const [id, group] of Object.entries(previous.groups)) {
     const idle = seconds(group.lastActivity, alarm.time);
-    if (idle <= params.windowSeconds) live.add(id);
-    if (idle <= Math.max(params.windowSeconds, reopen)) groups[id] = group;
+    const active =
+      params.holdWhileActive === true &&
+      alarm.activeKeys !== undefined &&
+      group.keys.some((key) => alarm.activeKeys!.has(key));
+    if (idle <= params.windowSeconds || active) live.add(id);
+    if (idle <= Math.max(params.windowSeconds, reopen) || active) groups[id] = group;
   }
   const tags = new Set([alarm.tag, ...(alarm.related ?? [])]);
   const candidates = Object.values(groups).sort((a, b) => b.lastActivity.localeCompare(a.lastActivity));
