@@ -148,6 +148,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         `${row.file.padEnd(10)}  ${String(row.cases).padStart(5)}  ${String(row.firstCaseDelay ?? '-').padStart(32)}  ${String(row.alarms).padStart(6)}  ${String(row.activations).padStart(11)}${(row.fault === 0 ? row.cases === 0 : row.cases === 1) ? '' : '  ✗'}`,
       );
     const faults = rows.filter((row) => row.fault > 0);
+    const detectable = faults.filter((row) => ![3, 9, 15].includes(row.fault));
+    console.log(
+      `detectable faults (all but 3, 9 and 15, which no published method detects) with exactly one case: ${detectable.filter((row) => row.cases === 1).length} of ${detectable.length}`,
+    );
     console.log(
       `fault files with exactly one case: ${faults.filter((row) => row.cases === 1).length} of ${faults.length}; d00_te.dat cases: ${rows.find((row) => row.fault === 0)?.cases ?? '-'} (target: every fault file one case, d00_te none)`,
     );
