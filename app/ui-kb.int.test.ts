@@ -167,7 +167,7 @@ describe.skipIf(!existsSync(chromiumPath))('knowledge, alarms, evals and audit p
     expect(problems).toEqual([]);
   });
 
-  it('a quality lead searches the audit trail and verifies the chain', async () => {
+  it('a quality lead searches the audit trail, records a case close-out, and verifies the chain', async () => {
     const { page, problems } = await signIn('quality', 'andon-quality');
     await page.getByRole('link', { name: 'Audit' }).click();
     await page.waitForURL(`${andon.url}/audit`);
@@ -177,6 +177,24 @@ describe.skipIf(!existsSync(chromiumPath))('knowledge, alarms, evals and audit p
     const entries = page.locator('table.audit tr.entry');
     expect(await entries.count()).toBe(1);
     expect(await entries.first().textContent()).toContain('knowledge.document.add');
+    // Close-out of the drift case: disposition and the confirmed root-cause category, recorded and audited.
+    const [drift] = await andon.cases.list({ limit: 1 });
+    expect(drift).toBeDefined();
+    await page.goto(`${andon.url}/cases/${encodeURIComponent(drift!.id)}/close-out`);
+    await page.getByLabel('True deviation').check();
+    await page
+      .getByLabel('Confirmed root-cause category')
+      .selectOption('Measurement (instrumentation or sensor fault)');
+    await page
+      .getByLabel('Comment (evidence for the category)')
+      .fill('Thermocouple ageing, as the simulator injected.');
+    await page.getByRole('button', { name: 'Record close-out' }).click();
+    expect(await page.locator('#confirmed-root-cause').textContent()).toContain(
+      'Confirmed root cause: Measurement (instrumentation or sensor fault)',
+    );
+    await page.screenshot({ path: 'test-results/ui-close-out.png', fullPage: true });
+    await page.goto(`${andon.url}/audit?action=case.root_cause_confirmed`);
+    expect(await page.locator('table.audit tr.entry').count()).toBe(1);
     await page.getByRole('button', { name: 'Verify chain' }).click();
     expect(await page.locator('#verification').textContent()).toMatch(/Chain verified: \d+ entries, every link intact/);
     await page.screenshot({ path: 'test-results/ui-audit.png', fullPage: true });

@@ -189,5 +189,7 @@ describe('case close-out: disposition and the confirmed root cause, the label of
       await app.request(`/cases/${fallbackCase}/close-out`, { headers: { cookie: users.operator.cookie } })
     ).text();
     expect(operatorPage).not.toContain('Record close-out');
+    const refused = await form('CASE-unknown', 'operator', { _csrf: users.operator.csrf, category: MACHINE });
+    expect(refused.status).toBe(403);
   });
 });

@@ -199,9 +199,9 @@ export function createCloseOutApp(deps: CloseOutDeps) {
     const user = requireUser(c);
     const form = parseInput(CloseOutForm, await c.req.parseBody());
     checkCsrf(c, form._csrf);
+    requireRole(user, rootCauseRoles, 'record a close-out');
     const item = await loadCase(deps, c.req.param('id'));
     try {
-      requireRole(user, rootCauseRoles, 'record a close-out');
       const needsCause = form.disposition === '' || form.disposition === 'true_deviation';
       if (form.disposition === '' && form.category === '')
         throw new AndonError('bad_request', 'Choose a disposition, a root-cause category, or both.');
