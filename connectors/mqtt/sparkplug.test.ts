@@ -97,6 +97,18 @@ describe('Sparkplug B decoder', () => {
     ]);
   });
 
+  it('ignores the late death certificate of an earlier session (bdSeq), and honours the current one', () => {
+    const { decoder, health } = setup();
+    const death = (bdSeq: number) => bytes({ metrics: [{ name: 'bdSeq', type: 'UInt64', value: bdSeq }] });
+    decoder.decode('spBv1.0/g/NBIRTH/e', bytes({ seq: 0, metrics: [{ name: 'bdSeq', type: 'UInt64', value: 4 }] }), at);
+    // The broker publishes the will of the connection before the reconnect only once it times out.
+    decoder.decode('spBv1.0/g/NDEATH/e', death(3), at);
+    expect(health.map((event) => event.kind)).toEqual(['online']);
+    expect(decoder.stats().staleDeaths).toBe(1);
+    decoder.decode('spBv1.0/g/NDEATH/e', death(4), at);
+    expect(health.map((event) => event.kind)).toEqual(['online', 'offline']);
+  });
+
   it('detects a sequence gap and asks the node for a rebirth', () => {
     const { decoder, health, published } = setup();
     decoder.decode(

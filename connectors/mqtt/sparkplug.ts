@@ -153,6 +153,8 @@ interface NodeState {
   devices: Map<string, Map<number, AliasEntry>>;
   online: boolean;
   lastRebirthRequest: number;
+  /** The birth/death sequence number of the current session (the NBIRTH's bdSeq metric). */
+  bdSeq: number | undefined;
 }
 
 export interface SparkplugStats {
@@ -161,6 +163,8 @@ export interface SparkplugStats {
   rebirthRequests: number;
   /** Metrics that are not process values (strings, datasets, templates, nulls, Node Control/...), not read. */
   skippedMetrics: number;
+  /** NDEATHs of an earlier session (their bdSeq is not the current birth's), ignored. */
+  staleDeaths: number;
 }
 
 const NUMERIC_TYPES = new Set([
@@ -222,7 +226,13 @@ export function createSparkplugDecoder(
   /** What each topic says, worked out once: topics repeat with every message. */
   const routes = new Map<string, SparkplugRoute | string>();
   const clock = createIsoClock();
-  const stats: SparkplugStats = { messages: 0, sequenceGaps: 0, rebirthRequests: 0, skippedMetrics: 0 };
+  const stats: SparkplugStats = {
+    messages: 0,
+    sequenceGaps: 0,
+    rebirthRequests: 0,
+    skippedMetrics: 0,
+    staleDeaths: 0,
+  };
   const rebirthInterval = options.rebirthIntervalMs ?? 5_000;
   const health = (scope: string, kind: SensorHealthEvent['kind'], at: Date, detail: string) => {
     try {
@@ -301,11 +311,19 @@ export function createSparkplugDecoder(
           devices: new Map(),
           online: false,
           lastRebirthRequest: Number.NEGATIVE_INFINITY,
+          bdSeq: undefined,
         };
         nodes.set(nodeKey, node);
       }
 
       if (type === 'NDEATH') {
+        // The broker publishes a node's will late when the old connection times out after a reconnect: a death whose
+        // bdSeq is not the current birth's belongs to an earlier session and must not take the node offline.
+        const bdSeq = bdSeqOf(message.metrics);
+        if (node.bdSeq !== undefined && bdSeq !== undefined && bdSeq !== node.bdSeq) {
+          stats.staleDeaths++;
+          return { kind: 'readings', readings: [] };
+        }
         node.online = false;
         node.seq = undefined;
         health(
@@ -348,6 +366,7 @@ export function createSparkplugDecoder(
         node.aliases = new Map();
         node.devices = new Map();
         node.online = true;
+        node.bdSeq = bdSeqOf(message.metrics);
         aliases = node.aliases;
         health(scope, 'online', receivedAt, `Sparkplug edge node ${nodeKey} was born (NBIRTH)`);
       } else if (type === 'DBIRTH' && device !== undefined) {
@@ -435,6 +454,17 @@ export function createSparkplugDecoder(
       return { kind: 'readings', readings };
     },
   };
+}
+
+/** The bdSeq metric of a birth or death certificate, if it has one. */
+function bdSeqOf(metrics: readonly SparkplugMetric[]): number | undefined {
+  for (const metric of metrics) {
+    if (metric.name !== 'bdSeq') continue;
+    const value = metric.value;
+    if (typeof value === 'number') return value;
+    if (isLongLike(value)) return toNumber(value as z.infer<typeof LongLike>);
+  }
+  return undefined;
 }
 
 interface SparkplugRoute {
