@@ -131,7 +131,9 @@ export function CloseOutPage(props: {
           <textarea id="root-cause-comment" name="comment" rows={3} maxlength={4000}>
             {props.confirmed?.comment ?? ''}
           </textarea>
-          <button type="submit">Record close-out</button>
+          <div>
+            <button type="submit">Record close-out</button>
+          </div>
         </form>
       ) : (
         <p class="muted">Confirming a root cause needs the quality lead, engineer or supervisor role.</p>
