@@ -63,8 +63,8 @@ function InboxTable(props: { items: InboxItem[]; caption: string; action: string
           <tr>
             <td>
               <strong>{priorityWord(item.priority)}</strong>
-              <div>
-                <Badge value={item.case.severity} /> <span class="muted">{item.risk} risk</span>
+              <div class="muted">
+                {item.case.severity} severity · {item.risk} risk
               </div>
             </td>
             <td>

@@ -3,6 +3,7 @@ import {
   type ActionExecution,
   AndonError,
   type Approval,
+  type ApprovalPolicy,
   type AuditEntry,
   type AuditPort,
   type Case,
@@ -85,23 +86,56 @@ export interface Permission {
   reason: string;
 }
 
-/** Whether this user may sign the pending draft: the same rules `decide` enforces, so the page offers only what works. */
-export function signPermission(user: User, view: CaseView): Permission {
+/**
+ * Whether this user may sign the pending draft: the rules `decide` enforces (approver role under the approval policy,
+ * segregation of duties over every version up to this one and the case opener, one signature per person per version),
+ * so the page offers only what works. The server checks again in full (role scopes, two-person rule) when signing.
+ */
+export function signPermission(
+  user: User,
+  view: CaseView,
+  context: { policy?: ApprovalPolicy | undefined; versions?: StoredDraft[] | undefined } = {},
+): Permission {
   const draft = view.draft?.draft;
   if (!draft || !view.triage?.waitingForDecision || view.case.status !== 'awaiting_approval')
     return { allowed: false, reason: 'No draft is waiting for a decision.' };
   if (user.kind !== 'human') return { allowed: false, reason: 'Only a person can sign.' };
-  const roles = approverRoles(draft.actions.map((action) => action.type));
+  let roles: string[];
+  try {
+    roles = approverRoles(
+      draft.actions.map((action) => action.type),
+      ...(context.policy ? [context.policy] : []),
+    );
+  } catch (error) {
+    return { allowed: false, reason: (error as Error).message };
+  }
   if (!user.roles.some((role) => roles.includes(role)))
     return {
       allowed: false,
       reason: `Signing this draft needs one of the roles ${roles.join(', ')}; you have ${user.roles.join(', ') || 'none'}. Ask someone with one of those roles to sign.`,
     };
-  if (draft.author === user.id || draft.author === `user:${user.id}`)
+  const isUser = (author: string) => author === user.id || author === `user:${user.id}`;
+  const wrote =
+    isUser(draft.author) ||
+    (context.versions ?? []).some(
+      (stored) =>
+        stored.draft.version <= draft.version && stored.draft.source === 'human' && isUser(stored.draft.author),
+    ) ||
+    view.audit.some(
+      (entry) => entry.action === 'case.opened' && entry.actor.kind === 'user' && entry.actor.id === user.id,
+    );
+  if (wrote)
     return {
       allowed: false,
-      reason: 'You wrote or edited this version, so someone else must sign it (segregation of duties).',
+      reason:
+        'You opened this case or wrote or edited a version of its draft, so someone else must sign it (segregation of duties).',
     };
+  if (
+    view.approvals.some(
+      (approval) => approval.draftVersion === draft.version && approval.signature.signerId === user.id,
+    )
+  )
+    return { allowed: false, reason: 'You signed this version already; a second person must sign it now.' };
   return { allowed: true, reason: '' };
 }
 

@@ -129,7 +129,9 @@ describe('web UI routes: sign-in, refusals and escaping', () => {
     expect(failed.status).toBe(401);
     const html = await failed.text();
     expect(html).toContain('User name or password is wrong.');
-    expect(html).toContain('value="q&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"');
+    expect(html).toContain(
+      'value="q&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"',
+    );
     expect(html).not.toContain('<script>alert');
     const prompt = await (await get(`/login?next=${encodeURIComponent(`/cases/${caseId}`)}`)).text();
     expect(prompt).toContain(`Sign in to open case ${caseId}.`);

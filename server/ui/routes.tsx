@@ -1,6 +1,14 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import { AndonError, type CapaItem, CapaPlan, DecisionRequest, type Draft, isAndonError } from '../../core/index.ts';
+import {
+  AndonError,
+  type ApprovalPolicy,
+  type CapaItem,
+  CapaPlan,
+  DecisionRequest,
+  type Draft,
+  isAndonError,
+} from '../../core/index.ts';
 import type { Triage } from '../../graph/index.ts';
 import type { ApprovalStore, CaseStore, DraftStore, Outbox, ReadingStore, User, UserStore } from '../../store/index.ts';
 import { type AuthVariables, checkCsrf, maySee, requireUser } from '../auth.ts';
@@ -34,6 +42,8 @@ export interface UiDeps {
   users: UserStore;
   audit: import('../../core/index.ts').AuditPort;
   triage: Triage;
+  /** The approval policy `decide` applies, so the pages offer signing only to those it allows. */
+  policy?: ApprovalPolicy | undefined;
   /** The alarm layer; without it the overview says so instead of showing alarms. */
   alarms?: AlarmSource | undefined;
   /** The knowledge base, for the citation view. */
@@ -86,7 +96,10 @@ export async function loadInbox(deps: UiDeps, user: User): Promise<{ mine: Inbox
       (worst, action) => (RISK_RANK[action.risk] > RISK_RANK[worst] ? action.risk : worst),
       'low',
     );
-    const permission = signPermission(user, view);
+    const permission = signPermission(user, view, {
+      policy: deps.policy,
+      versions: await deps.drafts.versions(item.id),
+    });
     const entry: InboxItem = {
       case: item,
       draftVersion: draft.version,
@@ -268,7 +281,7 @@ export function registerUi(app: Hono<Env>, deps: UiDeps): void {
       people,
       signsWithSso: Boolean(await deps.users.oidcIdentityOf(user.id).catch(() => null)),
       evidence: await loadEvidence(deps.triage, view.case.id),
-      sign: signPermission(user, view),
+      sign: signPermission(user, view, { policy: deps.policy, versions }),
       edit: editPermission(user, view),
       request: view.draft ? approvalRequest(view.audit, view.draft.draft.version) : null,
       now: now(),

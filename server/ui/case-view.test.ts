@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { type AuditEntry, type Draft, proposeAction } from '../../core/index.ts';
+import type { User } from '../../store/index.ts';
+import { approvalRequest, type CaseView, editPermission, signPermission } from './case-view.ts';
+
+const entry = (seq: number, action: string, details: Record<string, unknown>): AuditEntry => ({
+  seq,
+  at: `2026-11-25T10:0${seq}:00.000Z`,
+  actor: { kind: 'service', id: 'triage-graph' },
+  action,
+  subject: 'CASE-1',
+  caseId: 'CASE-1',
+  details,
+  prevHash: 'x',
+  hash: 'y',
+});
+const user = (roles: User['roles'], id = 'USR-1'): User =>
+  ({ id, username: id, displayName: id, roles, kind: 'human' }) as unknown as User;
+const draft = (author: string): Draft => ({
+  version: 2,
+  source: 'human',
+  model: 'human edit',
+  author,
+  createdAt: '2026-11-25T10:00:00.000Z',
+  summary: 's',
+  hypotheses: [],
+  capa: { team: [], problem: 'p', containment: [], rootCause: [], corrective: [], preventive: [], effectiveness: [] },
+  actions: [proposeAction('CASE-1', 'lot_hold', { lot: 'L1', reason: 'drift', product: 'P' }, 'contain')],
+  flags: [],
+});
+const pending = (author: string): CaseView =>
+  ({
+    case: { id: 'CASE-1', status: 'awaiting_approval' },
+    draft: { draft: draft(author), recordHash: 'h', createdAt: '2026-11-25T10:00:00.000Z' },
+    triage: { waitingForDecision: true, draftVersion: 2 },
+    audit: [],
+    approvals: [],
+  }) as unknown as CaseView;
+
+describe('approval request status from the audit trail', () => {
+  it('takes the latest request of the current version and its escalation', () => {
+    const audit = [
+      entry(1, 'approval.requested', { draftVersion: 1 }),
+      entry(2, 'approval.requested', { draftVersion: 2 }),
+      entry(3, 'approval.escalated', { draftVersion: 2, escalationLevel: 1, escalatedTo: 'supervisor' }),
+    ];
+    expect(approvalRequest(audit, 2)).toEqual({
+      since: '2026-11-25T10:03:00.000Z',
+      firstRequested: '2026-11-25T10:02:00.000Z',
+      escalationLevel: 1,
+      escalatedTo: 'supervisor',
+    });
+    expect(approvalRequest(audit, 1).escalationLevel).toBe(0);
+  });
+});
+
+describe('what the case page offers', () => {
+  it('offers signing to an approver role, never to the author of the version or to other roles', () => {
+    expect(signPermission(user(['quality_lead']), pending('USR-9')).allowed).toBe(true);
+    expect(signPermission(user(['quality_lead']), pending('USR-1'))).toMatchObject({
+      allowed: false,
+      reason: expect.stringMatching(/segregation of duties/),
+    });
+    expect(signPermission(user(['operator']), pending('USR-9'))).toMatchObject({
+      allowed: false,
+      reason: expect.stringMatching(/needs one of the roles .*you have operator/),
+    });
+    const opener = pending('USR-9');
+    opener.audit = [{ ...entry(1, 'case.opened', {}), actor: { kind: 'user', id: 'USR-1' } }];
+    expect(signPermission(user(['quality_lead']), opener).reason).toMatch(/You opened this case/);
+    const reviewed = pending('USR-9');
+    reviewed.approvals = [{ draftVersion: 2, signature: { signerId: 'USR-1' } }] as unknown as CaseView['approvals'];
+    expect(signPermission(user(['quality_lead']), reviewed).reason).toMatch(/signed this version already/);
+    const closed = { ...pending('USR-9'), case: { id: 'CASE-1', status: 'closed' } } as unknown as CaseView;
+    expect(signPermission(user(['quality_lead']), closed).allowed).toBe(false);
+  });
+
+  it('offers the editor to editor roles on a pending draft only', () => {
+    expect(editPermission(user(['engineer']), pending('USR-9')).allowed).toBe(true);
+    expect(editPermission(user(['operator']), pending('USR-9')).allowed).toBe(false);
+    expect(editPermission(user(['admin']), pending('USR-9')).allowed).toBe(false);
+  });
+});
