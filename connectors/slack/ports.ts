@@ -102,6 +102,11 @@ export interface ChatAnswer {
   citations: Citation[];
   /** Shown under the answer, e.g. "Offline answer" or the model's name. */
   label: string;
+  /** What a reader should know about the answer (removed citations, instruction-like sources, a model failure). */
+  flags?: string[];
+  mode?: 'offline' | 'llm';
+  /** The draft version an edit the agent proposed became. */
+  proposedEdit?: { version: number } | null;
 }
 
 /**

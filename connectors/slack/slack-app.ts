@@ -356,7 +356,15 @@ export function createSlackApp(options: SlackOptions) {
     );
     await sender.call(
       'chat.update',
-      { channel: placeholder.channel ?? input.channel, ts: placeholder.ts, ...chatMessage({ ...result, done: true }) },
+      {
+        channel: placeholder.channel ?? input.channel,
+        ts: placeholder.ts,
+        ...chatMessage({
+          ...result,
+          text: [result.text, ...(result.flags ?? []).map((flag) => `_⚠ ${flag}_`)].join('\n\n'),
+          done: true,
+        }),
+      },
       input.channel,
     );
     await audit('slack.chat_answered', input.who.user, caseId, {
@@ -364,6 +372,9 @@ export function createSlackApp(options: SlackOptions) {
       andonUser: identity.user.id,
       question: question.slice(0, 300),
       citations: result.citations.map((citation) => citation.chunkId),
+      mode: result.mode ?? null,
+      flags: result.flags ?? [],
+      proposedEdit: result.proposedEdit ?? null,
     });
   };
 
