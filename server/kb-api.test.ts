@@ -227,6 +227,9 @@ describe('knowledge REST API and pages', () => {
   });
 
   it('offers the upload form only to roles that may load, and the remove form checks CSRF and audits', async () => {
+    const filtered = await (await call('/kb?documents=SOP-SEAL', 'operator')).text();
+    expect(filtered).toContain('2 revision(s) match');
+    expect(filtered).not.toContain('Evil SOP');
     const operatorPage = await (await app.request('/kb', { headers: { cookie: users.operator.cookie } })).text();
     expect(operatorPage).not.toContain('id="upload-form"');
     expect(operatorPage).toContain('needs the engineer, quality lead or admin role');

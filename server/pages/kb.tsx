@@ -301,11 +301,30 @@ export function uploadSummaryText(summary: UploadSummary): string {
   return parts.join(' ');
 }
 
-function DocumentTable(props: { groups: DocumentGroup[] }) {
+/** Revisions the page lists at most; the rest are found with the title filter. */
+const LISTED = 300;
+
+function DocumentTable(props: { groups: DocumentGroup[]; total: number; filter: string }) {
+  const listed = props.groups.reduce((sum, group) => sum + group.revisions.length, 0);
   return (
     <section id="documents" aria-labelledby="documents-heading">
-      <h2 id="documents-heading">Documents ({props.groups.length})</h2>
-      {props.groups.length === 0 ? <p>No documents yet. Load SOPs and incident reports above.</p> : null}
+      <h2 id="documents-heading">Documents</h2>
+      <form method="get" action="/kb#documents-heading" style="display:flex;gap:.6rem;align-items:end;flex-wrap:wrap">
+        <div style="flex:1;min-width:14rem">
+          <label for="kb-documents-filter">Title or document number contains</label>
+          <input id="kb-documents-filter" name="documents" value={props.filter} maxlength={200} />
+        </div>
+        <button type="submit">Filter</button>
+      </form>
+      <p class="muted">
+        {props.filter ? `${listed} revision(s) match` : `${props.total} revision(s) in all`}
+        {listed >= LISTED ? `; the first ${LISTED} are listed, filter to find the others` : ''}.
+      </p>
+      {props.groups.length === 0 ? (
+        <p>
+          {props.filter ? 'No document matches the filter.' : 'No documents yet. Load SOPs and incident reports above.'}
+        </p>
+      ) : null}
       <div class="table-wrap">
         <table class="documents">
           <thead>
@@ -352,6 +371,8 @@ export function KnowledgePage(props: {
   user: User;
   csrfToken: string | null;
   groups: DocumentGroup[];
+  total: number;
+  documentFilter: string;
   search: SearchView;
   notice?: string | undefined;
   error?: string | undefined;
@@ -378,7 +399,7 @@ export function KnowledgePage(props: {
         <p class="muted">Loading and removing documents needs the engineer, quality lead or admin role.</p>
       )}
       <SearchPlayground search={props.search} />
-      <DocumentTable groups={props.groups} />
+      <DocumentTable groups={props.groups} total={props.total} filter={props.documentFilter} />
     </Layout>
   );
 }
@@ -503,12 +524,17 @@ export function createKnowledgePages(deps: KnowledgeApiDeps & { knowledge: Knowl
     user: User,
     extra: { notice?: string; error?: string; summary?: UploadSummary; search?: SearchView } = {},
     status: 200 | 400 | 403 | 422 = 200,
-  ) =>
-    c.html(
+  ) => {
+    const documentFilter = (c.req.query('documents') ?? '').trim().slice(0, 200);
+    return c.html(
       <KnowledgePage
         user={user}
         csrfToken={c.get('csrfToken')}
-        groups={groupRevisions(await deps.knowledge.list({ limit: 500 }))}
+        groups={groupRevisions(
+          await deps.knowledge.list({ limit: LISTED, ...(documentFilter ? { search: documentFilter } : {}) }),
+        )}
+        total={(await deps.knowledge.stats()).documents}
+        documentFilter={documentFilter}
         search={extra.search ?? { query: null, filter: {}, hits: [] }}
         notice={extra.notice}
         error={extra.error}
@@ -516,6 +542,7 @@ export function createKnowledgePages(deps: KnowledgeApiDeps & { knowledge: Knowl
       />,
       status,
     );
+  };
 
   app.get('/kb', async (c) => {
     const user = requireUser(c);
