@@ -38,9 +38,10 @@ describe('hash-chained audit log', () => {
     expect(await audit.verify()).toEqual({ ok: true, entries: 5, firstBroken: null });
   });
 
-  it('refuses UPDATE and DELETE in the database', async () => {
+  it('refuses UPDATE, DELETE and TRUNCATE in the database', async () => {
     await expect(database.query(`update audit_log set action = 'x' where seq = 2`)).rejects.toThrow(/append-only/);
     await expect(database.query('delete from audit_log where seq = 2')).rejects.toThrow(/append-only/);
+    await expect(database.query('truncate audit_log')).rejects.toThrow(/append-only/);
   });
 
   it('names the first broken link after an edit, a deletion or a reordering behind the trigger', async () => {
