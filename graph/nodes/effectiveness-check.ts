@@ -33,6 +33,7 @@ export const makeEffectivenessCheck =
       subject: state.caseId,
       caseId: state.caseId,
       details: {
+        message: result.summary,
         round: state.effectiveness.round,
         verdict: result.verdict,
         summary: result.summary,

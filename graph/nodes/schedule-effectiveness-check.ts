@@ -26,7 +26,12 @@ export const makeScheduleEffectivenessCheck =
       action: 'effectiveness.scheduled',
       subject: state.caseId,
       caseId: state.caseId,
-      details: { round, actedAt, dueAt },
+      details: {
+        round,
+        actedAt,
+        dueAt,
+        message: `the detectors that raised the case check it again at ${dueAt}${round > 1 ? ` (round ${round}: the last check had too little data)` : ''}.`,
+      },
     });
     return { effectiveness: { round, actedAt, dueAt, result: null }, error: null };
   };
