@@ -190,6 +190,11 @@ export type DetectorBank = {
   counts(): Record<string, ReadingCounts>;
   /** The in-control model of each calibrated tag. */
   models(): Record<string, TagModel>;
+  /**
+   * Change a tag's settings live, e.g. an approved tuning proposal's wider limit; its calibration, run lengths and
+   * active alarms are kept. Merged over the tag's current settings.
+   */
+  configure(tag: string, settings: TagSettings): void;
 };
 
 type Resolved = {
@@ -392,10 +397,11 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
   const refineSamples = Math.max(calibrationSamples, options.refineSamples ?? 360);
   const windowSize = Math.max(1, Math.min(2000, options.windowSize ?? 60));
   const settings = new Map<string, Resolved>();
+  let configured = options;
   const settingsOf = (tag: string): Resolved => {
     let resolved = settings.get(tag);
     if (!resolved) {
-      resolved = resolveTag(options, tag);
+      resolved = resolveTag(configured, tag);
       settings.set(tag, resolved);
     }
     return resolved;
@@ -1027,6 +1033,19 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
           },
         ]),
       );
+    },
+    configure: (tag, changes) => {
+      const own = configured.tags?.[tag] ?? {};
+      const merged: TagSettings = { ...own };
+      for (const [name, value] of Object.entries(changes) as [keyof TagSettings, unknown][]) {
+        const previous = own[name];
+        (merged as Record<string, unknown>)[name] =
+          typeof value === 'object' && value !== null && typeof previous === 'object' && previous !== null
+            ? { ...previous, ...value }
+            : value;
+      }
+      configured = { ...configured, tags: { ...configured.tags, [tag]: merged } };
+      settings.delete(tag);
     },
     counts: () => Object.fromEntries([...tags].map(([tag, state]) => [tag, { ...state.counts }])),
     models: () =>

@@ -3,3 +3,4 @@ export * from './intake.ts';
 export * from './kpi.ts';
 export * from './machine.ts';
 export * from './manager.ts';
+export * from './tuning.ts';
