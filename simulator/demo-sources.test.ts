@@ -1,6 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../app/config.ts';
 import { type Andon, startAndon } from '../app/runtime.ts';
+import { startOpcuaServer } from './index.ts';
+import { createPlant } from './plant.ts';
+import { parseScenario } from './scenario.ts';
 
 /**
  * `npm start` with the simulator reaching andon over Sparkplug B or OPC UA instead of MQTT JSON: the same runtime
@@ -79,5 +86,90 @@ describe('the demo over each simulator path', () => {
     expect(instance.ingest.stats().readings).toBe(0); // nothing came over MQTT
     const health = await healthKinds(instance);
     expect(health).toContainEqual(expect.objectContaining({ source: 'opcua', kind: 'online' }));
+  });
+});
+
+describe('andon start against a plant configured like a real one', () => {
+  it('takes OPC UA tags from OPCUA_CONFIG and device payloads through MQTT_MAPPINGS', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'andon-plant-config-'));
+    const plant = createPlant({
+      scenario: parseScenario({ name: 'configured' }),
+      seed: 9,
+      intervalMs: 100,
+      startTime: new Date(Date.now() - 60_000),
+    });
+    const server = await startOpcuaServer({ port: 0, signals: plant.signals, pkiFolder: join(directory, 'server') });
+    try {
+      const tagConfig = join(directory, 'line1.yaml');
+      writeFileSync(
+        tagConfig,
+        [
+          `endpoint: ${server.endpointUrl}`,
+          'publishingIntervalMs: 100',
+          'tags:',
+          '  - tag: packaging.line1.seal_temperature',
+          `    nodeId: "${server.nodeId('packaging.line1.seal_temperature')}"`,
+          '    samplingIntervalMs: 0',
+          '    unit: °C',
+        ].join('\n'),
+      );
+      const mappings = join(directory, 'mappings.yaml');
+      writeFileSync(
+        mappings,
+        [
+          '- topic: factory/+/temp',
+          '  tag: "{1}.oven.temperature"',
+          '  value: data.fahrenheit',
+          '  timestamp: ts',
+          '  timestampUnit: s',
+          '  scale: 0.5555556',
+          '  offset: -17.777778',
+        ].join('\n'),
+      );
+      andon = await startAndon(
+        loadConfig({
+          PORT: '0',
+          ANDON_DATA_DIR: 'memory://plant-config',
+          MQTT_EMBEDDED_PORT: '0',
+          MQTT_TOPICS: 'factory/#',
+          MQTT_MAPPINGS: mappings,
+          OPCUA_CONFIG: tagConfig,
+          SIMULATOR: 'false',
+          ANDON_SEED_DEMO: 'false',
+          LOG_LEVEL: 'silent',
+        }),
+        { log: () => {} },
+      );
+      const instance = andon;
+      for (let index = 0; index < 3; index++) server.publish(plant.step());
+      const device = await mqtt.connectAsync(instance.mqttUrl, { protocolVersion: 4 });
+      await device.publishAsync(
+        'factory/bakery/temp',
+        JSON.stringify({ data: { fahrenheit: 212 }, ts: 1_764_000_000 }),
+        {
+          qos: 1,
+        },
+      );
+      await device.endAsync();
+      await waitFor('the mapped MQTT reading and OPC UA readings', async () => {
+        await instance.pipeline.flush();
+        const rows = await instance.database.query<{ tag: string; value: number }>(
+          "select tag, value from readings where tag in ('bakery.oven.temperature', 'packaging.line1.seal_temperature')",
+        );
+        const tags = new Set(rows.rows.map((row) => row.tag));
+        return tags.size === 2 ? rows.rows : undefined;
+      });
+      const oven = await instance.database.query<{ value: number; source_time: Date }>(
+        "select value, source_time from readings where tag = 'bakery.oven.temperature'",
+      );
+      expect(oven.rows[0]!.value).toBeCloseTo(100, 3);
+      expect(oven.rows[0]!.source_time.toISOString()).toBe('2025-11-24T16:00:00.000Z');
+      expect(instance.opcua[0]!.stats().readings).toBeGreaterThan(0);
+    } finally {
+      await andon?.close();
+      andon = undefined;
+      await server.close();
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });
