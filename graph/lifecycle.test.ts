@@ -1,7 +1,10 @@
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
+import { HttpResponse, http } from 'msw';
+import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOfflineDrafter } from '../agent/index.ts';
+import { createLlmDrafter, createOfflineDrafter, type LlmDraftOutput } from '../agent/index.ts';
 import { createEffectivenessCheck, recoverAfterApproval, startEffectivenessChecks } from '../app/effectiveness.ts';
+import { createOpenAiLlm } from '../connectors/llm/index.ts';
 import { type Deviation, parseApprovalPolicy } from '../core/index.ts';
 import { createKnowledgeBase, createOfflineEmbedder, indexIncident, type KnowledgeBase } from '../knowledge/index.ts';
 import { decide } from '../server/index.ts';
@@ -201,6 +204,83 @@ describe('after approval: effectiveness check, close and learn', () => {
     expect(draft?.flags.join(' ')).toMatch(
       /Dropped proposed maintenance_work_order: refused by the approval policy \(no approval policy rule covers/,
     );
+  });
+
+  it('with a language model (msw-mocked OpenAI): the same nodes verify its citations and proposals and account its tokens', async () => {
+    const llmItem = (text: string, quote?: string) => ({
+      text,
+      owner: null,
+      due_in_days: null,
+      citations: quote ? [{ passage: 'P1', quote }] : [],
+    });
+    const answer: LlmDraftOutput = {
+      summary: 'The seal temperature drifts high; the thermocouple is suspect.',
+      hypotheses: [
+        {
+          statement: 'Thermocouple drift',
+          category: 'Measurement',
+          confidence: 0.8,
+          evidence_for: ['slow upward drift'],
+          evidence_against: [],
+          citations: [{ passage: 'P9', quote: 'no such passage' }],
+        },
+      ],
+      capa: {
+        team: ['Quality lead'],
+        problem: 'Seal temperature drift',
+        containment: [llmItem('Hold the lots made since the drift began.')],
+        root_cause: [llmItem('Compare with a reference probe.')],
+        corrective: [llmItem('Replace the thermocouple.')],
+        preventive: [llmItem('Calibrate quarterly.')],
+        effectiveness: [],
+      },
+      actions: [
+        { type: 'lot_hold', params_json: JSON.stringify({ lot: 'L-llm', reason: 'seal drift' }), reason: 'contain' },
+        { type: 'lot_hold', params_json: JSON.stringify({ lot: 'L-llm', reason: 'seal drift' }), reason: 'again' },
+      ],
+    };
+    const openai = setupServer(
+      http.post('http://llm.graph-test/v1/chat/completions', () =>
+        HttpResponse.json({
+          id: 'c1',
+          object: 'chat.completion',
+          created: 1,
+          model: 'gpt-test',
+          choices: [
+            { index: 0, finish_reason: 'stop', message: { role: 'assistant', content: JSON.stringify(answer) } },
+          ],
+          usage: { prompt_tokens: 1000, completion_tokens: 200, total_tokens: 1200 },
+        }),
+      ),
+    );
+    openai.listen({ onUnhandledRequest: 'bypass' });
+    try {
+      const drafter = createLlmDrafter(
+        createOpenAiLlm({
+          baseUrl: 'http://llm.graph-test/v1',
+          model: 'gpt-test',
+          maxRetries: 0,
+          pricePerMillionInput: 1,
+          pricePerMillionOutput: 2,
+        }),
+      );
+      const triage = triageWith({ drafter });
+      const caseId = await newCase();
+      expect(await triage.start(caseId)).toMatchObject({ waitingForDecision: true, draftVersion: 1 });
+      const draft = await stores.drafts.latest(caseId);
+      expect(draft).toMatchObject({ source: 'llm', model: 'gpt-test' });
+      expect(draft?.hypotheses[0]?.citations).toEqual([]);
+      expect(draft?.flags.join(' ')).toMatch(/Removed 1 citation/);
+      expect(draft?.actions.map((action) => action.type)).toEqual(['lot_hold']); // the duplicate is merged
+      expect(draft?.capa.effectiveness.at(-1)?.text).toMatch(/re-runs the detectors/);
+      expect(draft?.capa.containment[0]).toMatchObject({ owner: 'Line supervisor' });
+      const checked = (await stores.audit.listForCase(caseId)).find((entry) => entry.action === 'policy.checked');
+      expect(checked?.details).toMatchObject({
+        drafter: { model: 'gpt-test', usage: { calls: 1, inputTokens: 1000, outputTokens: 200, costUsd: 0.0014 } },
+      });
+    } finally {
+      openai.close();
+    }
   });
 
   it('effective: waits durably, a restarted process runs the due check, closes and indexes the incident', async () => {
