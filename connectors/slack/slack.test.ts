@@ -615,6 +615,54 @@ describe('chat', () => {
     expect(final).toContain('Hold all lots produced since the drift began.');
   });
 
+  it('the assistant pane (Bolt’s Assistant): greets with suggested prompts, then answers in the assistant thread once', async () => {
+    const { caseId } = await sharedCase();
+    slackApi.reset();
+    await send(
+      JSON.stringify(
+        eventCallback({
+          type: 'assistant_thread_started',
+          assistant_thread: {
+            user_id: 'UQUALITY',
+            context: { channel_id: 'C0LINE1', team_id: 'T1', enterprise_id: null },
+            channel_id: 'D0PANE',
+            thread_ts: '1800000005.000100',
+          },
+          event_ts: '1800000005.000200',
+        }),
+      ),
+      { contentType: 'application/json' },
+    );
+    await expect.poll(() => slackApi.of('assistant.threads.setSuggestedPrompts').length).toBe(1);
+    const greeting = slackApi.of('chat.postMessage').find((call) => call.args.channel === 'D0PANE');
+    expect(greeting?.args).toMatchObject({ thread_ts: '1800000005.000100' });
+    expect(String(greeting?.args.text)).toMatch(/never act/);
+
+    slackApi.reset();
+    await send(
+      JSON.stringify(
+        eventCallback({
+          type: 'message',
+          channel_type: 'im',
+          user: 'UQUALITY',
+          text: `why is ${caseId} open?`,
+          ts: '1800000006.000100',
+          thread_ts: '1800000005.000100',
+          channel: 'D0PANE',
+          event_ts: '1800000006.000100',
+        }),
+      ),
+      { contentType: 'application/json' },
+    );
+    await expect
+      .poll(() => slackApi.of('chat.update').some((call) => textOf(call.args.blocks).includes('Offline answer')))
+      .toBe(true);
+    const placeholders = slackApi.of('chat.postMessage').filter((call) => call.args.channel === 'D0PANE');
+    expect(placeholders).toHaveLength(1);
+    expect(placeholders[0]?.args.thread_ts).toBe('1800000005.000100');
+    expect(textOf(slackApi.of('chat.update').at(-1)!.args.blocks)).toContain(caseId);
+  });
+
   it('does not answer an unmapped user in a DM, says why, and audits it', async () => {
     slackApi.reset();
     await send(
