@@ -310,7 +310,7 @@ function DocumentTable(props: { groups: DocumentGroup[]; total: number; filter: 
     <section id="documents" aria-labelledby="documents-heading">
       <h2 id="documents-heading">Documents</h2>
       <form method="get" action="/kb#documents-heading" style="display:flex;gap:.6rem;align-items:end;flex-wrap:wrap">
-        <div style="flex:1;min-width:14rem">
+        <div style="flex:0 1 28rem;min-width:14rem">
           <label for="kb-documents-filter">Title or document number contains</label>
           <input id="kb-documents-filter" name="documents" value={props.filter} maxlength={200} />
         </div>
