@@ -74,6 +74,29 @@ function utf8Text(payload: Uint8Array): string | undefined {
   }
 }
 
+const VALUE_KEY = '{"value":';
+const TIMESTAMP_KEY = ',"timestamp":';
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+const JSON_NATURAL = /^(?:0|[1-9]\d*)$/;
+
+/**
+ * `JSON.parse` for the one payload most devices send, `{"value":<number>}` or `{"value":<number>,"timestamp":<epoch
+ * ms>}` without spaces, read by slicing instead of building a parser's intermediate values. Anything else, including
+ * any valid JSON of another form, returns undefined and goes to `JSON.parse`. decode.test.ts checks that whatever this
+ * accepts, `JSON.parse` reads the same.
+ */
+export function sampleJson(text: string): { value: number; timestamp?: number } | undefined {
+  if (!text.startsWith(VALUE_KEY) || text.charCodeAt(text.length - 1) !== 125 /* } */) return undefined;
+  const comma = text.indexOf(',', VALUE_KEY.length);
+  const valueText = text.slice(VALUE_KEY.length, comma === -1 ? text.length - 1 : comma);
+  if (!JSON_NUMBER.test(valueText)) return undefined;
+  if (comma === -1) return { value: Number(valueText) };
+  if (!text.startsWith(TIMESTAMP_KEY, comma)) return undefined;
+  const timeText = text.slice(comma + TIMESTAMP_KEY.length, text.length - 1);
+  if (!JSON_NATURAL.test(timeText)) return undefined;
+  return { value: Number(valueText), timestamp: Number(timeText) };
+}
+
 const QUALITY_KEYS = new Set(['value', 'timestamp', 'quality', 'unit']);
 
 /**
@@ -156,7 +179,7 @@ export function createMqttDecoder(
     const text = utf8Text(payload);
     if (text === undefined) return reject(`MQTT payload on ${topic} is not UTF-8 text (binary data); ${moved}`);
     try {
-      body = JSON.parse(text);
+      body = sampleJson(text) ?? JSON.parse(text);
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
       return reject(`MQTT payload on ${topic} is not valid JSON (${detail}); ${moved}`);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readingPayloadFast } from './decode.ts';
+import { readingPayloadFast, sampleJson } from './decode.ts';
 import { ReadingPayload } from './payloads.ts';
 import { SparkplugPayload, sparkplugPayloadFast } from './sparkplug.ts';
 
@@ -45,6 +45,35 @@ describe('hot-path payload checks agree with the zod schemas', () => {
       { numRuns: 2_000, seed: 11 },
     );
     expect(accepted).toBeGreaterThan(100);
+  });
+
+  it('sampleJson reads exactly what JSON.parse reads, or leaves the text to it', () => {
+    const number = fc.oneof(
+      fc.double().map((value) => JSON.stringify(value)),
+      fc.integer().map(String),
+      fc.constantFrom('-0', '0.0', '1e999', '1E+2', '-1.5e-7', '01', '1.', '.5', '+1', '0x10', 'NaN', '1e', '--1', ''),
+    );
+    const text = fc.oneof(
+      fc
+        .tuple(number, fc.option(number))
+        .map(([value, time]) => (time === null ? `{"value":${value}}` : `{"value":${value},"timestamp":${time}}`)),
+      fc.tuple(number, number).map(([value, time]) => `{"value":${value},"timestamp":${time},"x":1}`),
+      fc.tuple(number, number).map(([value, time]) => `{"value":${value} ,"timestamp":${time}}`),
+      fc.tuple(number, fc.string()).map(([value, rest]) => `{"value":${value}${rest}}`),
+      fc.string().map((rest) => `{"value":${rest}`),
+    );
+    let accepted = 0;
+    fc.assert(
+      fc.property(text, (candidate) => {
+        const fast = sampleJson(candidate);
+        if (fast === undefined) return;
+        accepted++;
+        expect(fast).toEqual(JSON.parse(candidate));
+        expect(Object.is(fast.value, JSON.parse(candidate).value)).toBe(true);
+      }),
+      { numRuns: 3_000, seed: 13 },
+    );
+    expect(accepted).toBeGreaterThan(150);
   });
 
   it('sparkplugPayloadFast accepts exactly what SparkplugPayload accepts', () => {
