@@ -138,6 +138,8 @@ export function createPipeline(deps: PipelineDeps) {
   let chain: Promise<unknown> = Promise.resolve();
   /** The readings insert of the last batch, possibly still running. */
   let writing: Promise<void> = Promise.resolve();
+  /** The batch `writing` stores, until its insert is known to have succeeded. */
+  let writingBatch: Reading[] | null = null;
 
   const contextFor = (tag: string): ProductionContext => {
     let best: (ProductionContext & { scope: string }) | undefined;
@@ -328,10 +330,24 @@ export function createPipeline(deps: PipelineDeps) {
     // Write-behind: the readings insert runs while the batch is scored. At most one batch is written behind (the next
     // batch waits for it: backpressure up to ingest), and a case opens only once its readings are stored.
     const previous = writing;
+    const previousBatch = writingBatch;
     writing = Promise.resolve();
-    await previous;
+    writingBatch = null;
+    try {
+      await previous;
+    } catch (error) {
+      // The last batch's insert failed (a database restart): write it again before this batch, and if that fails too,
+      // keep it pending and fail this batch, which its caller retries; no batch is scored twice or stored never.
+      if (!previousBatch) throw error;
+      writing = deps.readings.insert(previousBatch).then(() => undefined);
+      writingBatch = previousBatch;
+      writing.catch(() => undefined);
+      await writing;
+      writingBatch = null;
+    }
     const write = deps.readings.insert(batch).then(() => undefined);
     writing = write;
+    writingBatch = batch;
     write.catch(() => undefined); // awaited below or by the next batch, which then fails and is retried by ingest
     stats.readings += batch.length;
     const events: AlarmManagerEvent[] = [];

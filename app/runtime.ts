@@ -64,10 +64,10 @@ import { createLogger } from './observability/logger.ts';
 import { createMetrics, instrumentLlm, type Metrics } from './observability/metrics.ts';
 import { inSpan, SpanKind, startTracing } from './observability/tracing.ts';
 import { createPipeline, createSandboxAssetHistory, type Pipeline } from './pipeline.ts';
-import { whileDatabaseAway } from './workers/database-outage.ts';
 import { recoverTriage } from './recovery.ts';
 import { seedDemoKnowledge, seedDemoUsers } from './seed.ts';
 import { createSlackIntegration } from './slack.ts';
+import { whileDatabaseAway } from './workers/database-outage.ts';
 
 export const systemClock: Clock = { now: () => new Date() };
 
