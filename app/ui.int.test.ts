@@ -129,14 +129,16 @@ describe.skipIf(!existsSync(chromiumPath))('the web UI in Chromium on embedded d
     expect(await engineer.page.locator('#edit-capa').getAttribute('open')).not.toBeNull();
     const newContainment = 'Quarantine the last two hours of sealed packs and pull 20 for a peel test.';
     await engineer.page.getByLabel('New item (leave empty for none)').first().fill(newContainment);
+    await engineer.page.locator('#edit-containment-0-owner').fill('Eli Engineer');
     await engineer.page.getByLabel('Why you changed it').fill('Containment must cover packs already sealed.');
     await engineer.page.getByRole('button', { name: /Save as version/ }).click();
     await engineer.page.waitForSelector('.notice');
     expect(await engineer.page.locator('.notice').first().textContent()).toMatch(/Saved as version 2/);
     const diff = engineer.page.locator('.version-diff[open] .diff');
     expect(await diff.locator('ins').allTextContents()).toEqual(
-      expect.arrayContaining([expect.stringContaining(newContainment)]),
+      expect.arrayContaining([expect.stringContaining(newContainment), expect.stringContaining('owner Eli Engineer')]),
     );
+    expect(await diff.locator('del').count()).toBe(1);
     await shot(engineer.page, 'diff', '#versions');
 
     // The quality lead rejects v2 with feedback: triage redrafts v3 with it.
