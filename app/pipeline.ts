@@ -26,6 +26,7 @@ import {
   intakeAlarm,
   type ManagedAlarm,
   type ManagedAlarmEvent,
+  type TagSettings,
   markFlood,
   stepAlarmManager,
   touchGroup,
@@ -87,6 +88,8 @@ export interface AlarmControl {
   active(): ManagedAlarm[];
   /** The longest timed shelve allowed for an alarm. */
   maxShelveSeconds(key: string): number;
+  /** Apply an approved tuning request's limit to the live detector bank (kept until restart). */
+  tune(tag: string, settings: TagSettings): void;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -423,6 +426,10 @@ export function createPipeline(deps: PipelineDeps) {
       }),
     active: () => activeAlarms(manager),
     maxShelveSeconds: (key) => policy.params(key, 'low').maxShelveSeconds,
+    tune: (tag, settings) => {
+      deps.bank.configure(tag, settings);
+      deps.log(`detector settings of ${tag} changed by an approved tuning request: ${JSON.stringify(settings)}`);
+    },
   };
 
   return {

@@ -6,8 +6,8 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { AndonError, type ApprovalPolicy, type AuditPort, Disposition } from '../core/index.ts';
-import type { AlarmManagerEvent } from '../detection/index.ts';
+import { AndonError, type ApprovalPolicy, type AuditPort, Disposition, type Reading } from '../core/index.ts';
+import type { AlarmManagerEvent, BankOptions, TagSettings } from '../detection/index.ts';
 import type { AlarmStore, PolicySignoffStore, User, UserStore } from '../store/index.ts';
 import { type AuthVariables, authenticate, checkCsrf, requireUser } from './auth.ts';
 import { approveChange } from './decisions.ts';
@@ -27,6 +27,8 @@ export interface AlarmCommands {
       | { type: 'return_to_service'; by: string },
   ): Promise<AlarmManagerEvent[]>;
   maxShelveSeconds(key: string): number;
+  /** Apply an approved tuning proposal's limit to the live detector of a tag. */
+  tune?(tag: string, settings: TagSettings): void;
 }
 
 export interface AlarmsApiDeps {
@@ -39,6 +41,15 @@ export interface AlarmsApiDeps {
    * requests follow the approval policy, including two-person rules; without it, the built-in second-person rule.
    */
   governance?: { signoffs: PolicySignoffStore; policy?: ApprovalPolicy | undefined; audit?: AuditPort | undefined };
+  /**
+   * Tuning proposals: with them, a false-alarm disposition backtests wider limits on the tag's stored readings (with
+   * the live bank's settings) and records a pending tuning request once an alarm has been called false often enough.
+   */
+  tuning?: {
+    readings: { window(tag: string, from: Date, to: Date, limit?: number): Promise<Reading[]> };
+    settings: BankOptions;
+    minimumFalseAlarms?: number;
+  };
 }
 
 type Env = { Variables: AuthVariables };
@@ -189,6 +200,10 @@ export function createAlarmsApi(deps: AlarmsApiDeps) {
       });
       rejected(events);
     }
+    if (request.status === 'approved' && request.kind === 'tuning') {
+      const params = request.params as { tag: string; setting: string; parameter: string; proposed: number };
+      deps.commands.tune?.(params.tag, { [params.setting]: { [params.parameter]: params.proposed } } as TagSettings);
+    }
     return c.json({ request, events });
   });
 
@@ -236,7 +251,11 @@ export function createAlarmsApi(deps: AlarmsApiDeps) {
     checkCsrf(c);
     const body = DispositionBody.parse(await c.req.json());
     await deps.alarms.recordDisposition({ caseId: c.req.param('id'), ...body, user });
-    return c.json({ caseId: c.req.param('id'), disposition: body.disposition }, 201);
+    const tuning =
+      body.disposition === 'false_alarm' && deps.tuning
+        ? await deps.alarms.proposeTuningFor({ caseId: c.req.param('id'), requester: user, ...deps.tuning })
+        : [];
+    return c.json({ caseId: c.req.param('id'), disposition: body.disposition, tuning }, 201);
   });
 
   app.get('/false-alarm-rates', async (c) => {

@@ -5,15 +5,18 @@ import {
   type Disposition,
   type Priority,
   type ProductionContext,
+  type Reading,
 } from '../core/index.ts';
 import {
   type AlarmActivation,
   type AlarmKpiReport,
   type AlarmManagerEvent,
   alarmKpis,
+  type BankOptions,
   type KpiOptions,
   type ManagedAlarm,
   type ManagedAlarmEvent,
+  proposeTuning,
 } from '../detection/index.ts';
 import { appendAudit } from './audit.ts';
 import { insertDeviation } from './cases.ts';
@@ -52,7 +55,12 @@ export interface AlarmRequest {
   decidedBy: string | null;
   decidedAt: string | null;
   comment: string;
+  /** For a tuning proposal: the backtest on the tag's stored history that backs it. */
+  evidence: unknown;
 }
+
+/** What a false-alarm disposition did for each alarm of the case: a tuning proposal, or why there is none. */
+export type TuningOutcome = { alarmKey: string; request: AlarmRequest } | { alarmKey: string; reason: string };
 
 export interface FalseAlarmRate {
   /** A detector (`ewma`) or a tag. */
@@ -425,6 +433,7 @@ export function createAlarmStore(database: Database, clock: Clock) {
         decided_by: string | null;
         decided_at: Date | null;
         comment: string;
+        evidence: unknown;
       }>('select * from alarm_requests where id = $1', [id]);
       const row = result.rows[0];
       return row
@@ -440,6 +449,7 @@ export function createAlarmStore(database: Database, clock: Clock) {
             decidedBy: row.decided_by,
             decidedAt: iso(row.decided_at),
             comment: row.comment,
+            evidence: row.evidence ?? null,
           }
         : null;
     },
@@ -571,14 +581,86 @@ export function createAlarmStore(database: Database, clock: Clock) {
       return row ? { snapshot: row.snapshot, savedAt: iso(row.saved_at)! } : null;
     },
 
-    /** Alarms of cases dispositioned false alarm or true deviation, per alarm key, with the deviations' times. */
+    /**
+     * After a false-alarm disposition: for each alarm of the case that operators have now called false at least
+     * `minimumFalseAlarms` times (default 3), backtest wider limits on the tag's stored history and record the smallest
+     * that removes the false alarms and keeps the true deviations as a pending tuning request (approved like any
+     * change). One pending proposal per alarm.
+     */
+    async proposeTuningFor(input: {
+      caseId: string;
+      requester: User;
+      readings: { window(tag: string, from: Date, to: Date, limit?: number): Promise<Reading[]> };
+      settings: BankOptions;
+      minimumFalseAlarms?: number;
+      historyDays?: number;
+    }): Promise<TuningOutcome[]> {
+      const minimum = input.minimumFalseAlarms ?? 3;
+      const result = await database.query<{ key: string; tag: string }>(
+        `select distinct tag || ':' || detector || ':' || rule as key, tag from deviations where case_id = $1 order by 1`,
+        [input.caseId],
+      );
+      const outcomes: TuningOutcome[] = [];
+      for (const { key, tag } of result.rows) {
+        const { falseAlarms, trueDeviations } = await store.dispositionedAlarms(key);
+        if (falseAlarms.length < minimum) {
+          outcomes.push({ alarmKey: key, reason: `${falseAlarms.length} of ${minimum} false alarms needed for a proposal` });
+          continue;
+        }
+        const pending = await database.query<{ id: string }>(
+          `select id from alarm_requests where kind = 'tuning' and alarm_key = $1 and status = 'pending' limit 1`,
+          [key],
+        );
+        if (pending.rows[0]) {
+          outcomes.push({ alarmKey: key, reason: `tuning request ${pending.rows[0].id} is already waiting for approval` });
+          continue;
+        }
+        const to = clock.now();
+        const from = new Date(to.getTime() - (input.historyDays ?? 14) * 86_400_000);
+        const history = await input.readings.window(tag, from, to, 50_000);
+        const outcome = proposeTuning({ key, history, settings: input.settings, falseAlarms, trueDeviations });
+        if (!outcome.proposal) {
+          outcomes.push({ alarmKey: key, reason: outcome.reason });
+          continue;
+        }
+        const proposal = outcome.proposal;
+        const request = await store.createRequest({
+          kind: 'tuning',
+          alarmKey: key,
+          params: {
+            tag: proposal.tag,
+            detector: proposal.detector,
+            rule: proposal.rule,
+            setting: proposal.setting,
+            parameter: proposal.parameter,
+            current: proposal.current,
+            proposed: proposal.proposed,
+          },
+          reason: `${falseAlarms.length} false-alarm dispositions. ${proposal.summary}`,
+          requester: input.requester,
+        });
+        await database.query('update alarm_requests set evidence = $2 where id = $1', [
+          request.id,
+          JSON.stringify(proposal.backtest),
+        ]);
+        outcomes.push({ alarmKey: key, request: (await store.request(request.id))! });
+      }
+      return outcomes;
+    },
+
+    /**
+     * When an alarm (`tag:detector:rule`) started in each case dispositioned false alarm or true deviation: the first
+     * deviation of the alarm recorded on the case (an alarm instance can span several cases, its deviations cannot).
+     */
     async dispositionedAlarms(key: string): Promise<{ falseAlarms: string[]; trueDeviations: string[] }> {
+      const [tag, detector, ...rule] = key.split(':');
       const result = await database.query<{ disposition: Disposition; first_seen: Date }>(
         `with latest as (
            select distinct on (case_id) case_id, disposition from case_dispositions order by case_id, at desc, id desc
          )
-         select l.disposition, a.first_seen from alarms a join latest l on l.case_id = a.case_id where a.key = $1`,
-        [key],
+         select l.disposition, min(d.detected_at) as first_seen from deviations d join latest l on l.case_id = d.case_id
+          where d.tag = $1 and d.detector = $2 and d.rule = $3 group by d.case_id, l.disposition order by 2`,
+        [tag ?? '', detector ?? '', rule.join(':')],
       );
       return {
         falseAlarms: result.rows.filter((row) => row.disposition === 'false_alarm').map((row) => iso(row.first_seen)!),
