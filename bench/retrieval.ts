@@ -17,6 +17,7 @@ import {
   createOfflineEmbedder,
   type DocumentInput,
   type EmbeddingsPort,
+  ensureEmbeddingModel,
 } from '../knowledge/index.ts';
 import { createScratchDatabase, type Database, openDatabase } from '../store/index.ts';
 
@@ -225,7 +226,13 @@ export async function benchBackend(
     ingestRate = round(added / ((performance.now() - started) / 1000), 0);
     log(`${db.kind}: ${added} chunks loaded and indexed in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   } else {
-    log(`${db.kind}: reusing ${chunks} loaded chunks`);
+    // A reused database may lack the current index (a new index definition, or one dropped by hand): build it.
+    const started = performance.now();
+    await ensureEmbeddingModel(db, embedder, { force: true });
+    await db.query('analyze knowledge_chunks');
+    log(
+      `${db.kind}: reusing ${chunks} loaded chunks (index checked in ${((performance.now() - started) / 1000).toFixed(0)} s)`,
+    );
   }
 
   // Warm up, then time hybrid queries end to end (embedding the query, both retrievers, fusion, citations).

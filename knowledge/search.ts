@@ -79,6 +79,13 @@ const documentColumns: Record<string, string> = {
   documentId: 'd.id',
 };
 
+/** A retriever's hit: chunk id, its distance or score, and its rank (1 = best). */
+interface RankedId {
+  id: string;
+  value: number;
+  rank: string;
+}
+
 interface Row {
   chunk_id: string;
   document_id: string;
@@ -166,24 +173,23 @@ export async function searchKnowledge(
   const useText = mode !== 'vector';
   if (query.trim() === '') return [];
 
-  const params: unknown[] = [];
-  const param = (value: unknown): string => {
-    params.push(value);
-    return `$${params.length}`;
-  };
-  const conditions: string[] = [];
+  // Each retriever is one statement with its own parameters; on PostgreSQL they run at the same time on two
+  // connections, so a hybrid search takes about as long as the slower of the two, not their sum.
   const filter = options.filter ?? {};
-  for (const [key, value] of Object.entries(filter)) {
-    const column = documentColumns[key];
-    if (column) conditions.push(`${column} = ${param(value)}`);
-    else conditions.push(`d.metadata ->> ${param(key)} = ${param(value)}`);
-  }
-  if (!options.history && filter.status === undefined) conditions.push(`d.status = 'effective'`);
-  const documentFilter = conditions.length > 0 ? conditions.join(' and ') : 'true';
-  const candidateLimit = param(candidates);
+  const statement = () => {
+    const params: unknown[] = [];
+    const param = (value: unknown): string => `$${params.push(value)}`;
+    const conditions: string[] = [];
+    for (const [key, value] of Object.entries(filter)) {
+      const column = documentColumns[key];
+      if (column) conditions.push(`${column} = ${param(value)}`);
+      else conditions.push(`d.metadata ->> ${param(key)} = ${param(value)}`);
+    }
+    if (!options.history && filter.status === undefined) conditions.push(`d.status = 'effective'`);
+    return { params, param, documentFilter: conditions.length > 0 ? conditions.join(' and ') : 'true' };
+  };
 
-  const ctes: string[] = [];
-  if (useVector) {
+  const vectorHits = async (): Promise<RankedId[]> => {
     const [queryVector] = await embedder.embed([query], 'query');
     if (!queryVector || queryVector.length !== embedder.dimension) {
       throw new AndonError(
@@ -191,83 +197,98 @@ export async function searchKnowledge(
         `The embedder ${embedder.model} returned no vector of length ${embedder.dimension}.`,
       );
     }
+    const { params, param, documentFilter } = statement();
     const dimension = embedder.dimension;
-    const vector = vectorExpression(dimension, 'c.embedding');
-    const distance = `${vector} <=> ${param(toVectorLiteral(queryVector))}::${vectorType(dimension)}`;
-    ctes.push(`vector_hits as (
-      select id, distance, row_number() over (order by distance) as rank from (
+    const distance = `${vectorExpression(dimension, 'c.embedding')} <=> ${param(toVectorLiteral(queryVector))}::${vectorType(dimension)}`;
+    const sql = `select id::text, distance as value, row_number() over (order by distance) as rank from (
         select c.id, ${distance} as distance
         from knowledge_chunks c join knowledge_documents d on d.id = c.document_id
         where c.embedding_model = ${param(embedder.model)} and ${documentFilter}
         order by ${options.exact ? `(${distance}) + 0` : distance}
-        limit ${candidateLimit}) v)`);
-  }
-  if (useText) {
+        limit ${param(candidates)}) v`;
+    const version = await vectorVersion(db);
+    return db.transaction(async (client) => {
+      if (!options.exact) {
+        await client.query(`select set_config('hnsw.ef_search', $1, true)`, [
+          String(Math.min(1000, Math.max(options.efSearch ?? defaultEfSearch, candidates))),
+        ]);
+        // With filters, keep scanning the graph until enough rows pass them (pgvector ≥ 0.8).
+        if (atLeast(version, 0, 8)) {
+          await client.query(`select set_config('hnsw.iterative_scan', 'relaxed_order', true)`);
+        }
+      }
+      return (await client.query<RankedId>(sql, params)).rows;
+    });
+  };
+
+  const textHits = async (): Promise<RankedId[]> => {
+    const { params, param, documentFilter } = statement();
     if (websearchSyntax(query)) {
-      const text = param(query);
       // Phrases and exclusions: PostgreSQL's own operators and cover-density ranking.
-      ctes.push(`text_hits as (
-        select id, score, row_number() over (order by score desc, id) as rank from (
+      const sql = `select id::text, score as value, row_number() over (order by score desc, id) as rank from (
           select c.id, ts_rank_cd(c.search, q.query, 1)::float8 as score
-          from (select websearch_to_tsquery('english', ${text}) as query) q,
+          from (select websearch_to_tsquery('english', ${param(query)}) as query) q,
             knowledge_chunks c join knowledge_documents d on d.id = c.document_id
           where c.search @@ q.query and ${documentFilter}
           order by score desc, c.id
-          limit ${candidateLimit}) t)`);
-    } else {
-      // Free text: BM25-like scoring of a bounded candidate set (see full-text.ts).
-      const budget = options.fullTextBudget ?? Math.max(1000, 10 * candidates);
-      const statistics = await termStatistics(db, query);
-      const plan = planFullText(statistics.terms, statistics.total, budget, candidates);
-      // The two probes are disjoint (the capped one leaves out what the other found), so no chunk is scored twice.
-      const probes: string[] = [];
-      const candidatesOf = (tsquery: string, unless?: string) =>
-        `select c.id, c.search from knowledge_chunks c join knowledge_documents d on d.id = c.document_id
-          where c.search @@ ${tsquery} ${unless ? `and not (c.search @@ ${unless})` : ''} and ${documentFilter}`;
-      const anyOf = plan.anyOf ? `${param(plan.anyOf)}::tsquery` : undefined;
-      if (anyOf) probes.push(candidatesOf(anyOf));
-      if (plan.allOf) probes.push(`(${candidatesOf(`${param(plan.allOf)}::tsquery`, anyOf)} limit ${param(budget)})`);
-      ctes.push(`text_terms as materialized (
+          limit ${param(candidates)}) t`;
+      return (await db.query<RankedId>(sql, params)).rows;
+    }
+    // Free text: BM25-like scoring of a bounded candidate set (see full-text.ts).
+    const budget = options.fullTextBudget ?? Math.max(1000, 10 * candidates);
+    const statistics = await termStatistics(db, query);
+    const plan = planFullText(statistics.terms, statistics.total, budget, candidates);
+    if (!plan.anyOf && !plan.allOf) return [];
+    // The two probes are disjoint (the capped one leaves out what the other found), so no chunk is scored twice.
+    const probes: string[] = [];
+    const candidatesOf = (tsquery: string, unless?: string) =>
+      `select c.id, c.search from knowledge_chunks c join knowledge_documents d on d.id = c.document_id
+        where c.search @@ ${tsquery} ${unless ? `and not (c.search @@ ${unless})` : ''} and ${documentFilter}`;
+    const anyOf = plan.anyOf ? `${param(plan.anyOf)}::tsquery` : undefined;
+    if (anyOf) probes.push(candidatesOf(anyOf));
+    if (plan.allOf) probes.push(`(${candidatesOf(`${param(plan.allOf)}::tsquery`, anyOf)} limit ${param(budget)})`);
+    // ts_rank of one term saturates with its frequency and weighs headings (A) 1.5 × body text (B); divided by its
+    // value for a single occurrence in the body, so that counts 1.
+    const sql = `with text_terms as materialized (
         select t.idf, ('''' || t.lexeme || '''')::tsquery as query
-        from jsonb_to_recordset(${param(JSON.stringify(plan.terms))}::jsonb) as t(lexeme text, idf float8))`);
-      // ts_rank of one term saturates with its frequency and weighs headings (A) 1.5 × body text (B); divided by
-      // its value for a single occurrence in the body, so that counts 1.
-      ctes.push(`text_hits as (
-        select id, score, row_number() over (order by score desc, id) as rank from (
-          select k.id, (select sum(t.idf * ts_rank('{0.1, 0.2, 0.4, 0.6}', k.search, t.query))
-              from text_terms t where k.search @@ t.query)::float8 / ${oneBodyOccurrence} as score
-          from (${probes.length > 0 ? probes.join(' union all ') : 'select null::bigint as id, null::tsvector as search where false'}) k
-          order by score desc, k.id
-          limit ${candidateLimit}) t)`);
-    }
-  }
-  const sources = [useVector ? 'select id from vector_hits' : null, useText ? 'select id from text_hits' : null]
-    .filter((source) => source !== null)
-    .join(' union ');
-  const sql = `with ${ctes.join(',\n')},
-    candidates as (${sources})
-    select c.id::text as chunk_id, c.document_id, c.ordinal, c.section_path, c.section, c.text, c.start_offset,
-      c.end_offset, c.text_hash, d.title, d.revision, d.document_number, d.kind, d.status, d.plant, d.line, d.asset,
-      d.product_family, to_char(d.effective_date, 'YYYY-MM-DD') as effective_date, d.metadata,
-      ${useVector ? 'v.distance, v.rank::text as vector_rank' : 'null::float8 as distance, null::text as vector_rank'},
-      ${useText ? 't.score::float8 as text_score, t.rank::text as text_rank' : 'null::float8 as text_score, null::text as text_rank'}
-    from candidates k
-    join knowledge_chunks c on c.id = k.id
-    join knowledge_documents d on d.id = c.document_id
-    ${useVector ? 'left join vector_hits v on v.id = k.id' : ''}
-    ${useText ? 'left join text_hits t on t.id = k.id' : ''}`;
+        from jsonb_to_recordset(${param(JSON.stringify(plan.terms))}::jsonb) as t(lexeme text, idf float8))
+      select id::text, score as value, row_number() over (order by score desc, id) as rank from (
+        select k.id, (select sum(t.idf * ts_rank('{0.1, 0.2, 0.4, 0.6}', k.search, t.query))
+            from text_terms t where k.search @@ t.query)::float8 / ${oneBodyOccurrence} as score
+        from (${probes.join(' union all ')}) k
+        order by score desc, k.id
+        limit ${param(candidates)}) t`;
+    return (await db.query<RankedId>(sql, params)).rows;
+  };
 
-  const version = useVector ? await vectorVersion(db) : '0';
-  const rows = await db.transaction(async (client) => {
-    if (useVector && !options.exact) {
-      await client.query(`select set_config('hnsw.ef_search', $1, true)`, [
-        String(Math.min(1000, Math.max(options.efSearch ?? defaultEfSearch, candidates))),
-      ]);
-      // With filters, keep scanning the graph until enough rows pass them (pgvector ≥ 0.8).
-      if (atLeast(version, 0, 8)) await client.query(`select set_config('hnsw.iterative_scan', 'relaxed_order', true)`);
-    }
-    return (await client.query<Row>(sql, params)).rows;
-  });
+  const [vector, text] = await Promise.all([
+    useVector ? vectorHits() : Promise.resolve([]),
+    useText ? textHits() : Promise.resolve([]),
+  ]);
+  const vectorById = new Map(vector.map((hit) => [hit.id, hit]));
+  const textById = new Map(text.map((hit) => [hit.id, hit]));
+  const ids = [...new Set([...vectorById.keys(), ...textById.keys()])];
+  const rows =
+    ids.length === 0
+      ? []
+      : (
+          await db.query<Omit<Row, 'distance' | 'vector_rank' | 'text_score' | 'text_rank'>>(
+            `select c.id::text as chunk_id, c.document_id, c.ordinal, c.section_path, c.section, c.text, c.start_offset,
+               c.end_offset, c.text_hash, d.title, d.revision, d.document_number, d.kind, d.status, d.plant, d.line, d.asset,
+               d.product_family, to_char(d.effective_date, 'YYYY-MM-DD') as effective_date, d.metadata
+             from knowledge_chunks c join knowledge_documents d on d.id = c.document_id
+             where c.id = any($1::bigint[])`,
+            [ids],
+          )
+        ).rows.map(
+          (row): Row => ({
+            ...row,
+            distance: vectorById.get(row.chunk_id)?.value ?? null,
+            vector_rank: vectorById.get(row.chunk_id)?.rank ?? null,
+            text_score: textById.get(row.chunk_id)?.value ?? null,
+            text_rank: textById.get(row.chunk_id)?.rank ?? null,
+          }),
+        );
 
   const k = options.rrfK ?? 60;
   const retrievers = (useVector ? 1 : 0) + (useText ? 1 : 0);

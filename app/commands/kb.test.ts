@@ -31,7 +31,8 @@ async function kb(...args: string[]): Promise<{ code: number; stdout: string; st
   }
 }
 
-describe('andon kb (offline embedder, embedded database)', () => {
+// Each call opens the embedded database from disk, as the CLI does: allow for a busy machine.
+describe('andon kb (offline embedder, embedded database)', { timeout: 180_000 }, () => {
   let directory: string;
 
   beforeAll(async () => {
