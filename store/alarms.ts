@@ -604,7 +604,10 @@ export function createAlarmStore(database: Database, clock: Clock) {
       for (const { key, tag } of result.rows) {
         const { falseAlarms, trueDeviations } = await store.dispositionedAlarms(key);
         if (falseAlarms.length < minimum) {
-          outcomes.push({ alarmKey: key, reason: `${falseAlarms.length} of ${minimum} false alarms needed for a proposal` });
+          outcomes.push({
+            alarmKey: key,
+            reason: `${falseAlarms.length} of ${minimum} false alarms needed for a proposal`,
+          });
           continue;
         }
         const pending = await database.query<{ id: string }>(
@@ -612,7 +615,10 @@ export function createAlarmStore(database: Database, clock: Clock) {
           [key],
         );
         if (pending.rows[0]) {
-          outcomes.push({ alarmKey: key, reason: `tuning request ${pending.rows[0].id} is already waiting for approval` });
+          outcomes.push({
+            alarmKey: key,
+            reason: `tuning request ${pending.rows[0].id} is already waiting for approval`,
+          });
           continue;
         }
         const to = clock.now();
