@@ -3,6 +3,7 @@ import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createOpenAiChatModel } from '../connectors/llm/index.ts';
 import type { Case, Deviation, Draft, KnowledgeHit, Reading } from '../core/index.ts';
+import { type FakeCompletion, openAiReply } from './__fixtures__/openai.ts';
 import { type ChatDraftEditor, type ChatQuestion, createCaseChat } from './chat.ts';
 
 const BASE = 'http://llm.test/v1';
@@ -129,44 +130,24 @@ const chatWith = (options: { maxRetries?: number; timeoutMs?: number } = {}) =>
   });
 
 type ToolCall = { name: string; arguments: string };
-const completion = (reply: { content?: string; toolCalls?: ToolCall[] }) => ({
-  id: 'chatcmpl-1',
-  object: 'chat.completion',
-  created: 1,
-  model: 'gpt-test',
-  choices: [
-    {
-      index: 0,
-      finish_reason: reply.toolCalls ? 'tool_calls' : 'stop',
-      message: {
-        role: 'assistant',
-        content: reply.content ?? null,
-        ...(reply.toolCalls
-          ? {
-              tool_calls: reply.toolCalls.map((call, index) => ({
-                id: `call_${index}`,
-                type: 'function',
-                function: call,
-              })),
-            }
-          : {}),
-      },
-    },
-  ],
-  usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },
-});
+const completion = (reply: { content?: string; toolCalls?: ToolCall[] }): FakeCompletion => reply;
 
-/** Answer the model's requests in turn, keeping each request body. */
-function script(replies: Array<ReturnType<typeof completion> | Response | (() => Promise<Response>)>) {
-  const requests: Array<{ messages: Array<{ role: string; content: string | null }>; tools?: unknown[] }> = [];
+/** Answer the model's requests in turn (streamed when the client streams), keeping each request body. */
+function script(replies: Array<FakeCompletion | Response | (() => Promise<Response>)>) {
+  const requests: Array<{
+    stream?: boolean;
+    messages: Array<{ role: string; content: string | null }>;
+    tools?: unknown[];
+  }> = [];
   server.use(
     http.post(`${BASE}/chat/completions`, async ({ request }) => {
-      requests.push((await request.json()) as (typeof requests)[number]);
+      const body = (await request.json()) as (typeof requests)[number];
+      requests.push(body);
       const next = replies.shift();
       if (!next) return HttpResponse.json({ error: { message: 'no more replies scripted' } }, { status: 500 });
       if (typeof next === 'function') return next();
       if (next instanceof Response) return next;
-      return HttpResponse.json(next);
+      return openAiReply(body, next);
     }),
   );
   return requests;
@@ -213,6 +194,10 @@ describe('the chat agent with a language model (msw-mocked OpenAI)', () => {
     // progressive: tool progress first, then the final answer
     expect(seen[0]).toMatch(/Reading the evidence of CASE-9/);
     expect(seen.at(-1)).toBe(answer.text);
+    // streamed: the answer grew while the model wrote it, without unverified citation marks
+    const partials = seen.filter((text) => text.startsWith('Hold the lots') && text !== answer.text);
+    expect(partials.length).toBeGreaterThanOrEqual(1);
+    expect(partials.join(' ')).not.toContain('[S');
   });
 
   it('can propose an edit, which becomes a new draft version for someone else to sign', async () => {
@@ -237,6 +222,7 @@ describe('the chat agent with a language model (msw-mocked OpenAI)', () => {
     const requests = script([
       completion({
         toolCalls: [
+          { name: 'signal_history', arguments: '{not json at all' },
           { name: 'signal_history', arguments: '{"tag": "line1.seal_temperature", "minutes": ' },
           { name: 'approve_draft', arguments: '{}' },
           { name: 'signal_history', arguments: '{"tag":"not a tag!","minutes":60}' },
@@ -249,7 +235,7 @@ describe('the chat agent with a language model (msw-mocked OpenAI)', () => {
     expect(answer.flags.join(' ')).toMatch(/malformed call of signal_history/);
     expect(answer.flags.join(' ')).toMatch(/does not exist \(approve_draft\)/);
     const toolResults = requests[1]!.messages.filter((message) => message.role === 'tool').map((m) => m.content);
-    expect(toolResults).toHaveLength(3);
+    expect(toolResults).toHaveLength(4);
     expect(toolResults.join('\n')).toMatch(/not valid JSON/);
     expect(toolResults.join('\n')).toMatch(/No tool named approve_draft/);
     expect(toolResults.join('\n')).toMatch(/arguments were refused/);
@@ -275,7 +261,7 @@ describe('the chat agent with a language model (msw-mocked OpenAI)', () => {
     script([
       async () => {
         await delay(3000);
-        return HttpResponse.json(completion({ content: 'too late' }));
+        return HttpResponse.json({ error: { message: 'too late' } });
       },
     ]);
     const slow = await chatWith({ timeoutMs: 200 }).answer(question('Why did this happen?'));

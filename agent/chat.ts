@@ -203,11 +203,19 @@ export function verifyAnswerCitations(
   return { text: out.replaceAll(/ {2,}/g, ' ').trim(), citations, removed };
 }
 
+const contentText = (content: unknown): string =>
+  typeof content === 'string'
+    ? content
+    : Array.isArray(content)
+      ? content.map((part) => (typeof part === 'string' ? part : ((part as { text?: string }).text ?? ''))).join('')
+      : '';
+
 /** The parts of LangChain's AIMessage the loop reads. */
 type ModelReply = BaseMessage & {
   content: unknown;
   text: string;
   tool_calls?: Array<{ id?: string; name: string; args: Record<string, unknown> }>;
+  tool_call_chunks?: unknown[];
   invalid_tool_calls?: Array<{ id?: string; name?: string; error?: string }>;
   usage_metadata?: { input_tokens?: number; output_tokens?: number };
 };
@@ -234,6 +242,13 @@ async function answerWithTools(
         ),
       )
       .join('\n');
+  let lastStreamed = 0;
+  const streamed = async (partial: string) => {
+    // at most one update per 40 characters: Slack rate-limits chat.update
+    if (partial.length - lastStreamed < 40) return;
+    lastStreamed = partial.length;
+    await options.onText?.(partial.replaceAll(/\[S\d+(?::\s*[“"][^”"]*[”"]?)?\]?/g, '').trim());
+  };
   const note = async (line: string) => {
     progress.push(line);
     await options.onText?.(progress.map((item) => `_${item}_`).join('\n'));
@@ -357,7 +372,15 @@ async function answerWithTools(
   const maxRounds = deps.maxToolRounds ?? 4;
   let final: string | null = null;
   for (let roundIndex = 0; roundIndex <= maxRounds && final === null; roundIndex += 1) {
-    const reply = (await bound.invoke(messages)) as unknown as ModelReply;
+    // Streamed, so a long answer grows in one message while the model writes it (citation marks are shown only
+    // once verified, in the final text).
+    let reply: (ModelReply & { concat(chunk: unknown): ModelReply }) | undefined;
+    for await (const chunk of await bound.stream(messages)) {
+      reply = (reply ? reply.concat(chunk) : chunk) as unknown as typeof reply;
+      const partial = contentText(reply!.content);
+      if (partial && (reply!.tool_call_chunks?.length ?? 0) === 0) await streamed(partial);
+    }
+    if (!reply) throw new Error('The model sent an empty stream.');
     usage.calls += 1;
     usage.input += reply.usage_metadata?.input_tokens ?? 0;
     usage.output += reply.usage_metadata?.output_tokens ?? 0;
@@ -365,7 +388,7 @@ async function answerWithTools(
     const calls = reply.tool_calls ?? [];
     const invalid = reply.invalid_tool_calls ?? [];
     if (calls.length === 0 && invalid.length === 0) {
-      final = typeof reply.content === 'string' ? reply.content : reply.text;
+      final = contentText(reply.content);
       break;
     }
     if (roundIndex === maxRounds) break;

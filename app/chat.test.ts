@@ -1,9 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
-import { HttpResponse, http } from 'msw';
+import { http } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeCompletion, openAiReply } from '../agent/__fixtures__/openai.ts';
 import { createOfflineDrafter } from '../agent/index.ts';
 import type { Deviation, KnowledgePort } from '../core/index.ts';
 import { createTriage } from '../graph/index.ts';
@@ -47,7 +48,7 @@ let close: () => Promise<void>;
 let stores: ReturnType<typeof makeStores>;
 const tokens: Record<string, string> = {};
 let caseId: string;
-let replies: unknown[] = [];
+let replies: FakeCompletion[] = [];
 const makeStores = (db: Database) => ({
   cases: createCaseStore(db, clock),
   drafts: createDraftStore(db, clock),
@@ -58,32 +59,16 @@ const makeStores = (db: Database) => ({
   audit: createAuditLog(db, clock),
   sandbox: createSandboxErpStore(db),
 });
-const completion = (message: Record<string, unknown>) => ({
-  id: 'c1',
-  object: 'chat.completion',
-  created: 1,
-  model: 'gpt-test',
-  choices: [
+const editCall: FakeCompletion = {
+  toolCalls: [
     {
-      index: 0,
-      finish_reason: message.tool_calls ? 'tool_calls' : 'stop',
-      message: { role: 'assistant', content: null, ...message },
+      name: 'propose_draft_edit',
+      arguments: '{"summary":"Replace the thermocouple, then hold the lot.","comment":"from chat"}',
     },
   ],
-  usage: { prompt_tokens: 50, completion_tokens: 10, total_tokens: 60 },
-});
-const editCall = completion({
-  tool_calls: [
-    {
-      id: 'call_1',
-      type: 'function',
-      function: {
-        name: 'propose_draft_edit',
-        arguments: '{"summary":"Replace the thermocouple, then hold the lot.","comment":"from chat"}',
-      },
-    },
-  ],
-});
+  usage: { prompt_tokens: 50, completion_tokens: 10 },
+};
+const say = (content: string): FakeCompletion => ({ content, usage: { prompt_tokens: 50, completion_tokens: 10 } });
 
 const ask = (user: string | null, body: unknown, id = caseId) =>
   fetch(`${baseUrl}/api/v1/cases/${id}/chat`, {
@@ -95,8 +80,8 @@ const ask = (user: string | null, body: unknown, id = caseId) =>
 beforeAll(async () => {
   openai.listen({ onUnhandledRequest: 'bypass' });
   openai.use(
-    http.post(`${BASE}/chat/completions`, () =>
-      HttpResponse.json(replies.shift() ?? completion({ content: 'No more scripted replies.' })),
+    http.post(`${BASE}/chat/completions`, async ({ request }) =>
+      openAiReply((await request.json()) as { stream?: boolean }, replies.shift() ?? say('No more scripted replies.')),
     ),
   );
   database = await openDatabase({ dataDir: 'memory://app-chat-test' });
@@ -174,16 +159,11 @@ describe('POST /api/v1/cases/:id/chat', () => {
 
   it('answers with verified citations and records the answer in the audit log', async () => {
     replies = [
-      completion({
-        tool_calls: [
-          {
-            id: 'call_1',
-            type: 'function',
-            function: { name: 'search_knowledge', arguments: '{"query":"containment"}' },
-          },
-        ],
-      }),
-      completion({ content: `Per the SOP: [S1: "${TEXT}"]` }),
+      {
+        toolCalls: [{ name: 'search_knowledge', arguments: '{"query":"containment"}' }],
+        usage: { prompt_tokens: 50, completion_tokens: 10 },
+      },
+      say(`Per the SOP: [S1: "${TEXT}"]`),
     ];
     const response = await ask('supervisor', { question: 'What does the SOP say about containment?' });
     expect(response.status).toBe(200);
@@ -202,7 +182,7 @@ describe('POST /api/v1/cases/:id/chat', () => {
   });
 
   it('an edit the agent proposes becomes a new draft version by the asker, waiting for someone else’s signature', async () => {
-    replies = [editCall, completion({ content: 'Saved as v2; someone else must sign it.' })];
+    replies = [editCall, say('Saved as v2; someone else must sign it.')];
     const response = await ask('supervisor', { question: 'Make the summary say: replace the thermocouple first.' });
     const { answer } = (await response.json()) as { answer: { proposedEdit: { version: number } | null } };
     expect(answer.proposedEdit).toEqual({ version: 2 });
@@ -215,7 +195,7 @@ describe('POST /api/v1/cases/:id/chat', () => {
     expect(await stores.approvals.forCase(caseId)).toEqual([]);
     expect(await stores.outbox.forCase(caseId)).toEqual([]);
 
-    replies = [editCall, completion({ content: 'I could not save that.' })];
+    replies = [editCall, say('I could not save that.')];
     const refused = await ask('operator', { question: 'Change the summary.' });
     const body = (await refused.json()) as { answer: { proposedEdit: unknown } };
     expect(body.answer.proposedEdit).toBeNull();
