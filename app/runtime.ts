@@ -23,7 +23,7 @@ import {
   startOpcuaIngest,
 } from '../connectors/opcua/index.ts';
 import type { Clock } from '../core/index.ts';
-import { createDetectorBank } from '../detection/index.ts';
+import { type BankOptions, createDetectorBank } from '../detection/index.ts';
 import { createEvalRunStore } from '../eval/index.ts';
 import { createTriage, type Triage } from '../graph/index.ts';
 import { createEmbedder, createKnowledgeBase, type KnowledgeBase } from '../knowledge/index.ts';
@@ -240,10 +240,11 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
     // Built once the server listens (the sandbox ERP's URL needs the port); the actions page previews through it.
     let actionRouter: ActionRouter | null = null;
     const assetHistory = createSandboxAssetHistory();
+    const bankOptions: BankOptions = { shewhart: false };
     const pipeline = createPipeline({
       readings: stores.readings,
       cases: stores.cases,
-      bank: createDetectorBank({ shewhart: false }),
+      bank: createDetectorBank(bankOptions),
       onCaseOpened: startTriage,
       alarms: stores.alarms,
       productionContext: assetHistory,
@@ -268,6 +269,8 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
       },
       log,
     });
+    // One approval policy engine for shelving, detector limits and SOP retirement (server/decisions.ts approveChange).
+    const governance = { signoffs: createPolicySignoffStore(stores.database, clock), policy, audit: stores.audit };
     const server = createServer({
       ...stores,
       triage,
@@ -285,8 +288,9 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
             alarms: stores.alarms,
             users: stores.users,
             commands: pipeline.alarms,
+            tuning: { readings: stores.readings, settings: bankOptions },
             log,
-            governance: { signoffs: createPolicySignoffStore(stores.database, clock), policy, audit: stores.audit },
+            governance,
           }),
         },
         { path: '/metrics', app: createMetricsApp({ metrics, token: config.METRICS_TOKEN, log }) },
@@ -314,6 +318,7 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
           evalRuns: createEvalRunStore(stores.database),
           rootCauses: createRootCauseStore(stores.database, clock),
           taxonomy: Object.keys(defaultTaxonomy),
+          governance,
         }),
       ],
       publicUrl: publicUrl(config),

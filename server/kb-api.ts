@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { AndonError, type AuditPort } from '../core/index.ts';
+import { AndonError, type ApprovalPolicy, type AuditPort } from '../core/index.ts';
 import {
   type AddResult,
   type DocumentDefaults,
@@ -29,8 +29,9 @@ import {
   type SourceFailure,
   supportedFormats,
 } from '../knowledge/index.ts';
-import type { Role, User, UserStore } from '../store/index.ts';
+import type { PolicySignoffStore, Role, User, UserStore } from '../store/index.ts';
 import { checkCsrf, requireUser } from './auth.ts';
+import { approveChange } from './decisions.ts';
 import { createAuthenticatedApp, requireRole, type SubAppEnv } from './sub-app.ts';
 import { citationHref } from './ui/case-parts.tsx';
 
@@ -46,6 +47,10 @@ export interface KnowledgeApiDeps {
   audit: Pick<AuditPort, 'append'>;
   /** Override of MAX_UPLOAD_BYTES (tests). */
   maxUploadBytes?: number;
+  /** The approval policy engine: with it, removing an SOP is an `sop_retire` change under the policy. */
+  governance?:
+    | { signoffs: PolicySignoffStore; policy?: ApprovalPolicy | undefined; audit?: AuditPort | undefined }
+    | undefined;
 }
 
 export const DocumentId = z
@@ -341,6 +346,35 @@ export function uploadDefaults(fields: Record<string, string>): DocumentDefaults
 }
 
 /** Create the knowledge REST sub-app; mount it at the server's root. */
+/**
+ * Retiring an SOP follows the approval policy (subject `sop_retire`) when the policy engine is wired: returns null
+ * when the removal may go ahead now, or how many people signed of how many needed while it waits for more.
+ */
+export async function sopRetireGate(
+  deps: KnowledgeApiDeps,
+  user: User,
+  id: string,
+  reason: string | undefined,
+): Promise<{ signed: number; required: number } | null> {
+  if (!deps.governance) return null;
+  const document = await deps.knowledge.show(id);
+  if (document?.kind !== 'sop') return null;
+  const outcome = await approveChange(
+    { users: deps.users, ...deps.governance },
+    {
+      subject: 'sop_retire',
+      subjectId: id,
+      risk: 'medium',
+      user,
+      decision: 'approve',
+      ...(reason ? { comment: reason } : {}),
+      requestedBy: [],
+      location: { plant: document.plant, line: document.line },
+    },
+  );
+  return outcome.complete ? null : { signed: outcome.signed, required: outcome.required };
+}
+
 export function createKnowledgeApi(deps: KnowledgeApiDeps) {
   const app = createAuthenticatedApp(deps.users, ['/api/v1/kb']);
   const maxBytes = deps.maxUploadBytes ?? MAX_UPLOAD_BYTES;
@@ -406,6 +440,8 @@ export function createKnowledgeApi(deps: KnowledgeApiDeps) {
       }
       reason = z.object({ reason: z.string().trim().max(2000).optional() }).parse(json).reason;
     }
+    const pending = await sopRetireGate(deps, user, id, reason);
+    if (pending) return c.json({ pending, removed: null }, 202);
     const removed = await deps.knowledge.remove(id, user.id, reason || undefined);
     if (!removed) throw new AndonError('not_found', `No knowledge document ${id}; it may have been removed already.`);
     return c.json({ removed: id });

@@ -13,7 +13,7 @@ import type {
 } from '../store/index.ts';
 import { createCloseOutApp } from './close-out.tsx';
 import { createEvalsApi } from './evals-api.ts';
-import { createKnowledgeApi } from './kb-api.ts';
+import { createKnowledgeApi, type KnowledgeApiDeps } from './kb-api.ts';
 import { createAlarmsPage } from './pages/alarms.tsx';
 import { createAuditPages } from './pages/audit.tsx';
 import { createEvalPages } from './pages/evals.tsx';
@@ -33,6 +33,8 @@ export interface SecondaryPagesDeps {
   rootCauses: RootCauseStore;
   /** The closed list of root-cause categories a person confirms at close-out. */
   taxonomy: readonly string[];
+  /** The approval policy engine: removing an SOP becomes an `sop_retire` change under the policy. */
+  governance?: KnowledgeApiDeps['governance'];
 }
 
 /**

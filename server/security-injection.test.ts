@@ -130,6 +130,17 @@ describe('injection through every text input', () => {
     }
     const kbPage = await page(`/kb?q=${encodeURIComponent(payload('query'))}`);
     expectEscaped(kbPage.html, 'knowledge page with a hostile query');
+
+    // Retiring the SOP follows the approval policy (sop_retire: quality leads), not only the knowledge editor roles.
+    const byEngineer = await api(
+      `/api/v1/kb/documents/${encodeURIComponent(documentId)}`,
+      { method: 'DELETE' },
+      engineerToken,
+    );
+    expect(byEngineer.status).toBe(403);
+    expect(((await byEngineer.json()) as { error: { message: string } }).error.message).toMatch(/quality_lead/);
+    const byQuality = await api(`/api/v1/kb/documents/${encodeURIComponent(documentId)}`, { method: 'DELETE' });
+    expect(byQuality.status).toBe(200);
   });
 
   it('query parameters with SQL are refused or treated as text, and every table survives', async () => {

@@ -28,6 +28,7 @@ import {
   readUpload,
   SearchQuery,
   searchFor,
+  sopRetireGate,
   type UploadSummary,
   uploadDefaults,
   uploadFiles,
@@ -587,6 +588,9 @@ export function createKnowledgePages(deps: KnowledgeApiDeps & { knowledge: Knowl
     const reason = String(form.reason ?? '')
       .trim()
       .slice(0, 2000);
+    const pending = await sopRetireGate(deps, user, id, reason || undefined);
+    if (pending)
+      return c.redirect(`/kb/documents/${encodeURIComponent(id)}?retire=${pending.signed}-of-${pending.required}`, 303);
     if (!(await deps.knowledge.remove(id, user.id, reason || undefined)))
       throw new AndonError('not_found', `No knowledge document ${id}; it may have been removed already.`);
     return c.redirect(`/kb?removed=${encodeURIComponent(id)}`, 303);
