@@ -4,6 +4,7 @@ import { defaultTaxonomy } from '../agent/index.ts';
 import { approveActions, fixtureSigner } from '../app/action-fixtures.ts';
 import type { Clock, Draft } from '../core/index.ts';
 import { exportClosedCases } from '../eval/index.ts';
+import { createKnowledgeBase, createOfflineEmbedder, indexIncident, type KnowledgeBase } from '../knowledge/index.ts';
 import {
   createAlarmStore,
   createApprovalStore,
@@ -36,6 +37,7 @@ describe('case close-out: disposition and the confirmed root cause, the label of
     rootCauses: ReturnType<typeof createRootCauseStore>;
   };
   let confirmedCase: string;
+  let knowledge: KnowledgeBase;
   let fallbackCase: string;
 
   const api = (path: string, role: keyof typeof users | null, body?: unknown) =>
@@ -103,7 +105,19 @@ describe('case close-out: disposition and the confirmed root cause, the label of
     users = await createRoleUsers(stores.users, ['quality_lead', 'engineer', 'operator']);
     confirmedCase = await closedCase(MACHINE);
     fallbackCase = await closedCase(MACHINE);
-    app = mountForTest(createCloseOutApp({ ...stores, alarms: createAlarmStore(database, clock), taxonomy }));
+    knowledge = createKnowledgeBase(database, createOfflineEmbedder());
+    // What the learn step indexed when the case closed: the drafted top hypothesis as its root cause.
+    await indexIncident(knowledge, {
+      caseId: confirmedCase,
+      title: 'Seal temperature drift on HS-101',
+      signals: ['packaging.line1.seal_temperature drifted up (EWMA)'],
+      rootCause: { statement: 'The sealer heater cartridge is wearing out.', category: MACHINE },
+      capa: ['Containment: hold the running lot'],
+      closedAt: new Date().toISOString(),
+    });
+    app = mountForTest(
+      createCloseOutApp({ ...stores, alarms: createAlarmStore(database, clock), taxonomy, knowledge }),
+    );
   }, 120_000);
   afterAll(async () => {
     await database?.close();
@@ -129,6 +143,16 @@ describe('case close-out: disposition and the confirmed root cause, the label of
       comment: 'thermocouple found loose in its well',
     });
     expect(confirmed.status).toBe(201);
+    // The incident record the knowledge base learned at close now carries the person's label, as a new revision.
+    const { incidentDocumentId } = await json(confirmed);
+    const incident = await knowledge.show(`INC-${confirmedCase}`);
+    expect(incident?.id).toBe(incidentDocumentId);
+    expect(incident?.metadata.category).toBe(MEASUREMENT);
+    expect(incident?.text).toContain(
+      `Category: ${MEASUREMENT}\n\nConfirmed by a person at close-out: thermocouple found loose`,
+    );
+    expect(incident?.text).not.toContain('heater cartridge is wearing out');
+    expect(incident?.revisions.map((revision) => revision.status)).toEqual(['effective', 'superseded']);
     expect((await stores.rootCauses.get(confirmedCase))?.category).toBe(MEASUREMENT);
     const entry = (await stores.audit.listForCase(confirmedCase)).find(
       (item) => item.action === 'case.root_cause_confirmed',

@@ -11,6 +11,7 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { AndonError, type Case, Disposition, isAndonError } from '../core/index.ts';
+import type { KnowledgeBase } from '../knowledge/index.ts';
 import type { AlarmStore, CaseStore, DraftStore, RootCauseStore, User, UserStore } from '../store/index.ts';
 import { rootCauseRoles } from '../store/index.ts';
 import { checkCsrf, requireUser } from './auth.ts';
@@ -25,6 +26,50 @@ export interface CloseOutDeps {
   users: UserStore;
   /** The closed list of root-cause categories (the configured taxonomy, else agent/taxonomy.ts's default). */
   taxonomy: readonly string[];
+  /** The knowledge base: the case's incident record (indexed at close) is relabelled with the confirmed category. */
+  knowledge?: Pick<KnowledgeBase, 'show' | 'add'>;
+}
+
+/**
+ * Rewrite the "Confirmed root cause" section of a case's incident record (knowledge/incidents.ts, indexed when the case
+ * closed with the drafted top hypothesis) with the category a person confirmed, as a new revision that supersedes the
+ * old one, so later retrieval votes with the human label. Returns the new document id, or null when the case has no
+ * incident record (yet) or it already says so.
+ */
+export async function relabelIncident(
+  knowledge: Pick<KnowledgeBase, 'show' | 'add'>,
+  confirmed: { caseId: string; category: string; comment: string },
+): Promise<string | null> {
+  const record = await knowledge.show(`INC-${confirmed.caseId}`);
+  if (record?.kind !== 'incident') return null;
+  const section = /## Confirmed root cause\n\n([\s\S]*?)(?=\n## |$)/.exec(record.text);
+  if (!section) return null;
+  const previous = /^Category: (.*)$/m.exec(section[1]!)?.[1]?.trim();
+  const statement = section[1]!.replace(/^Category: .*\n*/m, '').trim();
+  const body = [
+    `Category: ${confirmed.category}`,
+    '',
+    ...(previous === confirmed.category && statement ? [statement, ''] : []),
+    `Confirmed by a person at close-out${confirmed.comment ? `: ${confirmed.comment}` : '.'}`,
+    '',
+  ].join('\n');
+  const text = record.text.replace(section[0], `## Confirmed root cause\n\n${body}`);
+  if (text === record.text) return null;
+  const added = await knowledge.add({
+    title: record.title,
+    kind: 'incident',
+    key: record.key,
+    text,
+    metadata: { ...record.metadata, category: confirmed.category, rootCauseConfirmed: true },
+    ...(record.documentNumber ? { documentNumber: record.documentNumber } : {}),
+    ...(record.effectiveDate ? { effectiveDate: record.effectiveDate } : {}),
+    ...(record.plant ? { plant: record.plant } : {}),
+    ...(record.line ? { line: record.line } : {}),
+    ...(record.asset ? { asset: record.asset } : {}),
+    ...(record.productFamily ? { productFamily: record.productFamily } : {}),
+    ...(record.sourceUri ? { sourceUri: record.sourceUri } : {}),
+  });
+  return added.outcome === 'added' ? added.documentId : null;
 }
 
 const CaseId = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'a case id holds letters, digits and _ . : - only');
@@ -165,7 +210,8 @@ export function createCloseOutApp(deps: CloseOutDeps) {
     );
     const { all } = await categoriesFor(deps, item.id);
     const rootCause = await deps.rootCauses.confirm({ caseId: item.id, ...body, user, allowed: all });
-    return c.json({ rootCause }, 201);
+    const incident = deps.knowledge ? await relabelIncident(deps.knowledge, rootCause) : null;
+    return c.json({ rootCause, incidentDocumentId: incident }, 201);
   });
 
   const page = async (
@@ -222,14 +268,16 @@ export function createCloseOutApp(deps: CloseOutDeps) {
           comment: form.comment,
           user,
         });
-      if (needsCause || form.category !== '')
-        await deps.rootCauses.confirm({
+      if (needsCause || form.category !== '') {
+        const rootCause = await deps.rootCauses.confirm({
           caseId: item.id,
           category: form.category,
           comment: form.comment,
           user,
           allowed: all,
         });
+        if (deps.knowledge) await relabelIncident(deps.knowledge, rootCause);
+      }
       return c.redirect(`/cases/${encodeURIComponent(item.id)}/close-out?saved=1`, 303);
     } catch (error) {
       if (!isAndonError(error) || error.code === 'internal') throw error;
