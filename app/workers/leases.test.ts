@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Reading } from '../../core/index.ts';
+import { createDetectorBank } from '../../detection/index.ts';
+import { createCaseStore, type Database, openDatabase } from '../../store/index.ts';
+import { createCaseLeases, createPartitionLeases, partitionFilter, partitionOf } from './leases.ts';
+
+const clock = { now: () => new Date() };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('scale-out leases on one database', () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await openDatabase({ dataDir: 'memory://leases-test', poolSize: 4 });
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  it('lets one worker at a time run a case, and the other take it over once released or expired', async () => {
+    const cases = createCaseStore(database, clock);
+    const { id } = await cases.create({ title: 'lease', description: 'two workers' });
+    const first = createCaseLeases(database, { worker: 'w1', ttlMs: 300 });
+    const second = createCaseLeases(database, { worker: 'w2', ttlMs: 300 });
+    let release = () => {};
+    const running = first.run(id, () => new Promise<string>((resolve) => (release = () => resolve('w1 done'))));
+    await sleep(50);
+    expect(await second.run(id, async () => 'w2')).toEqual({ ran: false, holder: 'w1' });
+    await sleep(400); // longer than the ttl: w1's renewals keep the lease while its work runs
+    expect(await second.run(id, async () => 'w2')).toEqual({ ran: false, holder: 'w1' });
+    release();
+    expect(await running).toEqual({ ran: true, value: 'w1 done' });
+    expect(await second.run(id, async () => 'w2')).toEqual({ ran: true, value: 'w2' });
+
+    // a worker killed with the lease held: it expires and the other worker takes the case
+    await database.query(
+      `insert into case_leases (case_id, worker, expires_at) values ($1, 'dead', now() + interval '200 milliseconds')`,
+      [id],
+    );
+    expect((await second.run(id, async () => 'w2')).ran).toBe(false);
+    expect(await second.claimable(['open'], 10)).not.toContain(id);
+    await sleep(250);
+    expect(await second.claimable(['open'], 10)).toContain(id);
+    expect(await second.run(id, async () => 'w2 after expiry')).toEqual({ ran: true, value: 'w2 after expiry' });
+  });
+
+  it('splits partitions fairly, rebalances when a worker joins, and hands a dead worker’s partitions over', async () => {
+    const options = { partitions: 8, ttlMs: 400 };
+    const w1 = createPartitionLeases(database, { ...options, worker: 'p1' });
+    const w2 = createPartitionLeases(database, { ...options, worker: 'p2' });
+    expect(await w1.balance()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    await w2.balance(); // joins: counted live, but w1 still holds everything
+    expect(await w1.balance()).toEqual([0, 1, 2, 3]); // w1 gives the upper half back
+    expect(await w2.balance()).toEqual([4, 5, 6, 7]);
+    // w2 dies: its heartbeat and leases expire, w1 takes everything again
+    await sleep(450);
+    expect(await w1.balance()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('hands detector state over through a snapshot: the new worker continues exactly as one worker would', async () => {
+    const partitions = createPartitionLeases(database, { partitions: 4, ttlMs: 1000, worker: 'snap' });
+    const readings: Reading[] = Array.from({ length: 400 }, (_, index) => ({
+      tag: 'packaging.line1.seal_temperature',
+      value: 180 + Math.sin(index / 7) + (index > 250 ? (index - 250) * 0.05 : 0),
+      sourceTime: new Date(Date.parse('2026-11-25T00:00:00Z') + index * 1000).toISOString(),
+      quality: 'good',
+    }));
+    const flagged = (bank: ReturnType<typeof createDetectorBank>, batch: Reading[]) =>
+      batch.flatMap((reading) => bank.scan(reading).conditions.map((condition) => JSON.stringify(condition)));
+    const alone = createDetectorBank({ shewhart: false });
+    const expected = flagged(alone, readings);
+    expect(expected.length).toBeGreaterThan(0);
+
+    const before = createDetectorBank({ shewhart: false });
+    const first = flagged(before, readings.slice(0, 200));
+    await partitions.saveSnapshot(2, before.snapshot(), readings[199]!.sourceTime);
+    const loaded = await partitions.loadSnapshot(2);
+    expect(loaded?.lastSourceTime).toBe(readings[199]!.sourceTime);
+    const after = createDetectorBank({ shewhart: false });
+    after.restore(loaded!.snapshot as ReturnType<typeof before.snapshot>);
+    expect([...first, ...flagged(after, readings.slice(200))]).toEqual(expected);
+  });
+
+  it('puts a tag in the same partition every time, spread over all of them', () => {
+    const tags = Array.from({ length: 1000 }, (_, index) => `area${index % 7}.line${index % 3}.tag${index}`);
+    const counts = new Array(8).fill(0) as number[];
+    for (const tag of tags) counts[partitionOf(tag, 8)]!++;
+    expect(partitionOf('packaging.line1.seal_temperature', 8)).toBe(partitionOf('packaging.line1.seal_temperature', 8));
+    expect(Math.min(...counts)).toBeGreaterThan(80);
+    expect(partitionFilter('andon', 'andon/plant', 3)).toBe('$share/andon/andon/plant/partition/3/#');
+  });
+});
