@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { openDatabase } from '../../store/index.ts';
+import { createUserStore, openDatabase } from '../../store/index.ts';
 import { command } from './kb.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../knowledge/__fixtures__/${name}`, import.meta.url));
@@ -122,6 +122,14 @@ describe('andon kb (offline embedder, embedded database)', { timeout: 180_000 },
     const document = JSON.parse(shown.stdout) as { id: string; chunkList: { section: string }[] };
     expect(document.chunkList.map((chunk) => chunk.section)).toContain('§ 2.2 Settings after the change');
 
+    // Retiring an SOP follows the approval policy: the actor is an andon user the policy allows (a quality lead).
+    expect((await kb('remove', document.id, '--reason', 'wrong upload')).code).toBe(2);
+    const users = await openDatabase({ dataDir: join(directory, 'pglite') });
+    try {
+      await createUserStore(users).create({ username: 'qa.lead', displayName: 'QA Lead', roles: ['quality_lead'] });
+    } finally {
+      await users.close();
+    }
     const removed = await kb('remove', document.id, '--actor', 'qa.lead', '--reason', 'wrong upload');
     expect(removed).toMatchObject({ code: 0, stdout: `removed ${document.id} (recorded in the audit log)\n` });
     expect((await kb('show', document.id)).code).toBe(1);

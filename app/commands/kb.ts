@@ -14,8 +14,11 @@ import {
   type SearchMode,
   supportedFormats,
 } from '../../knowledge/index.ts';
+import { approveChange } from '../../server/index.ts';
+import { createPolicySignoffStore } from '../../store/index.ts';
+import { loadApprovalPolicy } from '../approval-policy.ts';
 import { type Config, loadConfig } from '../config.ts';
-import { embedderFromConfig, openStores } from '../runtime.ts';
+import { embedderFromConfig, openStores, type Stores, systemClock } from '../runtime.ts';
 import { type CommandValues, parseCommandLine } from './args.ts';
 import type { Command } from './command.ts';
 
@@ -138,7 +141,10 @@ function printHits(hits: SearchHit[], explain: boolean): void {
   });
 }
 
-async function withKnowledgeBase<T>(values: CommandValues, work: (kb: KnowledgeBase) => Promise<T>): Promise<T> {
+async function withKnowledgeBase<T>(
+  values: CommandValues,
+  work: (kb: KnowledgeBase, stores: Stores) => Promise<T>,
+): Promise<T> {
   const config = loadConfig();
   const embedder = selectEmbedder(config, values);
   const stores = await openStores(config);
@@ -153,7 +159,7 @@ async function withKnowledgeBase<T>(values: CommandValues, work: (kb: KnowledgeB
         });
       },
     });
-    return await work(kb);
+    return await work(kb, stores);
   } finally {
     await stores.database.close();
   }
@@ -354,7 +360,43 @@ async function remove(args: string[]): Promise<number> {
     console.error('usage: andon kb remove ID [--actor NAME] [--reason TEXT]');
     return 2;
   }
-  return withKnowledgeBase(values, async (kb) => {
+  return withKnowledgeBase(values, async (kb, stores) => {
+    const document = await kb.show(id);
+    if (document?.kind === 'sop') {
+      // Retiring an SOP follows the approval policy (sop_retire), as in the web UI and the API.
+      const actor = optionalString(values, 'actor');
+      const user = actor ? await stores.users.byUsername(actor) : null;
+      if (!user) {
+        console.error(
+          `${id} is an SOP: retiring it follows the approval policy. Name the approving andon user: --actor USERNAME.`,
+        );
+        return 2;
+      }
+      const outcome = await approveChange(
+        {
+          users: stores.users,
+          signoffs: createPolicySignoffStore(stores.database, systemClock),
+          policy: loadApprovalPolicy(loadConfig().APPROVAL_POLICY_FILE),
+          audit: stores.audit,
+        },
+        {
+          subject: 'sop_retire',
+          subjectId: id,
+          risk: 'medium',
+          user,
+          decision: 'approve',
+          comment: optionalString(values, 'reason') ?? '',
+          requestedBy: [],
+          location: { plant: document.plant, line: document.line },
+        },
+      );
+      if (!outcome.complete) {
+        console.log(
+          `recorded ${user.username}'s approval to retire ${id} (${outcome.signed} of ${outcome.required}); it is removed when another person approves`,
+        );
+        return 0;
+      }
+    }
     const removed = await kb.remove(
       id,
       optionalString(values, 'actor') ?? defaultActor(),
