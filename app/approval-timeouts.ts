@@ -8,6 +8,11 @@ export interface ApprovalTimeoutOptions {
   triage: Triage;
   /** How long a request may wait before it goes to the next role. */
   timeoutMs: number;
+  /**
+   * The approval policy's expiry for a case's current draft (`expiresAfterHours` of its strictest rule), in ms;
+   * null falls back to `timeoutMs`.
+   */
+  timeoutFor?: (caseId: string) => Promise<number | null>;
   intervalMs?: number;
   now?: () => Date;
   log(line: string): void;
@@ -32,7 +37,8 @@ export function startApprovalTimeouts(options: ApprovalTimeoutOptions) {
           entry.details.draftVersion === status.draftVersion,
       );
       const since = requests.at(-1)?.at;
-      if (!since || now().getTime() - Date.parse(since) < options.timeoutMs) continue;
+      const timeoutMs = (await options.timeoutFor?.(item.id)) ?? options.timeoutMs;
+      if (!since || now().getTime() - Date.parse(since) < timeoutMs) continue;
       options.log(`case ${item.id}: approval of v${status.draftVersion} expired; escalating`);
       await options.triage.resume(item.id, { decision: 'timeout', draftVersion: status.draftVersion });
       expired += 1;

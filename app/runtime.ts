@@ -27,7 +27,13 @@ import { type BankOptions, createDetectorBank } from '../detection/index.ts';
 import { createEvalRunStore } from '../eval/index.ts';
 import { createTriage, type Triage } from '../graph/index.ts';
 import { createEmbedder, createKnowledgeBase, type KnowledgeBase } from '../knowledge/index.ts';
-import { createActionsApi, createAlarmsApi, createServer, secondaryPageMounts } from '../server/index.ts';
+import {
+  createActionsApi,
+  createAlarmsApi,
+  createServer,
+  draftRequirement,
+  secondaryPageMounts,
+} from '../server/index.ts';
 import {
   createPlant,
   type PlantSample,
@@ -379,6 +385,16 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
       audit: stores.audit,
       triage,
       timeoutMs: config.APPROVAL_TIMEOUT_HOURS * 3_600_000,
+      // The approval policy's expiry of the draft's strictest rule; APPROVAL_TIMEOUT_HOURS when no rule covers it.
+      timeoutFor: async (caseId) => {
+        const stored = await stores.drafts.latestStored(caseId);
+        if (!stored) return null;
+        try {
+          return draftRequirement(policy, stored.draft).expiresAfterHours * 3_600_000;
+        } catch {
+          return null;
+        }
+      },
       log,
     });
     closers.push(async () => approvalTimeouts.stop());

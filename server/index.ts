@@ -9,6 +9,7 @@ export {
   type DecisionCommand,
   type DecisionDeps,
   decide,
+  draftRequirement,
   registryPolicy,
 } from './decisions.ts';
 export { DraftEdit, draftDiff, editDraft, editorRoles } from './edits.ts';
