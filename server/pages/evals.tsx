@@ -15,7 +15,7 @@ const css = `
 select{font:inherit;padding:.45rem;border:1px solid #8c959f;border-radius:.3rem;width:100%;background:#fff}
 select:focus-visible{outline:3px solid #fb8c00;outline-offset:2px}
 .better{color:var(--ok);font-weight:600}.worse{color:var(--bad);font-weight:600}
-code.hash{font-size:.95em}
+code.hash{font-size:.85rem}
 `;
 
 type MetricKey = keyof Metrics;
