@@ -7,7 +7,7 @@ import { createEffectivenessCheck, recoverAfterApproval, startEffectivenessCheck
 import { createOpenAiLlm } from '../connectors/llm/index.ts';
 import { type Deviation, parseApprovalPolicy } from '../core/index.ts';
 import { createKnowledgeBase, createOfflineEmbedder, indexIncident, type KnowledgeBase } from '../knowledge/index.ts';
-import { decide } from '../server/index.ts';
+import { decide, editDraft } from '../server/index.ts';
 import {
   createApprovalStore,
   createAuditLog,
@@ -204,6 +204,45 @@ describe('after approval: effectiveness check, close and learn', () => {
     expect(draft?.flags.join(' ')).toMatch(
       /Dropped proposed maintenance_work_order: refused by the approval policy \(no approval policy rule covers/,
     );
+  });
+
+  it('edit: an edited version goes through the policy check again; one the policy refuses goes to a human', async () => {
+    const policy = parseApprovalPolicy(
+      { version: 1, rules: [{ subject: 'action', type: 'lot_hold', risk: ['medium'], approvers: ['quality_lead'] }] },
+      'test policy',
+    );
+    const triage = triageWith({ policy });
+    const editor = await stores.users.create({
+      username: `ed${sequence}`,
+      displayName: 'Eddie',
+      roles: ['engineer'],
+      password: 'pw-ed',
+    });
+    const caseId = await newCase();
+    await triage.start(caseId);
+    await editDraft(
+      { ...stores, triage },
+      {
+        caseId,
+        user: editor,
+        edit: {
+          actions: [
+            {
+              type: 'customer_notice',
+              params: { customer: 'ACME', subject: 'Seal issue', body: 'Lots may be affected.' },
+              reason: 'tell them',
+            },
+          ],
+          comment: 'notify the customer',
+        },
+      },
+    );
+    const status = await triage.status(caseId);
+    expect(status?.outcome).toMatch(
+      /escalated: The approval policy refuses the edited v2: customer_notice \(no approval policy rule covers/,
+    );
+    expect((await stores.cases.get(caseId))?.status).toBe('escalated');
+    expect(await stores.approvals.forCase(caseId)).toEqual([]);
   });
 
   it('with a language model (msw-mocked OpenAI): the same nodes verify its citations and proposals and account its tokens', async () => {
