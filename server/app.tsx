@@ -3,7 +3,14 @@ import { Hono } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { ZodError, z } from 'zod';
 import type { CaseChat } from '../agent/index.ts';
-import { AndonError, type ApprovalPolicy, type AuditPort, DecisionRequest, isAndonError } from '../core/index.ts';
+import {
+  AndonError,
+  type ApprovalPolicy,
+  type AuditPort,
+  checkSignatures,
+  DecisionRequest,
+  isAndonError,
+} from '../core/index.ts';
 import type { Triage } from '../graph/index.ts';
 import type {
   ApprovalStore,
@@ -149,7 +156,18 @@ export function createServer(deps: ServerDeps) {
     requireUser(c);
     const view = await caseView(c.req.param('id'));
     const { signals: _signals, ...rest } = view;
-    return c.json({ ...rest, draft: view.draft?.draft ?? null, recordHash: view.draft?.recordHash ?? null });
+    // Each signature with its manifestation and whether it still covers the record as stored now (Part 11 §11.70).
+    const signatures = checkSignatures(
+      view.case.id,
+      view.approvals,
+      (await deps.drafts.versions(view.case.id)).map((stored) => stored.draft),
+    );
+    return c.json({
+      ...rest,
+      draft: view.draft?.draft ?? null,
+      recordHash: view.draft?.recordHash ?? null,
+      signatures,
+    });
   });
 
   app.post('/api/v1/cases/:id/decision', async (c) => {

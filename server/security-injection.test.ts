@@ -103,8 +103,18 @@ describe('injection through every text input', () => {
     expect(view.status).toBe(200);
     expectEscaped(view.html, 'case page');
     expect(view.html).toContain('&lt;script&gt;alert');
-    const json = (await (await api(`/api/v1/cases/${caseId}`)).json()) as { case: { title: string } };
+    const json = (await (await api(`/api/v1/cases/${caseId}`)).json()) as {
+      case: { title: string };
+      signatures: Array<{ status: string; manifestation: string }>;
+    };
     expect(json.case.title).toBe(payload('title'));
+    // The API shows each signature's manifestation and whether it still covers the stored record.
+    expect(json.signatures).toEqual([
+      expect.objectContaining({
+        status: 'valid',
+        manifestation: expect.stringMatching(/^Rejected by Quinn Quality at .* UTC$/),
+      }),
+    ]);
   });
 
   it('SOP content is data: markup in an uploaded SOP is escaped on its page, in search and in citations', async () => {
