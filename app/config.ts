@@ -274,6 +274,14 @@ export const environment = {
     default: 'info',
     help: 'Log verbosity',
   },
+  ANDON_WORKER_ID: {
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (at most 64)')
+      .optional(),
+    default: undefined,
+    help: 'Name of this worker when several share a database (case leases, docs/scale-out.md); unset means the host name',
+  },
   METRICS_TOKEN: {
     schema: z.string().min(16, 'must be at least 16 characters').optional(),
     default: undefined,
