@@ -148,6 +148,19 @@ describe('knowledge REST API and pages', () => {
     });
     expect(tooBig.status).toBe(400);
     expect((await json(tooBig)).error.message).toMatch(/add up to 71 KB; at most 64 KB per upload/);
+    const streamed = await call('/api/v1/kb/documents', 'engineer', {
+      method: 'POST',
+      headers: { 'content-type': 'multipart/form-data; boundary=x', 'transfer-encoding': 'chunked' },
+      body: new ReadableStream({
+        start(controller) {
+          for (let part = 0; part < 5; part++) controller.enqueue(new Uint8Array(40 * 1024).fill(120));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
+    expect((await json(streamed)).error.message).toMatch(/larger than 64 KB/);
     const noFile = await call('/api/v1/kb/documents', 'engineer', {
       method: 'POST',
       body: upload([], { kind: 'sop' }),

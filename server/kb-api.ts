@@ -13,7 +13,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { AndonError, type ApprovalPolicy, type AuditPort } from '../core/index.ts';
 import {
@@ -335,6 +336,26 @@ export async function readUpload(
   return { files, fields };
 }
 
+/**
+ * Refuse an upload body over the limit while it streams in (also without a Content-Length), with a 413 in plain words.
+ * Multipart framing adds a little to the files' own size, so the body may exceed the file limit by 64 KB.
+ */
+export const uploadLimit = (maxBytes: number): MiddlewareHandler<SubAppEnv> =>
+  bodyLimit({
+    maxSize: maxBytes + 64 * 1024,
+    onError: (c) =>
+      c.json(
+        {
+          error: {
+            code: 'bad_request',
+            message: `The upload is larger than ${megabytes(maxBytes)}, the most andon takes at once. Split it into smaller uploads.`,
+            requestId: c.get('requestId') ?? '',
+          },
+        },
+        413,
+      ),
+  });
+
 /** Parse the optional metadata fields of an upload into document defaults. */
 export function uploadDefaults(fields: Record<string, string>): DocumentDefaults {
   const parsed = UploadFields.parse(fields);
@@ -409,7 +430,7 @@ export function createKnowledgeApi(deps: KnowledgeApiDeps) {
     return c.json({ document });
   });
 
-  app.post('/api/v1/kb/documents', async (c) => {
+  app.post('/api/v1/kb/documents', uploadLimit(maxBytes), async (c) => {
     const user = requireUser(c);
     checkCsrf(c);
     requireRole(user, knowledgeEditorRoles, 'load knowledge documents');

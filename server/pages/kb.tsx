@@ -32,6 +32,7 @@ import {
   type UploadSummary,
   uploadDefaults,
   uploadFiles,
+  uploadLimit,
 } from '../kb-api.ts';
 import { createAuthenticatedApp, hasRole, parseInput, requireRole, type SubAppEnv } from '../sub-app.ts';
 import { citationHref } from '../ui/case-parts.tsx';
@@ -555,7 +556,7 @@ export function createKnowledgePages(deps: KnowledgeApiDeps & { knowledge: Knowl
     });
   });
 
-  app.post('/kb/upload', async (c) => {
+  app.post('/kb/upload', uploadLimit(maxBytes), async (c) => {
     const user = requireUser(c);
     const token = c.req.header('x-csrf-token');
     try {
