@@ -16,6 +16,7 @@ import type { AlarmStore, CaseStore, DraftStore, RootCauseStore, User, UserStore
 import { rootCauseRoles } from '../store/index.ts';
 import { checkCsrf, requireUser } from './auth.ts';
 import { Badge, Layout } from './pages/layout.tsx';
+import { Notices } from './pages/notices.tsx';
 import { createAuthenticatedApp, hasRole, parseInput, requireRole, type SubAppEnv } from './sub-app.ts';
 
 export interface CloseOutDeps {
@@ -132,16 +133,7 @@ export function CloseOutPage(props: {
       <h1>
         Close-out: {item.title} <Badge value={item.status} />
       </h1>
-      {props.notice ? (
-        <p class="notice" role="status">
-          {props.notice}
-        </p>
-      ) : null}
-      {props.error ? (
-        <p class="error" role="alert">
-          {props.error}
-        </p>
-      ) : null}
+      <Notices notice={props.notice} error={props.error} />
       <p id="confirmed-root-cause">
         {props.confirmed
           ? `Confirmed root cause: ${props.confirmed.category} (${props.confirmed.confirmedAt.replace('T', ' ').slice(0, 16)} UTC).`

@@ -37,6 +37,7 @@ import {
 import { createAuthenticatedApp, hasRole, parseInput, requireRole, type SubAppEnv } from '../sub-app.ts';
 import { citationHref } from '../ui/case-parts.tsx';
 import { Badge, Layout } from './layout.tsx';
+import { Notices } from './notices.tsx';
 
 const css = `
 .kb-grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr));gap:.2rem 1rem;max-width:56rem}
@@ -385,16 +386,7 @@ export function KnowledgePage(props: {
     <Layout title="Knowledge base" user={props.user}>
       <style>{css}</style>
       <h1>Knowledge base</h1>
-      {props.notice ? (
-        <p class="notice" role="status">
-          {props.notice}
-        </p>
-      ) : null}
-      {props.error ? (
-        <p class="error" role="alert">
-          {props.error}
-        </p>
-      ) : null}
+      <Notices notice={props.notice} error={props.error} />
       {mayLoad ? (
         <UploadForm csrfToken={props.csrfToken} summary={props.summary} />
       ) : (
