@@ -24,7 +24,7 @@ async function launch(
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`andon did not start:\n${output}`)), 90_000);
     const check = () => {
-      const match = output.match(/andon is running at (http:\/\/\S+)/);
+      const match = output.match(/andon is running at (http:\/\/[^\s"]+)/);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
@@ -74,6 +74,8 @@ import { recoverTriage } from './recovery.ts';
 import { seedDemoKnowledge, seedDemoUsers } from './seed.ts';
 import { createSlackIntegration } from './slack.ts';
 import { whileDatabaseAway } from './workers/database-outage.ts';
+import { leaseTriage } from './workers/leased-triage.ts';
+import { createCaseLeases } from './workers/leases.ts';
 
 export const systemClock: Clock = { now: () => new Date() };
 
@@ -204,7 +206,7 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
     log(
       `drafter: ${drafter.mode === 'llm' ? `${config.OPENAI_MODEL} at ${config.OPENAI_BASE_URL}` : 'offline drafter (no OPENAI_BASE_URL)'}`,
     );
-    const triage = traceTriage(
+    const tracedTriage = traceTriage(
       createTriage(
         {
           cases: stores.cases,
@@ -225,6 +227,12 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
       ),
       caseTraces,
     );
+    // One worker at a time per case when several share the database (docs/scale-out.md).
+    const caseLeases = createCaseLeases(stores.database, {
+      worker: config.ANDON_WORKER_ID ?? hostname(),
+      ttlMs: 60_000,
+    });
+    const triage = leaseTriage(tracedTriage, caseLeases, log);
     const startTriage = (caseId: string) => {
       // The case keeps the trace it was opened in (MQTT message → detection), for triage and the outbox later.
       caseTraces
