@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 const types = ['Double', 'Float', 'Int32', 'Int64', 'UInt16', 'Boolean', 'String'] as const;
-const valueOf = (type: (typeof types)[number], seed: number): unknown =>
+const metricValue = (type: (typeof types)[number], seed: number): unknown =>
   type === 'Boolean' ? seed % 2 === 0 : type === 'String' ? `s${seed}` : type.startsWith('U') ? Math.abs(seed) : seed;
 
 describe('Sparkplug B payloads fuzzed through the real codec and a broker', () => {
@@ -46,7 +46,7 @@ describe('Sparkplug B payloads fuzzed through the real codec and a broker', () =
         },
         { requiredKeys: ['type', 'seed'] },
       )
-      .map(({ type, seed, ...rest }) => ({ ...rest, type, value: valueOf(type, seed) }));
+      .map(({ type, seed, ...rest }) => ({ ...rest, type, value: metricValue(type, seed) }));
     const valid = fc
       .record({ seq: fc.integer({ min: 0, max: 255 }), metrics: fc.array(metric, { maxLength: 5 }) })
       .map((payload) => Uint8Array.from(codec.encode({ timestamp: 1_735_689_600_000, ...payload })));
