@@ -387,6 +387,16 @@ export function createPipeline(deps: PipelineDeps) {
 
   /** Resume from the saved alarm state: acknowledgements, shelves, floods and the case of each live alarm survive. */
   const restoreAlarmState = async (): Promise<void> => {
+    const tunings = await deps.alarms?.approvedTunings().catch((error: Error) => {
+      deps.log(
+        `approved tuning changes could not be read (${error.message}); detectors run with their configured limits`,
+      );
+      return [];
+    });
+    for (const tuning of tunings ?? [])
+      deps.bank.configure(tuning.tag, { [tuning.setting]: { [tuning.parameter]: tuning.proposed } } as TagSettings);
+    if (tunings?.length)
+      deps.log(`re-applied ${tunings.length} approved tuning change(s): ${tunings.map((t) => t.id).join(', ')}`);
     const saved = await deps.alarms?.loadState().catch((error: Error) => {
       deps.log(`alarm state: could not be read (${error.message}); starting with no alarms`);
       return null;

@@ -118,4 +118,23 @@ describe('alarms API: repeated false alarms yield a tuning proposal that goes th
     expect(audit).toContain('alarm.tuning_requested');
     expect(audit).toContain('alarm.tuning_approved');
   });
+
+  it('re-applies the approved limit after a restart (a fresh bank that calibrates again)', async () => {
+    const logs: string[] = [];
+    pipeline = createPipeline({
+      readings: createReadingStore(database),
+      cases: createCaseStore(database, clock),
+      bank: createDetectorBank(settings),
+      alarms: createAlarmStore(database, clock),
+      onCaseOpened: (id) => opened.push(id),
+      log: (line) => logs.push(line),
+    });
+    await pipeline.flush();
+    expect(logs.some((line) => /^re-applied 1 approved tuning change\(s\): TUNE-/.test(line))).toBe(true);
+    // 30 readings of calibration, then the spike at minute 290 stays below the approved limit
+    SPIKES.push(290);
+    await feed(250, 300);
+    await pipeline.flush();
+    expect(opened).toHaveLength(3);
+  });
 });

@@ -571,6 +571,23 @@ export function createAlarmStore(database: Database, clock: Clock) {
       );
     },
 
+    /** Approved tuning changes, oldest first, to re-apply to a fresh detector bank at start. */
+    async approvedTunings(): Promise<
+      { id: string; tag: string; setting: string; parameter: string; proposed: number }[]
+    > {
+      const result = await database.query<{ id: string; params: Record<string, unknown> }>(
+        `select id, params from alarm_requests where kind = 'tuning' and status = 'approved' order by decided_at, id`,
+      );
+      return result.rows.flatMap(({ id, params }) =>
+        typeof params.tag === 'string' &&
+        typeof params.setting === 'string' &&
+        typeof params.parameter === 'string' &&
+        typeof params.proposed === 'number'
+          ? [{ id, tag: params.tag, setting: params.setting, parameter: params.parameter, proposed: params.proposed }]
+          : [],
+      );
+    },
+
     /** The last saved working state, or null (first start). The caller validates it. */
     async loadState(id = 'pipeline'): Promise<{ snapshot: unknown; savedAt: string } | null> {
       const result = await database.query<{ snapshot: unknown; saved_at: Date }>(
