@@ -161,42 +161,63 @@ export async function fuzzDocuments(runs: number): Promise<Figure[]> {
   const pdf = new Uint8Array(await readFile(new URL('sop-capa-rev3.pdf', fixtures)));
   const docx = new Uint8Array(await readFile(new URL('wi-pk-030.docx', fixtures)));
   const figures: Figure[] = [];
-  for (const [kind, original, read, clear] of [
-    ['PDF', pdf, pdfToText, /PDF.*re-export it/s],
-    ['DOCX', docx, docxToText, /DOCX.*save it again/s],
-  ] as const) {
-    const result = tally();
-    const mutation = fc.oneof(
-      fc.record({
-        kind: fc.constant('flip' as const),
-        at: fc.nat(),
-        byte: fc.nat({ max: 255 }),
-        count: fc.integer({ min: 1, max: 8 }),
-      }),
-      fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
-      fc.record({ kind: fc.constant('random' as const), bytes: fc.uint8Array({ maxLength: 400 }) }),
-    );
-    const samples = fc.sample(mutation, { numRuns: runs, seed: kind === 'PDF' ? 19 : 23 });
-    for (const change of samples) {
-      let bytes: Uint8Array;
-      if (change.kind === 'random') bytes = change.bytes;
-      else if (change.kind === 'cut') bytes = original.slice(0, change.at % original.length);
-      else {
-        bytes = Uint8Array.from(original);
-        for (let index = 0; index < change.count; index++)
-          bytes[(change.at + index * 997) % bytes.length] = (change.byte + index) % 256;
+  // A parser that rejects a promise nobody awaits stops a Node process (unhandled rejection): count those as crashes.
+  let unhandled = 0;
+  let unhandledExample = '';
+  const onUnhandled = (reason: unknown) => {
+    unhandled++;
+    unhandledExample ||= String((reason as Error)?.message ?? reason).slice(0, 160);
+  };
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    for (const [kind, original, read, clear] of [
+      ['PDF', pdf, pdfToText, /PDF.*re-export it/s],
+      ['DOCX', docx, docxToText, /DOCX.*save it again/s],
+    ] as const) {
+      const result = tally();
+      const mutation = fc.oneof(
+        fc.record({
+          kind: fc.constant('flip' as const),
+          at: fc.nat(),
+          byte: fc.nat({ max: 255 }),
+          count: fc.integer({ min: 1, max: 8 }),
+        }),
+        fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
+        fc.record({ kind: fc.constant('random' as const), bytes: fc.uint8Array({ maxLength: 400 }) }),
+      );
+      const samples = fc.sample(mutation, { numRuns: runs, seed: kind === 'PDF' ? 19 : 23 });
+      for (const change of samples) {
+        let bytes: Uint8Array;
+        if (change.kind === 'random') bytes = change.bytes;
+        else if (change.kind === 'cut') bytes = original.slice(0, change.at % original.length);
+        else {
+          bytes = Uint8Array.from(original);
+          for (let index = 0; index < change.count; index++)
+            bytes[(change.at + index * 997) % bytes.length] = (change.byte + index) % 256;
+        }
+        result.inputs++;
+        try {
+          const text = await withTimeout(read(bytes), 10_000, `${kind} parsing hung`);
+          if (typeof text === 'string') result.accepted++;
+          else crash(result, `${kind}: no text`);
+        } catch (error) {
+          if (clear.test((error as Error).message)) result.clearErrors++;
+          else crash(result, `${kind}: ${(error as Error).message}`);
+        }
       }
-      result.inputs++;
-      try {
-        const text = await withTimeout(read(bytes), 10_000, `${kind} parsing hung`);
-        if (typeof text === 'string') result.accepted++;
-        else crash(result, `${kind}: no text`);
-      } catch (error) {
-        if (clear.test((error as Error).message)) result.clearErrors++;
-        else crash(result, `${kind}: ${(error as Error).message}`);
-      }
+      const before = unhandled;
+      await new Promise((resolve) => setTimeout(resolve, 100)); // let stray rejections surface
+      figures.push(
+        ...figuresOf(`fuzz: uploaded ${kind} files`, result, 'upload refused (4xx)'),
+        exactly(`fuzz: uploaded ${kind} files`, 'unhandled rejections (would stop andon)', unhandled, 0),
+      );
+      if (unhandled > before || unhandledExample)
+        console.error(`  fuzz: uploaded ${kind} files: unhandled rejection, e.g. ${unhandledExample}`);
+      unhandled = 0;
+      unhandledExample = '';
     }
-    figures.push(...figuresOf(`fuzz: uploaded ${kind} files`, result, 'upload refused (4xx)'));
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
   }
   return figures;
 }
