@@ -12,6 +12,10 @@ const commands: Record<string, { summary: string; load: () => Promise<{ command:
     load: () => import('./commands/token.ts'),
   },
   audit: { summary: 'Verify the audit log hash chain: audit verify', load: () => import('./commands/audit.ts') },
+  access: {
+    summary: 'Role scopes, linked accounts and OIDC group mappings (admin): access scope|link|oidc-map',
+    load: () => import('./commands/access.ts'),
+  },
   case: {
     summary: 'Export an inspection-ready bundle of a case: case export <id> [--output DIR]',
     load: () => import('./commands/case.ts'),

@@ -385,6 +385,11 @@ export function createUserStore(database: Database) {
       );
     },
 
+    async unmapOidcClaim(claimValue: string): Promise<boolean> {
+      const result = await database.query('delete from oidc_role_mappings where claim_value = $1', [claimValue]);
+      return (result.rowCount ?? 0) > 0;
+    },
+
     async oidcClaimMappings(): Promise<Map<string, string[]>> {
       const result = await database.query<{ claim_value: string; roles: string[] }>(
         'select claim_value, roles from oidc_role_mappings',
