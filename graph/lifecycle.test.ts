@@ -206,6 +206,33 @@ describe('after approval: effectiveness check, close and learn', () => {
     );
   });
 
+  it('timeout: an expired request goes to the roles the approval policy names for this draft, then to a human', async () => {
+    const policy = parseApprovalPolicy(
+      {
+        version: 1,
+        rules: [
+          {
+            subject: 'action',
+            type: '*',
+            risk: ['low', 'medium'],
+            approvers: ['quality_lead', 'supervisor'],
+            escalation: ['plant_manager'],
+          },
+        ],
+      },
+      'test policy',
+    );
+    const triage = triageWith({ policy, escalationRoles: ['quality_lead', 'supervisor', 'admin'] });
+    const caseId = await newCase();
+    await triage.start(caseId);
+    await triage.resume(caseId, { decision: 'timeout', draftVersion: 1 });
+    const escalated = (await stores.audit.listForCase(caseId)).find((entry) => entry.action === 'approval.escalated');
+    expect(escalated?.details).toMatchObject({ escalatedTo: 'plant_manager', escalationLevel: 1 });
+    expect(await triage.status(caseId)).toMatchObject({ waitingForDecision: true });
+    await triage.resume(caseId, { decision: 'timeout', draftVersion: 1 });
+    expect((await stores.cases.get(caseId))?.status).toBe('escalated');
+  });
+
   it('edit: an edited version goes through the policy check again; one the policy refuses goes to a human', async () => {
     const policy = parseApprovalPolicy(
       { version: 1, rules: [{ subject: 'action', type: 'lot_hold', risk: ['medium'], approvers: ['quality_lead'] }] },

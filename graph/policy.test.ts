@@ -15,13 +15,14 @@ const order = proposeAction(
 describe('policy check', () => {
   it('without a policy file: the action registry’s approver roles, one signature each', () => {
     const check = checkProposals(undefined, [hold, order]);
-    expect(check).toMatchObject({ policy: 'action registry defaults', signatures: 1, refused: [] });
+    expect(check).toMatchObject({ policy: 'action registry defaults', signatures: 1, refused: [], escalation: null });
     expect(check.signerRoles).toEqual(['quality_lead', 'supervisor']);
   });
 
   it('with the shipped policy: a high-risk action needs two quality leads (two-person rule)', () => {
     const check = checkProposals(loadApprovalPolicy(), [hold, release]);
     expect(check.signatures).toBe(2);
+    expect(check.escalation).toEqual(['quality_lead']);
     expect(check.signerRoles).toEqual(['quality_lead']);
     expect(check.requirements.find((item) => item.type === 'lot_release')).toMatchObject({
       risk: 'high',

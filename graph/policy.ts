@@ -21,6 +21,11 @@ export interface PolicyCheck {
   signatures: number;
   /** Proposals the policy refuses, with the reason; they are dropped from the draft and flagged. */
   refused: { actionId: string; type: string; reason: string }[];
+  /**
+   * Who an expired request goes to next, in order (the strictest rule's `escalation`); null without a policy file,
+   * and then APPROVAL_ESCALATION_ROLES applies.
+   */
+  escalation: string[] | null;
 }
 
 /**
@@ -31,6 +36,7 @@ export interface PolicyCheck {
 export function checkProposals(policy: ApprovalPolicy | undefined, proposals: ActionProposal[]): PolicyCheck {
   const requirements: ActionRequirement[] = [];
   const refused: PolicyCheck['refused'] = [];
+  let strictest: { approvals: number; escalation: string[] } | null = null;
   for (const proposal of proposals) {
     const definition = actionDefinitions[proposal.type];
     const refuse = (reason: string) => refused.push({ actionId: proposal.id, type: proposal.type, reason });
@@ -43,6 +49,7 @@ export function checkProposals(policy: ApprovalPolicy | undefined, proposals: Ac
       continue;
     }
     const rule = policy ? matchRule(policy, { subject: 'action', type: proposal.type, risk: definition.risk }) : null;
+    if (rule && (!strictest || rule.approvals > strictest.approvals)) strictest = rule;
     if (policy && !rule) {
       refuse(`no approval policy rule covers ${proposal.type} at ${definition.risk} risk`);
       continue;
@@ -67,11 +74,14 @@ export function checkProposals(policy: ApprovalPolicy | undefined, proposals: Ac
     signerRoles,
     signatures: Math.max(1, ...requirements.map((requirement) => requirement.signatures)),
     refused,
+    escalation: policy ? ((strictest ?? noActionRule(policy))?.escalation ?? []) : null,
   };
 }
+
+const noActionRule = (policy: ApprovalPolicy) => matchRule(policy, { subject: 'action', type: 'none', risk: 'low' });
 
 /** Who may sign a draft that proposes no action. */
 function noActionRoles(policy: ApprovalPolicy | undefined): string[] {
   if (!policy) return ['quality_lead', 'supervisor'];
-  return matchRule(policy, { subject: 'action', type: 'none', risk: 'low' })?.approvers ?? [];
+  return noActionRule(policy)?.approvers ?? [];
 }

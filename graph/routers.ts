@@ -14,6 +14,8 @@ export const continueOrEscalate =
 export const routeDecision =
   (limits: { maxRejections: number; maxEscalations: number }) =>
   (state: TriageState): 'execute' | 'hypothesize' | 'policy_check' | 'request_approval' | 'escalate' => {
+    // the approval policy's escalation list for this draft, when a policy file is in force
+    const maxEscalations = state.policy?.escalation?.length ?? limits.maxEscalations;
     if (state.error || !state.decision) return 'escalate';
     switch (state.decision.decision) {
       case 'approve':
@@ -23,7 +25,7 @@ export const routeDecision =
       case 'edit':
         return 'policy_check';
       case 'timeout':
-        return state.escalations <= limits.maxEscalations ? 'request_approval' : 'escalate';
+        return state.escalations <= maxEscalations ? 'request_approval' : 'escalate';
     }
   };
 

@@ -10,7 +10,9 @@ export const makeRequestApproval =
   async (state: TriageState): Promise<TriageUpdate> => {
     await cases.setStatus(state.caseId, 'awaiting_approval');
     const expired = state.decision?.decision === 'timeout';
-    const escalatedTo = expired ? (escalationRoles?.[state.escalations - 1] ?? null) : null;
+    // the approval policy's escalation for this draft, else APPROVAL_ESCALATION_ROLES
+    const roles = state.policy?.escalation ?? escalationRoles;
+    const escalatedTo = expired ? (roles?.[state.escalations - 1] ?? null) : null;
     await audit.append({
       actor: { kind: 'service', id: 'triage-graph' },
       action: expired ? 'approval.escalated' : 'approval.requested',
