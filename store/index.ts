@@ -1,6 +1,7 @@
 export * from './alarms.ts';
 export * from './approvals.ts';
 export * from './audit.ts';
+export * from './backup.ts';
 export * from './cases.ts';
 export * from './db.ts';
 export * from './drafts.ts';

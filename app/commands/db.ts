@@ -1,6 +1,12 @@
 import { join } from 'node:path';
-import { backupEmbedded, backupServer, restoreEmbedded, restoreServer } from '../../store/backup.ts';
-import { openDatabase } from '../../store/index.ts';
+import {
+  backupEmbedded,
+  backupServer,
+  migrate,
+  openDatabase,
+  restoreEmbedded,
+  restoreServer,
+} from '../../store/index.ts';
 import { loadConfig } from '../config.ts';
 import { parseCommandLine } from './args.ts';
 import type { Command } from './command.ts';
@@ -37,7 +43,6 @@ export const command: Command = {
     if (verb === 'migrate') {
       const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir, migrate: false });
       try {
-        const { migrate } = await import('../../store/migrate.ts');
         const applied = await migrate(database);
         console.log(applied.length === 0 ? 'schema is up to date' : `applied ${applied.join(', ')}`);
         return 0;
