@@ -4,6 +4,7 @@ import { checkSignatures, parseApprovalPolicy } from '../../core/index.ts';
 import type { User } from '../../store/index.ts';
 import { type DecisionCommand, decide } from '../decisions.ts';
 import { editDraft } from '../edits.ts';
+import { createSigningApp } from '../signing.tsx';
 import { caseWithDraft, fixtureDraft, type GovernanceStores, person, recordingTriage } from './governance.ts';
 
 /**
@@ -102,7 +103,27 @@ export function signingSuite(name: string, open: () => Promise<GovernanceStores>
       expect(await stores.outbox.forCase(item.id)).toEqual([]);
       const refusal = (await stores.audit.listForCase(item.id)).find((entry) => entry.action === 'decision.refused');
       expect(refusal?.details).toMatchObject({ channel: 'slack' });
-      // Accounts an admin links are one person as well.
+      // The same through the real Slack signing page: a link bound to the Slack user's mapped account signs nothing.
+    const link = await stores.slack.issueSigningLink({
+      caseId: item.id,
+      draftVersion: 1,
+      recordHash: (await stores.drafts.latestStored(item.id))!.recordHash,
+      decision: 'approve',
+      comment: '',
+      userId: users.qslack!.id,
+      slackTeamId: 'T0PLANT',
+      slackUserId: 'U0QUINN',
+      ttlMinutes: 10,
+    });
+    const signing = createSigningApp({ ...stores, triage, cases: stores.cases, slack: stores.slack });
+    const page = await signing.request(`/${link.token}`, {
+      method: 'POST',
+      body: new URLSearchParams({ password: 'pw-qslack' }),
+    });
+    expect(page.status).toBe(409);
+    expect(await page.text()).toMatch(/possibly under another account/);
+    expect(await stores.outbox.forCase(item.id)).toEqual([]);
+    // Accounts an admin links are one person as well.
       await stores.users.linkPerson(users.quentin!.id, users.eli!.id);
       const other = await caseWithDraft(stores, ['lot_release']);
       await sign(other.id, 'quentin');
