@@ -104,26 +104,26 @@ export function signingSuite(name: string, open: () => Promise<GovernanceStores>
       const refusal = (await stores.audit.listForCase(item.id)).find((entry) => entry.action === 'decision.refused');
       expect(refusal?.details).toMatchObject({ channel: 'slack' });
       // The same through the real Slack signing page: a link bound to the Slack user's mapped account signs nothing.
-    const link = await stores.slack.issueSigningLink({
-      caseId: item.id,
-      draftVersion: 1,
-      recordHash: (await stores.drafts.latestStored(item.id))!.recordHash,
-      decision: 'approve',
-      comment: '',
-      userId: users.qslack!.id,
-      slackTeamId: 'T0PLANT',
-      slackUserId: 'U0QUINN',
-      ttlMinutes: 10,
-    });
-    const signing = createSigningApp({ ...stores, triage, cases: stores.cases, slack: stores.slack });
-    const page = await signing.request(`/${link.token}`, {
-      method: 'POST',
-      body: new URLSearchParams({ password: 'pw-qslack' }),
-    });
-    expect(page.status).toBe(409);
-    expect(await page.text()).toMatch(/possibly under another account/);
-    expect(await stores.outbox.forCase(item.id)).toEqual([]);
-    // Accounts an admin links are one person as well.
+      const link = await stores.slack.issueSigningLink({
+        caseId: item.id,
+        draftVersion: 1,
+        recordHash: (await stores.drafts.latestStored(item.id))!.recordHash,
+        decision: 'approve',
+        comment: '',
+        userId: users.qslack!.id,
+        slackTeamId: 'T0PLANT',
+        slackUserId: 'U0QUINN',
+        ttlMinutes: 10,
+      });
+      const signing = createSigningApp({ ...stores, triage, cases: stores.cases, slack: stores.slack });
+      const page = await signing.request(`/${link.token}`, {
+        method: 'POST',
+        body: new URLSearchParams({ password: 'pw-qslack' }),
+      });
+      expect(page.status).toBe(409);
+      expect(await page.text()).toMatch(/possibly under another account/);
+      expect(await stores.outbox.forCase(item.id)).toEqual([]);
+      // Accounts an admin links are one person as well.
       await stores.users.linkPerson(users.quentin!.id, users.eli!.id);
       const other = await caseWithDraft(stores, ['lot_release']);
       await sign(other.id, 'quentin');
