@@ -26,12 +26,13 @@ import {
   intakeAlarm,
   type ManagedAlarm,
   type ManagedAlarmEvent,
-  type TagSettings,
   markFlood,
   stepAlarmManager,
+  type TagSettings,
   touchGroup,
 } from '../detection/index.ts';
 import type { AlarmStore, CaseStore, ReadingStore } from '../store/index.ts';
+import { type DetectorStateStore, detectorStateRecord, restoreDetectorState } from './detector-state.ts';
 import { inSpan, type Span } from './observability/tracing.ts';
 
 /** A message for operators and Slack: one per case outside a flood, one digest per flood. */
@@ -68,6 +69,11 @@ export interface PipelineDeps {
   /** Recent work orders and changes of an asset, for the case context. */
   assetHistory?: AssetHistoryPort;
   notify?(notice: PipelineNotice): void;
+  /**
+   * Detector bank persistence: restored at start before the first batch is scored (when taken under the same
+   * `fingerprint`, see bankFingerprint), saved every `everySeconds` or `everyReadings` readings, and on `flush`.
+   */
+  detectorState?: { store: DetectorStateStore; fingerprint: string; everySeconds?: number; everyReadings?: number };
 }
 
 export interface PipelineStats {
@@ -143,6 +149,10 @@ export function createPipeline(deps: PipelineDeps) {
   let writing: Promise<void> = Promise.resolve();
   /** The batch `writing` stores, until its insert is known to have succeeded. */
   let writingBatch: Reading[] | null = null;
+  /** The detector snapshot being written (one at a time, in order); its failure is logged, never thrown. */
+  let savingDetectors: Promise<void> = Promise.resolve();
+  let readingsSinceSave = 0;
+  let lastSaveAt = Date.now();
 
   const contextFor = (tag: string): ProductionContext => {
     let best: (ProductionContext & { scope: string }) | undefined;
@@ -372,6 +382,14 @@ export function createPipeline(deps: PipelineDeps) {
       events.push(...ticked.events);
     }
     span.setAttribute('andon.detector.seconds', (performance.now() - detectionStarted) / 1000);
+    readingsSinceSave += batch.length;
+    const every = deps.detectorState;
+    if (
+      every &&
+      (readingsSinceSave >= (every.everyReadings ?? 100_000) ||
+        Date.now() - lastSaveAt >= (every.everySeconds ?? 30) * 1000)
+    )
+      saveDetectorState();
     if (events.length > 0) await write;
     await handle(events);
     await recordHeld(conditions);
@@ -419,7 +437,36 @@ export function createPipeline(deps: PipelineDeps) {
       `alarm state restored from ${saved.savedAt}: ${activeAlarms(manager).length} alarms not normal, ${Object.keys(manager.floods).length} floods`,
     );
   };
-  chain = restoreAlarmState();
+  /** Taken synchronously (a consistent state between batches), written behind the scoring. */
+  const saveDetectorState = (): Promise<void> => {
+    const persistence = deps.detectorState;
+    if (!persistence) return Promise.resolve();
+    const record = detectorStateRecord(deps.bank, persistence.fingerprint);
+    const sourceTime = latestTime;
+    readingsSinceSave = 0;
+    lastSaveAt = Date.now();
+    savingDetectors = savingDetectors.then(() =>
+      persistence.store
+        .save(record, sourceTime)
+        .catch((error: Error) =>
+          deps.log(`detector state: saving failed (${error.message}); retried at the next save`),
+        ),
+    );
+    return savingDetectors;
+  };
+
+  /** Resume calibration and run lengths from the saved detector bank state (see app/detector-state.ts). */
+  const restoreBankState = async (): Promise<void> => {
+    const persistence = deps.detectorState;
+    if (!persistence) return;
+    const saved = await persistence.store.load().catch((error: Error) => {
+      deps.log(`detector state: could not be read (${error.message}); the detectors calibrate afresh`);
+      return null;
+    });
+    if (!saved) return;
+    deps.log(restoreDetectorState(deps.bank, persistence.fingerprint, saved).message);
+  };
+  chain = restoreAlarmState().then(restoreBankState);
 
   const control: AlarmControl = {
     command: (key, command) =>
@@ -453,8 +500,15 @@ export function createPipeline(deps: PipelineDeps) {
       });
     },
     onReadings: (batch: Reading[]): Promise<void> => serial(() => process(batch)),
-    /** Resolves once every batch taken so far is scored and its readings are stored (call before closing the database). */
-    flush: (): Promise<void> => serial(() => writing),
+    /**
+     * Resolves once every batch taken so far is scored, its readings are stored and the detector state is saved (call
+     * before closing the database).
+     */
+    flush: (): Promise<void> =>
+      serial(async () => {
+        await writing;
+        await saveDetectorState();
+      }),
     /** Operator commands on alarms (acknowledge, shelve after approval, suppress, out of service). */
     alarms: control,
     /** The alarm manager's state (every alarm it knows, floods in progress). */

@@ -62,6 +62,7 @@ import { loadApprovalPolicy, oidcMounts } from './approval-policy.ts';
 import { startApprovalTimeouts } from './approval-timeouts.ts';
 import { createChatFromConfig } from './chat.ts';
 import { type Config, publicUrl } from './config.ts';
+import { bankFingerprint, createDetectorStateStore } from './detector-state.ts';
 import { createAuditNotifier, createConfiguredActionRouter, type Dispatcher, startDispatcher } from './dispatcher.ts';
 import { lifecyclePorts, recoverAfterApproval, startEffectivenessChecks } from './effectiveness.ts';
 import { createCaseTraces, traceDelivery, traceTriage } from './observability/case-trace.ts';
@@ -261,6 +262,11 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
       bank: createDetectorBank(bankOptions),
       onCaseOpened: startTriage,
       alarms: stores.alarms,
+      // calibration and run lengths survive a restart (saved every 30 s and at shutdown by pipeline.flush)
+      detectorState: {
+        store: createDetectorStateStore(stores.database, config.ANDON_WORKER_ID ?? hostname()),
+        fingerprint: bankFingerprint(bankOptions),
+      },
       productionContext: assetHistory,
       assetHistory,
       notify: (notice) => {
