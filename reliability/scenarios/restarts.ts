@@ -81,6 +81,7 @@ export async function brokerRestart(downSeconds = 30, rate = 200): Promise<Figur
     await broker.stop();
     const downAt = load.published();
     await sleep(downSeconds * 1000);
+    const upAt = load.published();
     await broker.start();
     await sleep(8_000);
     await load.stop();
@@ -89,7 +90,7 @@ export async function brokerRestart(downSeconds = 30, rate = 200): Promise<Figur
     const twice = [...seen.values()].filter((count) => count > 1).length;
     return [
       exactly(scenario, 'samples published', published, published),
-      info(scenario, 'samples published while the broker was down', published - downAt),
+      info(scenario, 'samples published while the broker was down', upAt - downAt),
       exactly(scenario, 'samples lost', published - seen.size, 0),
       exactly(scenario, 'samples processed twice', twice, 0),
       info(scenario, 'QoS 1 redeliveries dropped as duplicates', ingest.stats().duplicates),
