@@ -14,6 +14,7 @@ import {
   VersionHistory,
 } from '../ui/case-parts.tsx';
 import { type approvalRequest, type CaseView, type Permission, signatureMeaning } from '../ui/case-view.ts';
+import { EffectivenessCheck } from '../ui/effectiveness-part.tsx';
 import { formatAge } from '../ui/overview-model.ts';
 import { SignalChart } from './chart.tsx';
 import { Badge, Layout } from './layout.tsx';
@@ -368,6 +369,9 @@ export function CasePage(props: {
           </tbody>
         </table>
       ) : null}
+
+      <h2 id="effectiveness">Effectiveness check</h2>
+      <EffectivenessCheck effectiveness={view.triage?.effectiveness} />
 
       <h2>Audit trail</h2>
       <AuditTimeline entries={view.audit} people={extras.people} />

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type AuditEntry, type Draft, proposeAction } from '../../core/index.ts';
 import type { User } from '../../store/index.ts';
 import { approvalRequest, type CaseView, editPermission, signPermission } from './case-view.ts';
+import { EffectivenessCheck } from './effectiveness-part.tsx';
 
 const entry = (seq: number, action: string, details: Record<string, unknown>): AuditEntry => ({
   seq,
@@ -79,5 +80,59 @@ describe('what the case page offers', () => {
     expect(editPermission(user(['engineer']), pending('USR-9')).allowed).toBe(true);
     expect(editPermission(user(['operator']), pending('USR-9')).allowed).toBe(false);
     expect(editPermission(user(['admin']), pending('USR-9')).allowed).toBe(false);
+  });
+});
+
+describe('the effectiveness check on the case page', () => {
+  const XSS = '<script>alert(1)</script>';
+  const scheduled = { round: 1, actedAt: '2026-11-25T10:00:00.000Z', dueAt: '2026-11-26T10:00:00.000Z', result: null };
+  const html = (effectiveness: Parameters<typeof EffectivenessCheck>[0]['effectiveness']) =>
+    String(EffectivenessCheck({ effectiveness }));
+
+  it('says when a pending check is scheduled, then shows the verdict with its figures, all escaped', () => {
+    expect(html(scheduled)).toContain('scheduled for 2026-11-26 10:00:00 UTC');
+    const done = html({
+      ...scheduled,
+      result: {
+        verdict: 'not_effective',
+        checkedAt: '2026-11-26T10:00:05.000Z',
+        from: '2026-11-25T10:00:00.000Z',
+        to: '2026-11-26T10:00:00.000Z',
+        summary: `Still drifting ${XSS}`,
+        signals: [
+          {
+            tag: `line1.${XSS}`,
+            detectors: ['ewma:limit'],
+            baselineSamples: 500,
+            samplesAfter: 1440,
+            center: 180,
+            sigma: 0.5,
+            meanAfter: 181.25,
+            shiftSigmas: 2.5,
+            alarms: [{ detector: 'ewma', rule: 'limit', at: '2026-11-25T12:00:00.000Z', message: XSS }],
+            verdict: 'not_effective',
+          },
+        ],
+      },
+    });
+    expect(done).toContain('Not effective: the deviation is still there');
+    expect(done).toContain('due 2026-11-26 10:00:00 UTC');
+    expect(done).toMatch(/181\.250.*180\.000 ± 0\.500.*2\.50.*ewma\/limit at 2026-11-25 12:00:00/s);
+    expect(done).not.toContain('<script>');
+    expect(done).toContain('Still drifting &lt;script&gt;');
+    expect(
+      html({
+        ...scheduled,
+        result: {
+          verdict: 'insufficient_data',
+          checkedAt: scheduled.dueAt,
+          from: scheduled.actedAt,
+          to: scheduled.dueAt,
+          summary: 'Only 3 readings after the action.',
+          signals: [],
+        },
+      }),
+    ).toContain('Insufficient data to judge');
+    expect(html(null)).toContain('No effectiveness check is scheduled');
   });
 });
