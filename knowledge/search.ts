@@ -209,13 +209,15 @@ export async function searchKnowledge(
     const version = await vectorVersion(db);
     return db.transaction(async (client) => {
       if (!options.exact) {
-        await client.query(`select set_config('hnsw.ef_search', $1, true)`, [
-          String(Math.min(1000, Math.max(options.efSearch ?? defaultEfSearch, candidates))),
-        ]);
-        // With filters, keep scanning the graph until enough rows pass them (pgvector ≥ 0.8).
-        if (atLeast(version, 0, 8)) {
-          await client.query(`select set_config('hnsw.iterative_scan', 'relaxed_order', true)`);
-        }
+        // One round trip for both settings. With filters, iterative scans keep walking the graph until enough rows
+        // pass them (pgvector ≥ 0.8).
+        const efSearch = String(Math.min(1000, Math.max(options.efSearch ?? defaultEfSearch, candidates)));
+        await client.query(
+          atLeast(version, 0, 8)
+            ? `select set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)`
+            : `select set_config('hnsw.ef_search', $1, true)`,
+          [efSearch],
+        );
       }
       return (await client.query<RankedId>(sql, params)).rows;
     });
