@@ -17,7 +17,12 @@ const VERDICTS = {
  */
 export function EffectivenessCheck(props: { effectiveness: TriageStatus['effectiveness'] | undefined }) {
   const check = props.effectiveness;
-  if (!check) return <p class="muted">No effectiveness check is scheduled for this case (one is, once an action has been carried out).</p>;
+  if (!check)
+    return (
+      <p class="muted">
+        No effectiveness check is scheduled for this case (one is, once an action has been carried out).
+      </p>
+    );
   const result = check.result;
   if (!result)
     return (
