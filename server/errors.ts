@@ -15,7 +15,13 @@ export function errorResponse(error: unknown, c: Context, log: (line: string) =>
   if (isAndonError(error)) failure = error;
   else if (error instanceof ZodError)
     failure = new AndonError('bad_request', `Invalid request: ${z.prettifyError(error)}`);
-  else if (error instanceof HTTPException) {
+  else if (error instanceof SyntaxError) {
+    // c.req.json() on a body that is not JSON: the client's mistake, never a server fault.
+    failure = new AndonError(
+      'bad_request',
+      `The request body is not valid JSON (${error.message}); send a JSON object.`,
+    );
+  } else if (error instanceof HTTPException) {
     failure = new AndonError(error.status === 404 ? 'not_found' : 'bad_request', error.message || 'Bad request.');
   } else {
     log(`[${requestId}] ${(error as Error)?.stack ?? String(error)}`);
