@@ -314,7 +314,9 @@ export function createServer(deps: ServerDeps) {
 
   app.get('/cases', async (c) => {
     const user = requireUser(c);
-    return c.html(<CasesPage user={user} cases={await deps.cases.list({ limit: 100 })} />);
+    // Cases outside the user's role scopes are left out, as on the overview and in the inbox.
+    const cases = (await deps.cases.list({ limit: 500 })).filter((item) => maySee(user, item)).slice(0, 100);
+    return c.html(<CasesPage user={user} cases={cases} />);
   });
 
   registerUi(app, { ...deps, log });
