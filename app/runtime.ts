@@ -308,6 +308,7 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
             alarms: stores.alarms,
             users: stores.users,
             commands: pipeline.alarms,
+            cases: stores.cases,
             tuning: { readings: stores.readings, settings: bankOptions },
             log,
             governance,

@@ -8,8 +8,8 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { AndonError, type ApprovalPolicy, type AuditPort, Disposition, type Reading } from '../core/index.ts';
 import type { AlarmManagerEvent, BankOptions, TagSettings } from '../detection/index.ts';
-import type { AlarmStore, PolicySignoffStore, User, UserStore } from '../store/index.ts';
-import { type AuthVariables, authenticate, checkCsrf, requireUser } from './auth.ts';
+import type { AlarmStore, CaseStore, PolicySignoffStore, User, UserStore } from '../store/index.ts';
+import { type AuthVariables, authenticate, caseScope, checkCsrf, requireUser } from './auth.ts';
 import { approveChange } from './decisions.ts';
 import { errorResponse } from './errors.ts';
 
@@ -35,6 +35,11 @@ export interface AlarmsApiDeps {
   alarms: AlarmStore;
   users: UserStore;
   commands: AlarmCommands;
+  /**
+   * The cases, so a case disposition follows role scopes like every other single-case route (404 outside the user's
+   * plants and areas). The server always passes it; only unit tests of the alarm commands leave it out.
+   */
+  cases?: Pick<CaseStore, 'get'> | undefined;
   log?: (line: string) => void;
   /**
    * The approval policy engine (server/decisions.ts approveChange): with it, shelve and tuning (detector limit)
@@ -246,6 +251,7 @@ export function createAlarmsApi(deps: AlarmsApiDeps) {
   }
 
   /** What a case turned out to be: true deviation, false alarm or planned. Feeds the false-alarm rates. */
+  if (deps.cases) app.use('/cases/:id/disposition', caseScope(deps.cases));
   app.post('/cases/:id/disposition', async (c) => {
     const user = requireUser(c);
     checkCsrf(c);

@@ -220,5 +220,18 @@ describe('RBAC matrix: every role × every route the server answers', () => {
       (await fetch(`${andon.url}/api/v1/cases/${assembly.id}`, { headers: { authorization: `Bearer ${token}` } }))
         .status,
     ).toBe(200);
+    // The web case list follows the same scopes as the API list.
+    const page = await (await fetch(`${andon.url}/cases`, { headers: { authorization: `Bearer ${token}` } })).text();
+    expect(page).toContain(`/cases/${assembly.id}`);
+    expect(page).not.toContain(`/cases/${caseId}`);
+    // A disposition on a case outside the scopes answers 404, as the other single-case routes do; inside it is recorded.
+    const dispose = (id: string) =>
+      fetch(`${andon.url}/api/v1/alarms/cases/${id}/disposition`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ disposition: 'planned', comment: 'scope probe' }),
+      });
+    expect((await dispose(caseId)).status).toBe(404);
+    expect((await dispose(assembly.id)).status).toBe(201);
   });
 });
