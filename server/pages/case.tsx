@@ -16,6 +16,7 @@ import {
 import { type approvalRequest, type CaseView, type Permission, signatureMeaning } from '../ui/case-view.ts';
 import { EffectivenessCheck } from '../ui/effectiveness-part.tsx';
 import { formatAge } from '../ui/overview-model.ts';
+import { SignatureList } from '../ui/signatures-part.tsx';
 import { SignalChart } from './chart.tsx';
 import { Badge, Layout } from './layout.tsx';
 
@@ -326,14 +327,7 @@ export function CasePage(props: {
       ) : null}
 
       <h2 id="signatures">Signatures</h2>
-      {view.approvals.length === 0 ? <p class="muted">None yet.</p> : null}
-      {view.approvals.map((approval) => (
-        <p class="card signature">
-          <strong>{approval.signature.meaning}</strong> by {approval.signature.printedName} at{' '}
-          {time(approval.signature.signedAt)} UTC on draft v{approval.draftVersion} (hash{' '}
-          <code>{approval.signature.recordHash.slice(0, 12)}</code>){approval.comment ? ` — “${approval.comment}”` : ''}
-        </p>
-      ))}
+      <SignatureList caseId={item.id} approvals={view.approvals} versions={extras.versions} />
 
       <h2>Action results</h2>
       {view.executions.length === 0 ? <p class="muted">Nothing has been released for execution.</p> : null}

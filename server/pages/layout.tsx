@@ -11,8 +11,8 @@ header nav.main-nav{display:flex;gap:.9rem;flex-wrap:wrap}header .brand{font-wei
 main{max-width:1100px;margin:0 auto;padding:1rem 1.2rem 3rem}h1{font-size:1.5rem;margin:.6rem 0}h2{font-size:1.15rem;margin:1.6rem 0 .5rem;border-bottom:1px solid var(--line);padding-bottom:.2rem}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}th{background:var(--bg);font-weight:600}
 .badge{display:inline-block;padding:.05rem .5rem;border-radius:1rem;font-size:.82em;border:1px solid var(--line);background:var(--bg)}
-.badge.awaiting_approval,.badge.high,.badge.critical{background:#fff1e5;border-color:#f0b37e;color:#7a3e00}
-.badge.closed,.badge.succeeded{background:#e6f4ea;border-color:#8fd19e;color:#0f5323}.badge.rejected,.badge.escalated,.badge.dead{background:#ffebe9;border-color:#f5a097;color:var(--bad)}
+.badge.awaiting_approval,.badge.high,.badge.critical,.badge.superseded{background:#fff1e5;border-color:#f0b37e;color:#7a3e00}
+.badge.closed,.badge.succeeded,.badge.valid{background:#e6f4ea;border-color:#8fd19e;color:#0f5323}.badge.rejected,.badge.escalated,.badge.dead,.badge.invalid{background:#ffebe9;border-color:#f5a097;color:var(--bad)}
 .offline{display:inline-block;background:#fff8c5;border:1px solid #d4a72c;color:#4d2d00;padding:.1rem .6rem;border-radius:.3rem;font-weight:600}
 .card{border:1px solid var(--line);border-radius:.5rem;padding:.8rem 1rem;margin:.6rem 0;background:#fff}
 .muted{color:var(--muted)}blockquote{margin:.3rem 0;padding:.2rem .8rem;border-left:3px solid var(--accent);background:var(--bg)}

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { type AuditEntry, type Draft, proposeAction } from '../../core/index.ts';
-import type { User } from '../../store/index.ts';
+import { type Approval, type AuditEntry, type Draft, proposeAction, recordHash } from '../../core/index.ts';
+import type { StoredDraft, User } from '../../store/index.ts';
 import { approvalRequest, type CaseView, editPermission, signPermission } from './case-view.ts';
 import { EffectivenessCheck } from './effectiveness-part.tsx';
+import { SignatureList } from './signatures-part.tsx';
 
 const entry = (seq: number, action: string, details: Record<string, unknown>): AuditEntry => ({
   seq,
@@ -134,5 +135,57 @@ describe('the effectiveness check on the case page', () => {
       }),
     ).toContain('Insufficient data to judge');
     expect(html(null)).toContain('No effectiveness check is scheduled');
+  });
+});
+
+describe('the signatures on the case page', () => {
+  const XSS = '<script>alert(1)</script>';
+  const stored = (version: number, summary: string): StoredDraft =>
+    ({
+      draft: { ...draft('USR-9'), version, summary },
+      recordHash: recordHash({ caseId: 'CASE-1', draft: { ...draft('USR-9'), version, summary } }),
+      createdAt: '2026-11-25T10:00:00.000Z',
+    }) as unknown as StoredDraft;
+  const signature = (id: string, version: number, hash: string, printedName: string): Approval => ({
+    id,
+    caseId: 'CASE-1',
+    draftVersion: version,
+    decision: 'approve',
+    comment: `ok ${XSS}`,
+    signature: {
+      signerId: id,
+      printedName,
+      signedAt: '2026-11-25T11:00:00.000Z',
+      meaning: 'approved',
+      recordHash: hash,
+    },
+  });
+
+  it('shows each manifestation with whether it still covers the stored record, all escaped', () => {
+    const v1 = stored(1, 'first');
+    const v2 = stored(2, 'second');
+    // Signed v2 as it was before someone altered the stored v2 in place.
+    const altered = recordHash({ caseId: 'CASE-1', draft: { ...v2.draft, summary: 'before the change' } });
+    const html = String(
+      SignatureList({
+        caseId: 'CASE-1',
+        versions: [v1, v2],
+        approvals: [
+          signature('APR-1', 1, v1.recordHash, 'Quinn Quality'),
+          signature('APR-2', 2, v2.recordHash, `Sam ${XSS}`),
+          signature('APR-3', 2, altered, 'Pat Plant'),
+        ],
+      }),
+    );
+    const cards = html.split('class="card signature').slice(1);
+    expect(cards).toHaveLength(3);
+    expect(cards[0]).toContain('Approved by Quinn Quality at 2026-11-25 11:00:00 UTC');
+    expect(cards[0]).toMatch(/Superseded by a newer version<\/span> signs v1 only; the record is now v2/);
+    expect(cards[1]).toContain('Approved by Sam &lt;script&gt;');
+    expect(cards[1]).toMatch(/>Valid<\/span> signs v2, the current version, unchanged/);
+    expect(cards[2]).toMatch(/Invalid: the signed version was altered<\/span> draft v2 was changed after signing/);
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('ok &lt;script&gt;');
+    expect(String(SignatureList({ caseId: 'CASE-1', versions: [v1], approvals: [] }))).toContain('None yet.');
   });
 });
