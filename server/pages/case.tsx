@@ -1,5 +1,6 @@
 import type { Evidence } from '../../core/index.ts';
-import type { StoredDraft, User } from '../../store/index.ts';
+import { rootCauseRoles, type StoredDraft, type User } from '../../store/index.ts';
+import { hasRole } from '../sub-app.ts';
 import { assetUrl } from '../ui/assets.ts';
 import {
   ActionPreview,
@@ -108,7 +109,8 @@ function SignPanel(props: { view: CaseView; user: User; csrfToken: string | null
         </p>
         {props.sso ? (
           <p class="muted">
-            Your account signs in with single sign-on: your identity provider asks you to log in again to sign.
+            Sign with single sign-on: your account signs in through your identity provider, which asks you to log in
+            again to sign; no password is entered here.
           </p>
         ) : (
           <>
@@ -118,10 +120,10 @@ function SignPanel(props: { view: CaseView; user: User; csrfToken: string | null
         )}
         <div class="actions-row">
           <button class="approve" type="submit" name="decision" value="approve">
-            Approve and sign
+            {props.sso ? 'Approve and sign with single sign-on' : 'Approve and sign'}
           </button>
           <button class="reject" type="submit" name="decision" value="reject">
-            Reject and sign
+            {props.sso ? 'Reject and sign with single sign-on' : 'Reject and sign'}
           </button>
           <a class="button" href="#edit-capa">
             Edit instead
@@ -183,6 +185,12 @@ export function CasePage(props: {
       </p>
       {item.description ? <p>{item.description}</p> : null}
       <NextStep view={view} extras={extras} />
+      {(item.status === 'closed' || item.status === 'executing') && hasRole(props.user, rootCauseRoles) ? (
+        <p class="card close-out-link">
+          <a href={`/cases/${encodeURIComponent(item.id)}/close-out`}>Close out this case</a>: record what it turned out
+          to be and confirm its root-cause category.
+        </p>
+      ) : null}
 
       <h2>Signals</h2>
       {tags.length === 0 ? <p class="muted">No signal is attached to this case.</p> : null}

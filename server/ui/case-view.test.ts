@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Approval, type AuditEntry, type Draft, proposeAction, recordHash } from '../../core/index.ts';
 import type { StoredDraft, User } from '../../store/index.ts';
+import { CasePage } from '../pages/case.tsx';
 import { approvalRequest, type CaseView, editPermission, signPermission } from './case-view.ts';
 import { EffectivenessCheck } from './effectiveness-part.tsx';
 import { SignatureList } from './signatures-part.tsx';
@@ -187,5 +188,73 @@ describe('the signatures on the case page', () => {
     expect(html).not.toContain('<script>');
     expect(html).toContain('ok &lt;script&gt;');
     expect(String(SignatureList({ caseId: 'CASE-1', versions: [v1], approvals: [] }))).toContain('None yet.');
+  });
+});
+
+describe('the case page: how to sign, and the way to close-out', () => {
+  const render = (options: { roles: User['roles']; status: string; sso?: boolean }) => {
+    const view = pending('USR-9');
+    const item = {
+      id: 'CASE-1',
+      status: options.status,
+      severity: 'high',
+      title: 'Oven drift',
+      description: '',
+      createdAt: '2026-11-25T09:00:00.000Z',
+      context: {},
+    };
+    return String(
+      CasePage({
+        user: user(options.roles),
+        view: {
+          ...view,
+          case: item,
+          deviations: [],
+          signals: {},
+          executions: [],
+          triage: { ...view.triage, waitingForDecision: options.status === 'awaiting_approval' },
+        } as unknown as CaseView,
+        extras: {
+          versions: [],
+          people: {},
+          signsWithSso: options.sso ?? false,
+          evidence: null,
+          sign: { allowed: true, reason: '' },
+          edit: { allowed: false, reason: 'not an editor' },
+          request: null,
+          now: new Date('2026-11-25T12:00:00.000Z'),
+        },
+        csrfToken: 'csrf-token-1',
+      }),
+    );
+  };
+
+  it('gives an OIDC user the single sign-on form with the record hash and CSRF token, and no password field', () => {
+    const html = render({ roles: ['quality_lead'], status: 'awaiting_approval', sso: true });
+    expect(html).toContain('action="/auth/oidc/sign/CASE-1"');
+    expect(html).toContain('Approve and sign with single sign-on');
+    expect(html).toContain('name="recordHash" value="h"');
+    expect(html).toContain('name="_csrf" value="csrf-token-1"');
+    expect(html).toMatch(/name="comment"/);
+    expect(html).not.toContain('type="password"');
+    expect(html).not.toContain('/cases/CASE-1/decision');
+  });
+
+  it('gives a local user the password field', () => {
+    const html = render({ roles: ['quality_lead'], status: 'awaiting_approval' });
+    expect(html).toContain('action="/cases/CASE-1/decision"');
+    expect(html).toContain('type="password"');
+    expect(html).not.toContain('/auth/oidc/sign/');
+  });
+
+  it('links to close-out for the roles that record it once the case is executing or closed', () => {
+    const link = 'href="/cases/CASE-1/close-out"';
+    for (const role of ['quality_lead', 'engineer', 'supervisor'] as const) {
+      expect(render({ roles: [role], status: 'closed' })).toContain(link);
+      expect(render({ roles: [role], status: 'executing' })).toContain(link);
+    }
+    expect(render({ roles: ['quality_lead'], status: 'awaiting_approval' })).not.toContain(link);
+    expect(render({ roles: ['operator'], status: 'closed' })).not.toContain(link);
+    expect(render({ roles: ['admin'], status: 'closed' })).not.toContain(link);
   });
 });
