@@ -123,40 +123,36 @@ export const draftRequirement = (policy: ApprovalPolicy, draft: Pick<Draft, 'act
 
 const isUser = (author: string, userId: string) => author === userId || author === `user:${userId}`;
 
+/** Why a person may not sign the current draft of a case now, or what their signature would count for. */
+export type SigningEligibility =
+  | { ok: false; code: 'forbidden' | 'conflict'; reason: string }
+  | {
+      ok: true;
+      requirement: PolicyRequirement;
+      verdict: Extract<ReturnType<typeof checkApproval>, { ok: true }>;
+      /** The signer as a person (two accounts of one person count once). */
+      person: string;
+    };
+
 /**
- * Sign a decision on the current draft of a case and, once the approval policy is satisfied, hand it to the
- * approval gate. Only an authorised human who re-authenticates may sign; nobody signs a draft they requested, wrote
- * or edited; the agent and service accounts never sign; a role scoped to other plants or areas does not count; under
- * a two-person rule each distinct person's signature is kept (meaning `reviewed`) until enough people signed, and two
- * accounts of one person (e.g. web and Slack) count once.
+ * Whether `user` may sign `decision` on this stored draft now, as `decide` judges it before re-authentication: a
+ * person, roles as held now and narrowed to the case's plant and area, the approval policy, segregation of duties
+ * (whoever opened the case or wrote or edited a version), and earlier partial signatures under a two-person rule.
+ * Records nothing; `decide` audits a refusal, and pre-checks (Slack) use {@link decisionRefusal}.
  */
-export async function decide(
-  deps: DecisionDeps,
-  command: DecisionCommand,
-): Promise<RecordedDecision & { status: TriageStatus | null; pending?: { signed: number; required: number } }> {
-  const refuse = async (code: 'forbidden' | 'unauthenticated' | 'conflict', message: string) => {
-    await deps.audit.append({
-      actor: { kind: command.user.kind === 'human' ? 'user' : command.user.kind, id: command.user.id },
-      action: 'decision.refused',
-      subject: command.caseId,
-      caseId: command.caseId,
-      details: { reason: message, channel: command.channel, decision: command.decision },
-    });
-    return new AndonError(code, message);
-  };
+export async function signingEligibility(
+  deps: Pick<DecisionDeps, 'drafts' | 'approvals' | 'users' | 'audit' | 'cases' | 'policy'>,
+  command: { caseId: string; user: Pick<User, 'id' | 'kind' | 'roles'>; decision: Decision },
+  stored: { draft: Draft; recordHash: string },
+): Promise<SigningEligibility> {
+  const refuse = (code: 'forbidden' | 'conflict', reason: string) => ({ ok: false, code, reason }) as const;
   const policy = deps.policy ?? registryPolicy;
-  const stored = await deps.drafts.latestStored(command.caseId);
-  if (!stored)
-    throw new AndonError(
-      'conflict',
-      `Case ${command.caseId} has no draft to decide on yet; wait for triage to finish.`,
-    );
   if (command.user.kind !== 'human')
-    throw await refuse('forbidden', 'Only a person can sign; service accounts and the agent never approve.');
+    return refuse('forbidden', 'Only a person can sign; service accounts and the agent never approve.');
 
   // Roles as the database holds them now (a token may narrow them), narrowed to the case's plant and area.
   const current = await deps.users.grantsOf(command.user.id);
-  if (!current) throw await refuse('forbidden', 'This account is disabled or gone; it cannot sign.');
+  if (!current) return refuse('forbidden', 'This account is disabled or gone; it cannot sign.');
   const item = (await deps.cases?.get(command.caseId)) ?? null;
   const roles = rolesAt(
     { roles: command.user.roles.filter((role) => current.roles.includes(role)), scopes: current.scopes },
@@ -167,7 +163,7 @@ export async function decide(
   try {
     requirement = draftRequirement(policy, stored.draft);
   } catch (error) {
-    throw await refuse('forbidden', (error as Error).message);
+    return refuse('forbidden', (error as Error).message);
   }
   const version = stored.draft.version;
   const history = await deps.audit.listForCase(command.caseId);
@@ -208,10 +204,58 @@ export async function decide(
   });
   if (!verdict.ok) {
     const code = /approved this already/.test(verdict.reason) ? 'conflict' : 'forbidden';
-    throw await refuse(code, verdict.reason.replace('Approving this', 'Signing this draft'));
+    return refuse(code, verdict.reason.replace('Approving this', 'Signing this draft'));
   }
   if (command.decision === 'reject' && prior.some((signer) => signer.person === person))
-    throw await refuse('conflict', 'You approved this version already; someone else must decide on it now.');
+    return refuse('conflict', 'You approved this version already; someone else must decide on it now.');
+  return { ok: true, requirement, verdict, person };
+}
+
+/**
+ * The reason `user` may not sign `decision` on the current draft of a case, or null if they may: the same judgement as
+ * `decide` (see {@link signingEligibility}), for a channel that checks before it hands out a signing step (Slack).
+ */
+export async function decisionRefusal(
+  deps: Pick<DecisionDeps, 'drafts' | 'approvals' | 'users' | 'audit' | 'cases' | 'policy'>,
+  command: { caseId: string; user: Pick<User, 'id' | 'kind' | 'roles'>; decision: Decision },
+): Promise<string | null> {
+  const stored = await deps.drafts.latestStored(command.caseId);
+  if (!stored) return `Case ${command.caseId} has no draft to decide on yet; wait for triage to finish.`;
+  const eligible = await signingEligibility(deps, command, stored);
+  return eligible.ok ? null : eligible.reason;
+}
+
+/**
+ * Sign a decision on the current draft of a case and, once the approval policy is satisfied, hand it to the
+ * approval gate. Only an authorised human who re-authenticates may sign; nobody signs a draft they requested, wrote
+ * or edited; the agent and service accounts never sign; a role scoped to other plants or areas does not count; under
+ * a two-person rule each distinct person's signature is kept (meaning `reviewed`) until enough people signed, and two
+ * accounts of one person (e.g. web and Slack) count once.
+ */
+export async function decide(
+  deps: DecisionDeps,
+  command: DecisionCommand,
+): Promise<RecordedDecision & { status: TriageStatus | null; pending?: { signed: number; required: number } }> {
+  const refuse = async (code: 'forbidden' | 'unauthenticated' | 'conflict', message: string) => {
+    await deps.audit.append({
+      actor: { kind: command.user.kind === 'human' ? 'user' : command.user.kind, id: command.user.id },
+      action: 'decision.refused',
+      subject: command.caseId,
+      caseId: command.caseId,
+      details: { reason: message, channel: command.channel, decision: command.decision },
+    });
+    return new AndonError(code, message);
+  };
+  const stored = await deps.drafts.latestStored(command.caseId);
+  if (!stored)
+    throw new AndonError(
+      'conflict',
+      `Case ${command.caseId} has no draft to decide on yet; wait for triage to finish.`,
+    );
+  const eligible = await signingEligibility(deps, command, stored);
+  if (!eligible.ok) throw await refuse(eligible.code, eligible.reason);
+  const { requirement, verdict, person } = eligible;
+  const version = stored.draft.version;
   if (command.recordHash && command.recordHash !== stored.recordHash) {
     throw await refuse(
       'conflict',
