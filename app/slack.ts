@@ -3,7 +3,7 @@ import type { CaseChat } from '../agent/index.ts';
 import { createSlackApp, loadSlackRouting, type SlackApp } from '../connectors/slack/index.ts';
 import type { ApprovalPolicy, AuditPort, KnowledgePort } from '../core/index.ts';
 import type { Triage } from '../graph/index.ts';
-import { approverRoles, createSigningApp } from '../server/index.ts';
+import { approverRoles, createSigningApp, decisionRefusal } from '../server/index.ts';
 import {
   type ApprovalStore,
   type CaseStore,
@@ -70,6 +70,8 @@ export async function createSlackIntegration(config: Config, deps: SlackWiringDe
     chat: deps.chat,
     routing: await loadSlackRouting({ file: config.SLACK_ROUTING, defaultChannel: config.SLACK_CHANNEL }),
     approverRoles: (actionTypes: string[]) => approverRoles(actionTypes, deps.policy),
+    // The same eligibility as decide(): role scopes, segregation of duties, earlier partial signatures.
+    signingRefusal: (user, caseId, decision) => decisionRefusal(deps, { caseId, decision, user }),
     signingLinkTtlMinutes: config.SLACK_SIGNING_LINK_MINUTES,
     log: deps.log,
   });

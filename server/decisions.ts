@@ -123,6 +123,9 @@ export const draftRequirement = (policy: ApprovalPolicy, draft: Pick<Draft, 'act
 
 const isUser = (author: string, userId: string) => author === userId || author === `user:${userId}`;
 
+/** Who asks to sign: an andon user as any channel knows them (the roles they claim; the database's grants decide). */
+type Signer = { id: string; kind: User['kind']; roles: readonly string[] };
+
 /** Why a person may not sign the current draft of a case now, or what their signature would count for. */
 export type SigningEligibility =
   | { ok: false; code: 'forbidden' | 'conflict'; reason: string }
@@ -142,7 +145,7 @@ export type SigningEligibility =
  */
 export async function signingEligibility(
   deps: Pick<DecisionDeps, 'drafts' | 'approvals' | 'users' | 'audit' | 'cases' | 'policy'>,
-  command: { caseId: string; user: Pick<User, 'id' | 'kind' | 'roles'>; decision: Decision },
+  command: { caseId: string; user: Signer; decision: Decision },
   stored: { draft: Draft; recordHash: string },
 ): Promise<SigningEligibility> {
   const refuse = (code: 'forbidden' | 'conflict', reason: string) => ({ ok: false, code, reason }) as const;
@@ -155,7 +158,7 @@ export async function signingEligibility(
   if (!current) return refuse('forbidden', 'This account is disabled or gone; it cannot sign.');
   const item = (await deps.cases?.get(command.caseId)) ?? null;
   const roles = rolesAt(
-    { roles: command.user.roles.filter((role) => current.roles.includes(role)), scopes: current.scopes },
+    { roles: current.roles.filter((role) => command.user.roles.includes(role)), scopes: current.scopes },
     item ? caseLocation(item) : null,
   );
 
@@ -217,7 +220,7 @@ export async function signingEligibility(
  */
 export async function decisionRefusal(
   deps: Pick<DecisionDeps, 'drafts' | 'approvals' | 'users' | 'audit' | 'cases' | 'policy'>,
-  command: { caseId: string; user: Pick<User, 'id' | 'kind' | 'roles'>; decision: Decision },
+  command: { caseId: string; user: Signer; decision: Decision },
 ): Promise<string | null> {
   const stored = await deps.drafts.latestStored(command.caseId);
   if (!stored) return `Case ${command.caseId} has no draft to decide on yet; wait for triage to finish.`;

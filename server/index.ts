@@ -9,6 +9,7 @@ export {
   type DecisionCommand,
   type DecisionDeps,
   decide,
+  decisionRefusal,
   draftRequirement,
   registryPolicy,
 } from './decisions.ts';

@@ -33,6 +33,13 @@ export interface SlackOptions {
   routing: SlackRouting;
   /** The roles that may sign a draft proposing these actions (andon's signing policy). */
   approverRoles?: (actionTypes: string[]) => string[];
+  /**
+   * andon's own judgement of who may sign now (server/decisions.ts `decisionRefusal`, the check `decide` makes): roles
+   * within their plant and area scopes, the approval policy, segregation of duties and earlier partial (two-person)
+   * signatures. The reason a user may not sign, or null. With it, no signing link goes to someone `decide` would
+   * refuse; without it, only `approverRoles` and the draft's author are checked.
+   */
+  signingRefusal?: (user: SlackMappedUser, caseId: string, decision: Decision) => Promise<string | null>;
   signingLinkTtlMinutes?: number;
   pollMs?: number;
   charts?: boolean;
@@ -160,6 +167,7 @@ export function createSlackApp(options: SlackOptions) {
   const signingRefusal = async (
     user: SlackMappedUser,
     value: { caseId: string; version: number; recordHash: string },
+    decision: Decision,
   ): Promise<string | null> => {
     const stored = await options.cases.latestDraft(value.caseId);
     const item = await options.cases.get(value.caseId);
@@ -168,6 +176,10 @@ export function createSlackApp(options: SlackOptions) {
       return `This message showed version ${value.version}, but the draft is now version ${stored.draft.version}. The message is updated; review the current version.`;
     if (item.status !== 'awaiting_approval')
       return `Case ${item.id} is ${item.status.replaceAll('_', ' ')}; there is nothing to sign.`;
+    if (options.signingRefusal) {
+      const reason = await options.signingRefusal(user, value.caseId, decision);
+      return reason ? `${reason} andon did nothing.` : null;
+    }
     const allowed = approverRoles(stored.draft.actions.map((action) => action.type));
     if (!user.roles.some((role) => allowed.includes(role)))
       return `Signing this draft needs one of the roles ${allowed.join(', ')}; ${user.username} has ${user.roles.join(', ') || 'none'}. andon did nothing.`;
@@ -202,7 +214,7 @@ export function createSlackApp(options: SlackOptions) {
       if (!parsed.success) return;
       const value = parsed.data;
       const identity = await identify(who);
-      const reason = 'reason' in identity ? identity.reason : await signingRefusal(identity.user, value);
+      const reason = 'reason' in identity ? identity.reason : await signingRefusal(identity.user, value, decision);
       if (reason) {
         await audit('slack.action_refused', who.user, value.caseId, {
           slackUser: who.user,
@@ -257,7 +269,8 @@ export function createSlackApp(options: SlackOptions) {
     }
     const metadata: SigningModalMetadata = parsed.data;
     const identity = await identify(who);
-    const reason = 'reason' in identity ? identity.reason : await signingRefusal(identity.user, metadata);
+    const reason =
+      'reason' in identity ? identity.reason : await signingRefusal(identity.user, metadata, metadata.decision);
     const comment = (view.state.values.comment?.comment?.value ?? '').trim();
     const problem =
       reason ??

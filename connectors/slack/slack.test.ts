@@ -8,7 +8,7 @@ import { createPipeline } from '../../app/pipeline.ts';
 import { type Deviation, type KnowledgePort, ok } from '../../core/index.ts';
 import { createDetectorBank } from '../../detection/index.ts';
 import { createTriage } from '../../graph/index.ts';
-import { approverRoles, createServer, createSigningApp } from '../../server/index.ts';
+import { approverRoles, createServer, createSigningApp, decisionRefusal } from '../../server/index.ts';
 import {
   createApprovalStore,
   createAuditLog,
@@ -191,6 +191,14 @@ beforeAll(async () => {
   });
   await stores.slack.mapUser({ slackTeamId: 'T1', slackUserId: 'UQUALITY', userId: quality.id, createdBy: 'test' });
   await stores.slack.mapUser({ slackUserId: 'UOPERATOR', userId: operator.id, createdBy: 'test' });
+  const assembly = await stores.users.create({
+    username: 'assembly-lead',
+    displayName: 'Ada Assembly',
+    roles: ['quality_lead'],
+    scopes: ['quality_lead@area-assembly'],
+    password: 'pw-assembly',
+  });
+  await stores.slack.mapUser({ slackTeamId: 'T1', slackUserId: 'UASSEMBLY', userId: assembly.id, createdBy: 'test' });
   triage = createTriage(
     {
       cases: stores.cases,
@@ -229,6 +237,7 @@ beforeAll(async () => {
       budget: { messages: 100, windowMinutes: 10 },
     }),
     approverRoles,
+    signingRefusal: (user, caseId, decision) => decisionRefusal(stores, { caseId, decision, user }),
     chatUpdateMs: 0,
     log: (line) => {
       if (process.env.DEBUG_SLACK) console.log(line);
@@ -412,13 +421,30 @@ describe('the Slack endpoint inside andon’s server', () => {
     await send(interaction(blockAction('UOPERATOR', 'andon_approve', value, message)));
     await expect.poll(() => slackApi.of('chat.postEphemeral').length).toBe(1);
     expect(textOf(slackApi.of('chat.postEphemeral')[0]!.args.blocks)).toMatch(
-      /needs one of the roles .*operator has operator/,
+      /needs one of the roles .*you have operator here\. andon did nothing\./,
     );
     expect(slackApi.of('views.open')).toHaveLength(0);
     const refused = (await refusals()).find(
       (entry) => entry.action === 'slack.action_refused' && entry.details.slackUser === 'UOPERATOR',
     );
     expect(refused).toBeDefined();
+  });
+
+  it('a quality lead scoped to another area gets no signing step, as decide() would refuse them', async () => {
+    const { caseId, message } = await sharedCase();
+    const stored = (await stores.drafts.latestStored(caseId))!;
+    const value = JSON.stringify({ caseId, version: stored.draft.version, recordHash: stored.recordHash });
+    slackApi.reset();
+    await send(interaction(blockAction('UASSEMBLY', 'andon_approve', value, message)));
+    await expect.poll(() => slackApi.of('chat.postEphemeral').length).toBe(1);
+    expect(textOf(slackApi.of('chat.postEphemeral')[0]!.args.blocks)).toMatch(
+      /needs one of the roles .*you have none that applies here/,
+    );
+    expect(slackApi.of('views.open')).toHaveLength(0);
+    const refused = (await refusals()).find(
+      (entry) => entry.action === 'slack.action_refused' && entry.details.slackUser === 'UASSEMBLY',
+    );
+    expect(refused?.caseId).toBe(caseId);
   });
 });
 

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkSignatures, parseApprovalPolicy } from '../../core/index.ts';
 import type { User } from '../../store/index.ts';
-import { type DecisionCommand, decide } from '../decisions.ts';
+import { type DecisionCommand, decide, decisionRefusal } from '../decisions.ts';
 import { editDraft } from '../edits.ts';
 import { createSigningApp } from '../signing.tsx';
 import { caseWithDraft, fixtureDraft, type GovernanceStores, person, recordingTriage } from './governance.ts';
@@ -68,6 +68,12 @@ export function signingSuite(name: string, open: () => Promise<GovernanceStores>
       expect(await stores.outbox.forCase(item.id)).toEqual([]);
       expect(triage.resumed.length).toBe(before);
       expect((await stores.cases.get(item.id))?.status).not.toBe('approved');
+      // A pre-check (Slack, before a signing link) judges as decide() does: the earlier partial signature counts.
+      const precheck = (who: string) =>
+        decisionRefusal(deps(), { caseId: item.id, user: users[who]!, decision: 'approve' });
+      expect(await precheck('quinn')).toMatch(/approved this already/);
+      expect(await precheck('assembly')).toMatch(/needs one of the roles/);
+      expect(await precheck('quentin')).toBeNull();
       // The same person again is refused, and it is audited.
       await expect(sign(item.id, 'quinn')).rejects.toThrow(/approved this already/);
       // A supervisor may not approve a lot release at all.
