@@ -123,6 +123,27 @@ describe('formats', () => {
     expect(fieldsFromText('This revision replaces the previous one. Revision history at the end.')).toEqual({});
   });
 
+  it('reports a PDF whose damage pdfjs rejects outside any awaited promise, and keeps the process alive', async () => {
+    // damaged-xref.pdf: sop-capa-rev3.pdf with seven bytes changed (found by the reliability suite's fuzzing). In the
+    // main thread pdfjs would raise an unhandled rejection here, which stops Node; the worker thread contains it.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const bytes = await import('node:fs/promises').then(({ readFile }) => readFile(fixture('damaged-xref.pdf')));
+      await expect(pdfToText(bytes)).rejects.toThrow(
+        /the PDF is damaged \(Bad \(uncompressed\) XRef entry.*re-export it/,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(unhandled).toEqual([]);
+      // The reader still serves the next file.
+      const good = await import('node:fs/promises').then(({ readFile }) => readFile(fixture('sop-capa-rev3.pdf')));
+      expect(await pdfToText(good)).toContain('Containment');
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('fails a corrupt or unsupported PDF with a reason and goes on with the other files', async () => {
     // No document is readable, so the database is never touched.
     const untouched = {} as Database;

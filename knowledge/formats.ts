@@ -1,8 +1,10 @@
 /**
  * Text extraction for binary and markup formats. HTML is converted here (no dependency). PDF and DOCX use optional
  * packages loaded on demand, so andon runs without them and says what to install when such a file arrives:
- * pdfjs-dist@4 (PDF) and mammoth (DOCX).
+ * pdfjs-dist@4 (PDF, read in a worker thread: knowledge/pdf-reader.ts) and mammoth (DOCX).
  */
+
+import { readPdfPages } from './pdf-reader.ts';
 
 const entities: Record<string, string> = {
   amp: '&',
@@ -91,15 +93,6 @@ export interface PdfTextItem {
   width?: number;
   height?: number;
   hasEOL?: boolean;
-}
-interface PdfModule {
-  getDocument(options: { data: Uint8Array; isEvalSupported?: boolean; verbosity?: number }): {
-    promise: Promise<{
-      numPages: number;
-      getPage(n: number): Promise<{ getTextContent(): Promise<{ items: unknown[] }> }>;
-      destroy(): Promise<void>;
-    }>;
-  };
 }
 
 interface PdfRun {
@@ -241,27 +234,9 @@ export function pdfPagesToText(pages: readonly (readonly PdfTextItem[])[]): stri
 
 /** Text of a PDF with its headings, paragraphs and tables rebuilt (pdfjs-dist). A corrupt file throws a clear message. */
 export async function pdfToText(bytes: Uint8Array): Promise<string> {
-  const pdf = (await optional('pdfjs-dist/legacy/build/pdf.mjs')) as unknown as PdfModule | undefined;
-  if (!pdf) throw new MissingFormatSupport('PDF support needs the pdfjs-dist package (npm install pdfjs-dist@4.9.155)');
-  let document: Awaited<ReturnType<PdfModule['getDocument']>['promise']>;
-  try {
-    // pdfjs transfers (detaches) the buffer it is given; hand it a copy. Verbosity 0: errors only, no font warnings.
-    document = await pdf.getDocument({ data: bytes.slice(), isEvalSupported: false, verbosity: 0 }).promise;
-  } catch (error) {
-    throw new Error(`not a readable PDF (${(error as Error).message}); re-export it from the source application`);
-  }
-  try {
-    const pages: PdfTextItem[][] = [];
-    for (let number = 1; number <= document.numPages; number++) {
-      const content = await (await document.getPage(number)).getTextContent();
-      pages.push(content.items as PdfTextItem[]);
-    }
-    return pdfPagesToText(pages);
-  } catch (error) {
-    throw new Error(`the PDF is damaged (${(error as Error).message}); re-export it from the source application`);
-  } finally {
-    await document.destroy();
-  }
+  if (!(await optional('pdfjs-dist/legacy/build/pdf.mjs')))
+    throw new MissingFormatSupport('PDF support needs the pdfjs-dist package (npm install pdfjs-dist@4.9.155)');
+  return pdfPagesToText(await readPdfPages(bytes));
 }
 
 /** Text of a DOCX with headings kept as Markdown (mammoth). */
