@@ -6,8 +6,7 @@
  *
  * Usage: npx tsx bench/detection-scenarios.ts [--json]
  */
-import { runBacktest } from '../detection/index.ts';
-import { scoreAlarms, syntheticScenarios } from '../detection/scenarios.ts';
+import { runBacktest, scoreAlarms, syntheticScenarios } from '../detection/index.ts';
 
 const results = syntheticScenarios().map((scenario) => {
   const { rows } = runBacktest({ input: scenario.table, trainRows: scenario.trainRows });

@@ -4,7 +4,9 @@
  * pdfjs-dist@4 (PDF, read in a worker thread: knowledge/pdf-reader.ts) and mammoth (DOCX).
  */
 
-import { readPdfPages } from './pdf-reader.ts';
+import { type PdfTextItem, readPdfPages } from './pdf-reader.ts';
+
+export type { PdfTextItem };
 
 const entities: Record<string, string> = {
   amp: '&',
@@ -85,15 +87,6 @@ async function optional(name: string): Promise<Record<string, unknown> | undefin
 }
 
 export class MissingFormatSupport extends Error {}
-
-/** A text item of pdfjs-dist's `getTextContent()`: a run of text with its position (`transform[4..5]`) and size. */
-export interface PdfTextItem {
-  str?: string;
-  transform?: number[];
-  width?: number;
-  height?: number;
-  hasEOL?: boolean;
-}
 
 interface PdfRun {
   text: string;

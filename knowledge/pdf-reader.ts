@@ -1,5 +1,13 @@
 import { Worker } from 'node:worker_threads';
-import type { PdfTextItem } from './formats.ts';
+
+/** A text item of pdfjs-dist's `getTextContent()`: a run of text with its position (`transform[4..5]`) and size. */
+export interface PdfTextItem {
+  str?: string;
+  transform?: number[];
+  width?: number;
+  height?: number;
+  hasEOL?: boolean;
+}
 
 /** How long one PDF may take before its worker is stopped and the file reported as unreadable. */
 const PDF_TIMEOUT_MS = 60_000;
