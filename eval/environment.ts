@@ -117,35 +117,32 @@ export async function createTriageEnvironment(options: TriageEnvironmentOptions)
 }
 
 /**
- * Ingest knowledge base documents in slices, refreshing the planner's statistics after each slice and at the end.
+ * Bulk-load the knowledge base of an eval run: the run's knowledge base is fresh and isolated, so the HNSW index is
+ * built once after the load (`deferIndex`) instead of being grown row by row, and the planner's statistics are
+ * refreshed at the end.
  *
- * Why: PGlite runs no autovacuum, so after a bulk load the planner still believes the knowledge tables are empty and
- * joins chunks to documents with a nested loop that rescans the embedding-model index once per document: on the
- * 16,705-document FDA set one incident search took 45-65 s instead of about 1 s. `analyze` is what autovacuum would
- * have done on a PostgreSQL server.
+ * Why the statistics: PGlite runs no autovacuum, so after a bulk load the planner still believes the knowledge tables
+ * are empty and joins chunks to documents with a nested loop that rescans the embedding-model index once per
+ * document: on the 16,705-document FDA set one incident search took 45-65 s instead of about 1 s. `analyze` is what
+ * autovacuum would have done on a PostgreSQL server.
  */
 export async function ingestKnowledge(
   environment: Pick<TriageEnvironment, 'knowledge' | 'database'>,
   documents: readonly DocumentInput[],
   onProgress?: (done: number, total: number) => void,
-  slice = 4000,
 ): Promise<{ documents: number; chunks: number; seconds: number }> {
   const started = performance.now();
-  let added = 0;
-  let chunks = 0;
   const analyze = async () => {
     await environment.database.query('analyze knowledge_documents');
     await environment.database.query('analyze knowledge_chunks');
   };
-  for (let from = 0; from < documents.length; from += slice) {
-    const results = await environment.knowledge.addMany(documents.slice(from, from + slice), {
-      batchSize: 500,
-      onProgress: (done) => onProgress?.(from + done, documents.length),
-    });
-    added += results.filter((result) => result.outcome === 'added').length;
-    chunks += results.reduce((sum, result) => sum + result.chunks, 0);
-    await analyze();
-  }
-  if (documents.length === 0) await analyze();
+  const results = await environment.knowledge.addMany(documents, {
+    batchSize: 500,
+    deferIndex: true,
+    onProgress: (done) => onProgress?.(done, documents.length),
+  });
+  const added = results.filter((result) => result.outcome === 'added').length;
+  const chunks = results.reduce((sum, result) => sum + result.chunks, 0);
+  await analyze();
   return { documents: added, chunks, seconds: (performance.now() - started) / 1000 };
 }
