@@ -56,6 +56,24 @@ describe('offline drafter ranking', () => {
     expect(draft.hypotheses[0]?.citations[0]?.quote).toBe('Mould grew in the cream.');
   });
 
+  it("without SOPs, grounds each CAPA section on the top hypothesis's past incident, labelled as precedent", async () => {
+    const draft = await createOfflineDrafter().draft(
+      input('mould in the cream', [incident('m1', 'Mould grew in the cream.', 'Microbial Contamination')], taxonomy),
+    );
+    for (const section of ['containment', 'rootCause', 'corrective', 'preventive', 'effectiveness'] as const) {
+      const item = draft.capa[section][0];
+      expect(item?.citations.map((citation) => citation.chunkId)).toEqual(['m1']);
+      expect(item?.text).toMatch(
+        /Precedent \(past incident Recall m1, no SOP section retrieved\): "Mould grew in the cream\."/,
+      );
+    }
+    expect(draft.flags.filter((flag) => flag.includes('cites a past incident as precedent'))).toHaveLength(5);
+    // With no incident either, the items stay uncited and say so.
+    const bare = await createOfflineDrafter().draft(input('mould in the cream', [], taxonomy));
+    expect(bare.capa.containment[0]?.citations).toEqual([]);
+    expect(bare.flags.some((flag) => flag.includes('containment was retrieved; that CAPA item is uncited'))).toBe(true);
+  });
+
   it('learns category term statistics from labelled history, without the label words themselves', () => {
     const profile = learnCategoryProfile([
       { text: 'Reason: Seal Failure: pouch seam leaked under vacuum', category: 'Seal Failure', group: 'a' },

@@ -314,19 +314,45 @@ function sectionPassage(passages: RetrievedPassage[], words: string[]): Retrieve
   return matches.sort((a, b) => b.score - a.score)[0] ?? null;
 }
 
+/** The retrieved incident the top hypothesis cites first (its strongest precedent), or none. */
+function precedentPassage(incidents: RetrievedPassage[], top: Hypothesis | undefined): RetrievedPassage | null {
+  for (const cited of top?.citations ?? []) {
+    const passage = incidents.find((incident) => incident.citation.chunkId === cited.chunkId);
+    if (passage) return passage;
+  }
+  return null;
+}
+
 function planCapa(input: DraftInput, hypotheses: Hypothesis[], queryWords: Set<string>, flags: string[]): CapaPlan {
   const item = (key: keyof typeof sectionWords, text: string, owner: string, days: number): CapaItem => {
+    const words = new Set([...queryWords, ...sectionWords[key]]);
     const passage = sectionPassage(input.evidence.sops, sectionWords[key]);
-    const quote = passage ? bestSentence(passage.text, new Set([...queryWords, ...sectionWords[key]])) : null;
+    const quote = passage ? bestSentence(passage.text, words) : null;
     const citation = passage && quote ? citeQuote(passage, quote) : null;
-    if (!citation) flags.push(`No SOP section on ${key} was retrieved; that CAPA item is uncited.`);
+    if (citation) {
+      return {
+        text: `${text} Per ${citation.title}${citation.section ? `, ${citation.section}` : ''}: "${citation.quote}"`,
+        owner,
+        due: addDays(input.today, days),
+        citations: [citation],
+      };
+    }
+    // No SOP covers this section: cite the past incident behind the top hypothesis as precedent, labelled as such.
+    const precedent = precedentPassage(input.evidence.incidents, hypotheses[0]);
+    const precedentQuote = precedent ? bestSentence(precedent.text, words) : null;
+    const precedentCitation = precedent && precedentQuote ? citeQuote(precedent, precedentQuote) : null;
+    flags.push(
+      precedentCitation
+        ? `No SOP section on ${key} was retrieved; that CAPA item cites a past incident as precedent, not a procedure.`
+        : `No SOP section on ${key} was retrieved; that CAPA item is uncited.`,
+    );
     return {
-      text: citation
-        ? `${text} Per ${citation.title}${citation.section ? `, ${citation.section}` : ''}: "${citation.quote}"`
+      text: precedentCitation
+        ? `${text} Precedent (past incident ${precedentCitation.title}, no SOP section retrieved): "${precedentCitation.quote}"`
         : text,
       owner,
       due: addDays(input.today, days),
-      citations: citation ? [citation] : [],
+      citations: precedentCitation ? [precedentCitation] : [],
     };
   };
   const tags = [...new Set(input.deviations.map((deviation) => deviation.tag))];
