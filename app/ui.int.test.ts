@@ -188,7 +188,8 @@ describe.skipIf(!existsSync(chromiumPath))('the web UI in Chromium on embedded d
     tablet.page.on('pageerror', (error) => tablet.problems.push(error.message));
     await tablet.page.goto(`${andon.url}/`);
     const focused = () => tablet.page.evaluate('document.activeElement?.id || document.activeElement?.textContent');
-    expect(await focused()).toBe('username'); // focused on arrival
+    // Focused on arrival: the browser applies autofocus after the load event, so wait for it rather than race it.
+    await tablet.page.waitForFunction("document.activeElement?.id === 'username'", undefined, { timeout: 5000 });
     await tablet.page.keyboard.press('Shift+Tab');
     await tablet.page.keyboard.press('Tab');
     expect(await focused()).toBe('username');
