@@ -1,6 +1,7 @@
 import type { AuditPort } from '../core/index.ts';
 import type { Triage } from '../graph/index.ts';
 import type { CaseStore } from '../store/index.ts';
+import { startPoller } from './poller.ts';
 
 export interface ApprovalTimeoutOptions {
   cases: CaseStore;
@@ -24,8 +25,6 @@ export interface ApprovalTimeoutOptions {
  */
 export function startApprovalTimeouts(options: ApprovalTimeoutOptions) {
   const now = options.now ?? (() => new Date());
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
   const sweep = async (): Promise<number> => {
     let expired = 0;
     for (const item of await options.cases.list({ status: 'awaiting_approval', limit: 500 })) {
@@ -45,20 +44,5 @@ export function startApprovalTimeouts(options: ApprovalTimeoutOptions) {
     }
     return expired;
   };
-  const loop = () => {
-    if (stopped) return;
-    sweep()
-      .catch((error: Error) => options.log(`approval timeouts: ${error.message}`))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(loop, options.intervalMs ?? 60_000);
-      });
-  };
-  timer = setTimeout(loop, options.intervalMs ?? 60_000);
-  return {
-    sweep,
-    stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-    },
-  };
+  return startPoller('approval timeouts', sweep, options);
 }

@@ -12,6 +12,7 @@ import { indexIncident, type KnowledgeBase } from '../knowledge/index.ts';
 import type { CaseStore, EffectivenessStore, ReadingStore } from '../store/index.ts';
 import { loadApprovalPolicy } from './approval-policy.ts';
 import type { Config } from './config.ts';
+import { startPoller } from './poller.ts';
 
 export interface EffectivenessCheckOptions {
   signals: SignalHistoryPort;
@@ -143,8 +144,6 @@ export interface EffectivenessPollerOptions {
  */
 export function startEffectivenessChecks(options: EffectivenessPollerOptions) {
   const now = options.now ?? (() => new Date());
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
   const sweep = async (): Promise<number> => {
     let ran = 0;
     for (const row of await options.schedule.due(now())) {
@@ -168,22 +167,7 @@ export function startEffectivenessChecks(options: EffectivenessPollerOptions) {
     }
     return ran;
   };
-  const loop = () => {
-    if (stopped) return;
-    sweep()
-      .catch((error: Error) => options.log(`effectiveness checks: ${error.message}`))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(loop, options.intervalMs ?? 60_000);
-      });
-  };
-  timer = setTimeout(loop, options.intervalMs ?? 60_000);
-  return {
-    sweep,
-    stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-    },
-  };
+  return startPoller('effectiveness checks', sweep, options);
 }
 
 /**
