@@ -36,6 +36,19 @@ export function createMetrics(sources: MetricsSources) {
   const registry = new Registry();
   registry.setDefaultLabels({ service: 'andon' });
   const database = sources.database;
+  /** A gauge per value of one column, from a `select <label>, count(*) as n … group by <label>` query at scrape time. */
+  const countGauge = (name: string, help: string, label: string, sql: string) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const row of await rowsOf<Record<string, string>>(database, sql))
+          this.set({ [label]: row[label] ?? '' }, Number(row.n));
+      },
+    });
 
   const readings = new Counter({
     name: 'andon_ingest_readings_total',
@@ -92,21 +105,13 @@ export function createMetrics(sources: MetricsSources) {
     labelNames: ['source', 'kind'] as const,
     registers: [registry],
   });
-  new Gauge({
-    name: 'andon_dead_letters',
-    help: 'Rows in the dead-letter table, by source (actions: approved actions in the outbox dead-letter queue)',
-    labelNames: ['source'] as const,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const row of await rowsOf<{ source: string; n: string }>(
-        database,
-        `select source, count(*) as n from dead_letters group by source
+  countGauge(
+    'andon_dead_letters',
+    'Rows in the dead-letter table, by source (actions: approved actions in the outbox dead-letter queue)',
+    'source',
+    `select source, count(*) as n from dead_letters group by source
          union all select 'actions', count(*) from action_executions where status = 'dead'`,
-      ))
-        this.set({ source: row.source }, Number(row.n));
-    },
-  });
+  );
   const detectorSeconds = new Histogram({
     name: 'andon_detector_batch_seconds',
     help: 'Time the detectors and the alarm layer take for one batch of readings',
@@ -119,34 +124,13 @@ export function createMetrics(sources: MetricsSources) {
     buckets: [0.000001, 0.0000025, 0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.001],
     registers: [registry],
   });
-  new Gauge({
-    name: 'andon_alarms',
-    help: 'Alarms by ISA-18.2 state',
-    labelNames: ['state'] as const,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const row of await rowsOf<{ state: string; n: string }>(
-        database,
-        'select state, count(*) as n from alarms group by state',
-      ))
-        this.set({ state: row.state }, Number(row.n));
-    },
-  });
-  new Gauge({
-    name: 'andon_cases',
-    help: 'Cases by status',
-    labelNames: ['status'] as const,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const row of await rowsOf<{ status: string; n: string }>(
-        database,
-        'select status, count(*) as n from cases group by status',
-      ))
-        this.set({ status: row.status }, Number(row.n));
-    },
-  });
+  countGauge(
+    'andon_alarms',
+    'Alarms by ISA-18.2 state',
+    'state',
+    'select state, count(*) as n from alarms group by state',
+  );
+  countGauge('andon_cases', 'Cases by status', 'status', 'select status, count(*) as n from cases group by status');
   new Gauge({
     name: 'andon_pending_approvals',
     help: 'Cases waiting for a signed decision, and alarm shelve or tuning requests waiting for a second person',
@@ -208,20 +192,12 @@ export function createMetrics(sources: MetricsSources) {
     labelNames: ['model', 'code'] as const,
     registers: [registry],
   });
-  new Gauge({
-    name: 'andon_outbox_actions',
-    help: 'Approved actions in the outbox by status (pending, sending and failed make the backlog)',
-    labelNames: ['status'] as const,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const row of await rowsOf<{ status: string; n: string }>(
-        database,
-        'select status, count(*) as n from action_executions group by status',
-      ))
-        this.set({ status: row.status }, Number(row.n));
-    },
-  });
+  countGauge(
+    'andon_outbox_actions',
+    'Approved actions in the outbox by status (pending, sending and failed make the backlog)',
+    'status',
+    'select status, count(*) as n from action_executions group by status',
+  );
   new Gauge({
     name: 'andon_outbox_backlog',
     help: 'Approved actions not yet delivered nor dead-lettered, and the age of the oldest in seconds',
