@@ -75,7 +75,16 @@ describe('kill -9 while an approval is pending', () => {
     const second = await launch(dataDir, { SIMULATOR: 'false' });
     cleanup.push(async () => void second.child.kill('SIGKILL'));
     const cookie2 = await login(second.url);
-    const page = await (await fetch(`${second.url}/cases/${pending.id}`, { headers: { cookie: cookie2 } })).text();
+    // The restarted process recovers the case's thread at start; a kill that came before the gate's checkpoint means
+    // the graph runs up to the gate again first, so wait for the decision form rather than race the recovery.
+    const page = await waitFor(
+      'the decision form after the restart',
+      async () => {
+        const html = await (await fetch(`${second.url}/cases/${pending.id}`, { headers: { cookie: cookie2 } })).text();
+        return /name="recordHash"/.test(html) ? html : undefined;
+      },
+      30_000,
+    ).catch(async () => (await fetch(`${second.url}/cases/${pending.id}`, { headers: { cookie: cookie2 } })).text());
     expect(page).toContain('awaiting approval');
     const csrf = page.match(/name="_csrf" value="([^"]+)"/)?.[1];
     const recordHash = page.match(/name="recordHash" value="([^"]+)"/)?.[1];
