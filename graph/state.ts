@@ -2,6 +2,7 @@ import { Annotation } from '@langchain/langgraph';
 import { z } from 'zod';
 import type { ActionProposal, CapaPlan, Draft, Evidence, Hypothesis } from '../core/index.ts';
 import type { EffectivenessResult } from './effectiveness.ts';
+import type { HumanCapaEdits } from './human-edits.ts';
 import type { PolicyCheck } from './policy.ts';
 
 /**
@@ -68,6 +69,8 @@ export const TriageState = Annotation.Root({
   drafted: replace<DrafterOutput | null>(() => null),
   hypotheses: replace<Hypothesis[]>(() => []),
   capa: replace<CapaPlan | null>(() => null),
+  /** CAPA fields people edited, as they left them: a redraft after a rejection keeps them instead of overwriting. */
+  humanCapa: replace<HumanCapaEdits>(() => ({})),
   proposals: replace<ActionProposal[]>(() => []),
   /** Flags the refinement steps raised for the reviewer (removed citations, dropped proposals, policy findings). */
   flags: replace<string[]>(() => []),

@@ -248,3 +248,63 @@ describe('triage graph paths', () => {
     expect((await afterRestart.status(caseId))?.outcome).toMatch(/handed/);
   });
 });
+
+describe('redraft after a human edit', () => {
+  it('keeps the CAPA fields a person edited when a rejection sends the draft back, and flags what the redraft suggested', async () => {
+    const triage = triageWith({ maxRejections: 3 });
+    const caseId = await newCase();
+    await triage.start(caseId);
+    const v1 = await stores.drafts.latest(caseId);
+    if (!v1) throw new Error('no first draft');
+    const corrective = [
+      {
+        text: 'Replace thermocouple TC-3 on sealer 2 and log it in CMMS.',
+        owner: 'Mia (maintenance)',
+        due: '2026-12-01',
+        citations: [],
+      },
+    ];
+    await editDraft(
+      { ...stores, triage },
+      {
+        caseId,
+        user: engineer,
+        edit: {
+          capa: { ...v1.capa, problem: 'Seal jaw 2 runs 1 °C hot since lot L-1.', corrective },
+          comment: 'my plan',
+        },
+      },
+    );
+    await decide(
+      { ...stores, triage },
+      { caseId, user: quality, decision: 'reject', comment: 'hypotheses too vague', password: 'pw-q', channel: 'api' },
+    );
+    expect(await triage.status(caseId)).toMatchObject({ waitingForDecision: true, draftVersion: 3 });
+    const v3 = await stores.drafts.latest(caseId);
+    expect(v3?.source).not.toBe('human');
+    expect(v3?.capa.problem).toBe('Seal jaw 2 runs 1 °C hot since lot L-1.');
+    expect(v3?.capa.corrective).toEqual(corrective);
+    // fields nobody edited are redrafted as usual
+    expect(v3?.capa.containment.map((item) => item.text)).toEqual(v1.capa.containment.map((item) => item.text));
+    const flags = v3?.flags.join('\n') ?? '';
+    expect(flags).toMatch(/Corrective actions: kept as edited by a person in v2; the redraft suggested instead: “/);
+    expect(flags).toMatch(/Problem description: kept as edited by a person in v2/);
+    expect(flags).not.toMatch(/Containment: kept/);
+
+    // a second round keeps them too, and a later edit of the same field replaces the earlier one
+    const preventive = [{ text: 'Add TC-3 to the monthly calibration round.', owner: null, due: null, citations: [] }];
+    await editDraft(
+      { ...stores, triage },
+      { caseId, user: engineer, edit: { capa: { ...v3!.capa, preventive }, comment: 'prevent it' } },
+    );
+    await decide(
+      { ...stores, triage },
+      { caseId, user: quality, decision: 'reject', comment: 'still vague', password: 'pw-q', channel: 'api' },
+    );
+    const v5 = await stores.drafts.latest(caseId);
+    expect(v5?.version).toBe(5);
+    expect(v5?.capa.corrective).toEqual(corrective);
+    expect(v5?.capa.preventive).toEqual(preventive);
+    expect(v5?.capa.problem).toBe('Seal jaw 2 runs 1 °C hot since lot L-1.');
+  });
+});

@@ -1,5 +1,6 @@
 import { verifyCitations } from '../../agent/index.ts';
 import { AndonError, type CapaItem, type CapaPlan } from '../../core/index.ts';
+import { keepCapaEdits } from '../human-edits.ts';
 import type { TriagePorts } from '../ports.ts';
 import type { TriageState, TriageUpdate } from '../state.ts';
 
@@ -19,7 +20,8 @@ const addDays = (day: string, days: number) => {
 
 /**
  * Plan CAPA: the 8D plan from the drafter's suggestion, with every citation verified, an owner and a due date on each
- * item, and a verification of effectiveness that names the check andon will run after the verification period.
+ * item, and a verification of effectiveness that names the check andon will run after the verification period. On a
+ * redraft, the fields a person edited in an earlier version stay as they wrote them (see keepCapaEdits).
  */
 export const makePlanCapa =
   ({ clock, verificationHours }: Pick<TriagePorts, 'clock' | 'verificationHours'>) =>
@@ -45,7 +47,7 @@ export const makePlanCapa =
     const tags = state.caseSummary?.tags.join(', ') || 'the signal';
     const effectiveness = items('effectiveness', verificationDays);
     const check = `andon re-runs the detectors that raised this case on ${tags} ${hours} hour(s) after the action is handed over; the deviation must be gone.`;
-    const capa: CapaPlan = {
+    const redrafted: CapaPlan = {
       team: state.drafted.capa.team,
       problem: state.drafted.capa.problem,
       containment: items('containment', 0),
@@ -57,7 +59,11 @@ export const makePlanCapa =
         { text: check, owner: defaultOwners.effectiveness, due: addDays(today, verificationDays), citations: [] },
       ].slice(0, 20),
     };
-    const flags =
-      removed > 0 ? [...state.flags, `Removed ${removed} CAPA citation(s) not found verbatim in retrieved text.`] : [];
-    return { capa, ...(flags.length > 0 ? { flags } : {}), error: null };
+    // a redraft after a rejection keeps every CAPA field a person edited, and flags what it would have written instead
+    const { capa, flags: kept } = keepCapaEdits(redrafted, state.humanCapa);
+    const flags = [
+      ...(removed > 0 ? [`Removed ${removed} CAPA citation(s) not found verbatim in retrieved text.`] : []),
+      ...kept,
+    ];
+    return { capa, ...(flags.length > 0 ? { flags: [...state.flags, ...flags] } : {}), error: null };
   };

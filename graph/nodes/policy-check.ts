@@ -1,4 +1,5 @@
 import { AndonError, type Draft } from '../../core/index.ts';
+import { recordCapaEdits } from '../human-edits.ts';
 import { checkProposals } from '../policy.ts';
 import type { TriagePorts } from '../ports.ts';
 import type { TriageState, TriageUpdate } from '../state.ts';
@@ -14,7 +15,8 @@ export const makePolicyCheck =
     const found = await cases.get(state.caseId);
     if (!found) throw new AndonError('not_found', `Case ${state.caseId} does not exist.`);
     const fresh = state.drafted !== null;
-    const proposals = fresh ? state.proposals : ((await drafts.latest(state.caseId))?.actions ?? []);
+    const edited = fresh ? null : await drafts.latest(state.caseId);
+    const proposals = fresh ? state.proposals : (edited?.actions ?? []);
     const check = checkProposals(policy, proposals);
     const version = fresh ? state.draftVersion + 1 : state.draftVersion;
     await audit.append({
@@ -38,7 +40,13 @@ export const makePolicyCheck =
           error: `The ${check.policy} refuses the edited v${version}: ${check.refused.map((item) => `${item.type} (${item.reason})`).join('; ')}.`,
         };
       }
-      return { policy: check, error: null };
+      // remember which CAPA fields the person changed, so a redraft after a later rejection keeps them
+      const editorId = state.decision?.decision === 'edit' ? state.decision.editorId : 'unknown editor';
+      const humanCapa =
+        edited && state.capa
+          ? recordCapaEdits(state.humanCapa, state.capa, edited.capa, { editorId, version })
+          : state.humanCapa;
+      return { policy: check, ...(edited ? { capa: edited.capa } : {}), humanCapa, error: null };
     }
     const refused = new Set(check.refused.map((item) => item.actionId));
     const flags = [
