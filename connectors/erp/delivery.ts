@@ -1,3 +1,4 @@
+import { context, propagation } from '@opentelemetry/api';
 import { type ActionExecution, AndonError, type ErrorCode, type Result } from '../../core/index.ts';
 
 /** What a target system answered when it accepted an action. */
@@ -98,15 +99,30 @@ export function httpFailure(
   });
 }
 
-/** fetch that never throws: a network error or timeout becomes a retryable DeliveryError. */
+/**
+ * The W3C trace context (`traceparent`, and `tracestate` when there is one) of the active span, for an outbound
+ * request: the receiving ERP, QMS or webhook logs then join the case's trace. Empty while tracing is not started.
+ */
+export function traceHeaders(): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier;
+}
+
+/**
+ * fetch that never throws: a network error or timeout becomes a retryable DeliveryError. Every request carries the
+ * active trace context ({@link traceHeaders}), so each outbound call of a case continues the case's trace.
+ */
 export async function fetchSafely(
   doFetch: typeof fetch,
   url: string,
   init: RequestInit,
   context: { endpoint: string; what: string; timeoutMs: number },
 ): Promise<Result<{ response: Response; text: string }, DeliveryError>> {
+  const headers = new Headers(init.headers);
+  for (const [name, value] of Object.entries(traceHeaders())) if (!headers.has(name)) headers.set(name, value);
   try {
-    const response = await doFetch(url, { ...init, signal: AbortSignal.timeout(context.timeoutMs) });
+    const response = await doFetch(url, { ...init, headers, signal: AbortSignal.timeout(context.timeoutMs) });
     const text = await response.text();
     return { ok: true, value: { response, text } };
   } catch (cause) {
