@@ -16,16 +16,39 @@ describe('scale-out leases on one database', () => {
     await database?.close();
   });
 
+  // Expiry is simulated by moving a row's expiry (or heartbeat) into the past, never by sleeping past a short TTL: on a
+  // loaded machine a query can take longer than any TTL short enough to sleep through.
+  const expire = (table: 'case_leases' | 'partition_leases', worker: string) =>
+    database.query(`update ${table} set expires_at = now() - interval '1 second' where worker = $1`, [worker]);
+  const expiresAt = async (caseId: string) =>
+    (
+      await database.query<{ expires_at: Date }>('select expires_at from case_leases where case_id = $1', [caseId])
+    ).rows[0]?.expires_at.getTime();
+  const until = async (condition: () => Promise<boolean>, what: string, deadlineMs = 20_000) => {
+    const deadline = Date.now() + deadlineMs;
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+      await sleep(20);
+    }
+  };
+
   it('lets one worker at a time run a case, and the other take it over once released or expired', async () => {
     const cases = createCaseStore(database, clock);
     const { id } = await cases.create({ title: 'lease', description: 'two workers' });
-    const first = createCaseLeases(database, { worker: 'w1', ttlMs: 300 });
-    const second = createCaseLeases(database, { worker: 'w2', ttlMs: 300 });
+    // renewals every ttl / 3 = 2 s; w1's lease only lapses if its event loop stalls for 6 s
+    const first = createCaseLeases(database, { worker: 'w1', ttlMs: 6_000 });
+    const second = createCaseLeases(database, { worker: 'w2', ttlMs: 6_000 });
     let release = () => {};
-    const running = first.run(id, () => new Promise<string>((resolve) => (release = () => resolve('w1 done'))));
-    await sleep(50);
+    let started = () => {};
+    const running = first.run(id, async () => {
+      started();
+      return new Promise<string>((resolve) => (release = () => resolve('w1 done')));
+    });
+    await new Promise<void>((resolve) => (started = resolve));
     expect(await second.run(id, async () => 'w2')).toEqual({ ran: false, holder: 'w1' });
-    await sleep(400); // longer than the ttl: w1's renewals keep the lease while its work runs
+    // w1's renewals push the expiry forward while its work runs
+    const taken = await expiresAt(id);
+    await until(async () => ((await expiresAt(id)) ?? 0) > (taken ?? 0), 'w1 renewed its lease');
     expect(await second.run(id, async () => 'w2')).toEqual({ ran: false, holder: 'w1' });
     release();
     expect(await running).toEqual({ ran: true, value: 'w1 done' });
@@ -33,18 +56,18 @@ describe('scale-out leases on one database', () => {
 
     // a worker killed with the lease held: it expires and the other worker takes the case
     await database.query(
-      `insert into case_leases (case_id, worker, expires_at) values ($1, 'dead', now() + interval '200 milliseconds')`,
+      `insert into case_leases (case_id, worker, expires_at) values ($1, 'dead', now() + interval '1 hour')`,
       [id],
     );
     expect((await second.run(id, async () => 'w2')).ran).toBe(false);
     expect(await second.claimable(['open'], 10)).not.toContain(id);
-    await sleep(250);
+    await expire('case_leases', 'dead');
     expect(await second.claimable(['open'], 10)).toContain(id);
     expect(await second.run(id, async () => 'w2 after expiry')).toEqual({ ran: true, value: 'w2 after expiry' });
   });
 
   it('splits partitions fairly, rebalances when a worker joins, and hands a dead worker’s partitions over', async () => {
-    const options = { partitions: 8, ttlMs: 400 };
+    const options = { partitions: 8, ttlMs: 60_000 };
     const w1 = createPartitionLeases(database, { ...options, worker: 'p1' });
     const w2 = createPartitionLeases(database, { ...options, worker: 'p2' });
     expect(await w1.balance()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
@@ -52,7 +75,8 @@ describe('scale-out leases on one database', () => {
     expect(await w1.balance()).toEqual([0, 1, 2, 3]); // w1 gives the upper half back
     expect(await w2.balance()).toEqual([4, 5, 6, 7]);
     // w2 dies: its heartbeat and leases expire, w1 takes everything again
-    await sleep(450);
+    await database.query(`update workers set seen_at = now() - interval '1 hour' where worker = 'p2'`);
+    await expire('partition_leases', 'p2');
     expect(await w1.balance()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
