@@ -33,7 +33,15 @@ export interface PublisherJob {
 }
 
 export type PublisherMessage =
-  | { type: 'done'; published: number; seconds: number; spikes: [tag: string, sourceTime: string, sentAt: number][] }
+  | {
+      type: 'done';
+      published: number;
+      seconds: number;
+      /** Each spike: its tag and source time, the hi-res clock when publish() was called, and its publish index. */
+      spikes: [tag: string, sourceTime: string, sentAt: number, index: number][];
+      /** Latency mode: how late samples were published against their schedule (ms; p50, p99, max), a busy machine. */
+      lateness?: { p50: number; p99: number; max: number };
+    }
   | { type: 'error'; message: string };
 
 const now = () => performance.timeOrigin + performance.now();
@@ -85,7 +93,7 @@ async function main() {
     );
   }
 
-  const spikes: [string, string, number][] = [];
+  const spikes: [string, string, number, number][] = [];
   const sample = (index: number): { topic: string; payload: Buffer | string; spike: [string, string] | undefined } => {
     const tagIndex = index % job.tags;
     const count = counts[tagIndex]!++;
@@ -122,6 +130,7 @@ async function main() {
   });
   const started = now();
   let published = 0;
+  let lateness: { p50: number; p99: number; max: number } | undefined;
   if (job.mode === 'throughput') {
     while (published < job.samples) {
       while (job.window > 0 && published - received >= job.window) {
@@ -129,7 +138,8 @@ async function main() {
           progressed = resolve;
         });
       }
-      const end = Math.min(job.samples, published + Math.min(500, job.window > 0 ? job.window : 500));
+      // Never more than `window` ahead of the subscriber, or the broker's queue limit drops the excess.
+      const end = Math.min(job.samples, published + 500, job.window > 0 ? received + job.window : job.samples);
       for (; published < end; published++) {
         const message = sample(published);
         client.publish(message.topic, message.payload, { qos: 1 });
@@ -139,21 +149,36 @@ async function main() {
     }
   } else {
     const total = Math.round(job.rate * job.seconds);
+    const late = new Float64Array(total);
     while (published < total) {
       const due = Math.min(total, Math.floor(((now() - started) / 1000) * job.rate) + 1);
       for (; published < due; published++) {
         const message = sample(published);
-        if (message.spike !== undefined) spikes.push([message.spike[0], message.spike[1], now()]);
+        const sentAt = now();
+        late[published] = sentAt - started - (published / job.rate) * 1000;
+        if (message.spike !== undefined) spikes.push([message.spike[0], message.spike[1], sentAt, published]);
         client.publish(message.topic, message.payload, { qos: 1 });
       }
       await new Promise((resolve) => setImmediate(resolve));
     }
+    late.sort();
+    lateness = {
+      p50: late[Math.floor(total * 0.5)] ?? 0,
+      p99: late[Math.floor(total * 0.99)] ?? 0,
+      max: late[total - 1] ?? 0,
+    };
   }
   // The broker handles one connection's packets in order: once this marker is acknowledged, every sample before it
   // has reached the broker. (Waiting for endAsync(false) to drain thousands of acknowledgements can stall.)
   await client.publishAsync(`bench-end/${job.runId}`, '', { qos: 1 });
   await client.endAsync(true);
-  const report: PublisherMessage = { type: 'done', published, seconds: (now() - started) / 1000, spikes };
+  const report: PublisherMessage = {
+    type: 'done',
+    published,
+    seconds: (now() - started) / 1000,
+    spikes,
+    ...(lateness === undefined ? {} : { lateness }),
+  };
   process.send?.(report);
   process.removeAllListeners('message');
   process.disconnect?.();

@@ -11,11 +11,21 @@
  *   condition of every rule into the alarm manager.
  * - ratio: pipeline ÷ bare, same run, same publisher, same broker. Target ≥ 0.8.
  * - p50_ms / p99_ms: publish-to-deviation latency of injected +12 σ spikes while publishing at a fixed rate
- *   (default 20,000 samples/s). Target p99 < 5 ms.
- * The publisher is a separate process (bench/ingest-data-publisher.ts). Throughput runs use flow control (at most
- * `--window` samples in flight between publisher and subscriber), so that a broker's queue limit never turns the run into
- * a count of dropped messages. Without --mqtt-url an embedded aedes broker in its own process is used (MQTT 3.1.1).
- * Every line carries the machine's load average: figures on a shared machine move with it.
+ *   (default 20,000 samples/s): from the publisher's clock when it calls publish() to the subscriber's clock the moment
+ *   the detectors emit the deviation (both performance.timeOrigin + performance.now(), one machine). Target p99 < 5 ms.
+ * - Where that latency goes, measured in the same run: bare_p99_ms (publish to receipt at the bare subscriber, the floor
+ *   set by publisher, broker, TCP and the scheduler), ingest_lag_p99_ms (andon's own queue: receipt to onReadings),
+ *   in_batch_p99_ms (detectors and alarm layer ahead of a spike in its batch), event-loop delay, GC pauses, and how late
+ *   the publisher itself published. When latency_delivered_per_s is below the offered rate, everything is queueing.
+ * - lost: samples the broker never delivered. QoS 1 is not a guarantee against a broker's own limits: mosquitto's default
+ *   max_queued_messages (1000 per client, beyond max_inflight_messages) drops QoS 1 messages for a subscriber that falls
+ *   behind, and logs "Outgoing messages are being dropped". Throughput runs use flow control (the publisher stays within
+ *   `--window` samples of the subscriber) so they measure the subscriber, not that limit; the latency run offers a fixed
+ *   rate, so a machine that cannot keep up loses samples there on a default mosquitto. With deploy/mosquitto.conf
+ *   (max_queued_messages 1000000) the broker queues instead and nothing is lost.
+ * The publisher is a separate process (bench/ingest-data-publisher.ts). Without --mqtt-url an embedded aedes broker in
+ * its own process is used (MQTT 3.1.1). Every line carries the machine's load average: figures on a shared machine move
+ * with it.
  *
  * usage: andon bench ingest [--mqtt-url mqtt://127.0.0.1:1883] [--json] [--samples 100000] [--rate 20000]
  *                           [--seconds 3] [--tags 100] [--formats json,sparkplug] [--bank fast|reference]
@@ -23,10 +33,16 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { loadavg } from 'node:os';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
-import { loadSparkplugCodec, type SparkplugCodec, startMqttIngest } from '../connectors/mqtt/index.ts';
+import {
+  loadSparkplugCodec,
+  type MqttIngestStats,
+  type SparkplugCodec,
+  startMqttIngest,
+} from '../connectors/mqtt/index.ts';
 import type { Reading } from '../core/index.ts';
 import {
   type AlarmManagerState,
@@ -54,12 +70,14 @@ const { values } = parseArgs({
   },
 });
 /**
- * Detectors and alarm layer, one reading at a time; returns the number of alarms annunciated on it.
+ * Detectors and alarm layer, one reading at a time; returns the number of alarms annunciated on it. `emitted` is called
+ * the moment the detectors emit a deviation on the reading, before the alarm layer handles it (the latency's end).
+ 
  * `fast`: detection's typed-array bank with each tag's model configured (mean 100, sigma 1, as the publisher draws);
  * a change of a tag's alarm bits is one condition for the alarm manager. `reference`: the auto-calibrating bank
  * `andon start` runs, every rule's condition into the alarm manager.
  */
-const makeDetectors = (): ((reading: Reading) => number) => {
+const makeDetectors = (emitted: (reading: Reading) => void): ((reading: Reading) => number) => {
   const policy = createAlarmPolicy();
   let alarms: AlarmManagerState = initialAlarmManagerState();
   let raised = 0;
@@ -109,6 +127,7 @@ const makeDetectors = (): ((reading: Reading) => number) => {
       }
       const wasActive = (bank.active[tag]! & annunciated) !== 0;
       const onsets = stepFastBank(bank, tag, reading.value) & annunciated;
+      if (onsets !== 0) emitted(reading);
       const active = (bank.active[tag]! & annunciated) !== 0;
       if (onsets === 0 && active === wasActive) return 0;
       const before = raised;
@@ -119,6 +138,7 @@ const makeDetectors = (): ((reading: Reading) => number) => {
   const bank = createDetectorBank({ shewhart: false });
   return (reading) => {
     const scan = bank.scan(reading);
+    if (scan.deviations.length > 0) emitted(reading);
     const before = raised;
     for (const item of scan.conditions) {
       const result = stepAlarmManager(policy, alarms, { type: 'condition', condition: item });
@@ -200,39 +220,55 @@ const waitForCount = async (count: () => number, expected: number, idleMs = 1_50
   return count() >= expected;
 };
 
-/** Messages per second at a subscriber that only counts, from its first to its last message. */
+/**
+ * A subscriber that only counts (and notes when each message arrived). Throughput mode: messages per second from its
+ * first to its last message. Latency mode: publish-to-receipt latency of the spikes at the fixed rate, the floor the
+ * pipeline's publish-to-deviation latency stands on (publisher, broker, TCP and the machine's scheduler). A broker
+ * delivers one publisher's QoS 1 messages in order, so the n-th message to arrive is the n-th published (births first).
+ */
 async function bare(
   format: 'json' | 'sparkplug',
   runId: string,
-): Promise<{ perSecond: number; received: number; expected: number; cpuMicrosPerSample: number }> {
+  mode: 'throughput' | 'latency',
+): Promise<{ perSecond: number; received: number; expected: number; cpuMicrosPerSample: number; latencies: number[] }> {
   const client = await mqtt.connectAsync(url!, { protocolVersion, clientId: `andon-bench-bare-${runId}`, clean: true });
   (client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true);
+  const births = format === 'sparkplug' ? 2 : 0;
+  const total = mode === 'throughput' ? samples : Math.round(rate * seconds);
+  const expected = total + births;
+  const arrivals = new Float64Array(expected + 1);
   let count = 0;
   let first = 0;
   let last = 0;
   client.on('message', () => {
-    if (count === 0) first = now();
-    count++;
     last = now();
+    if (count === 0) first = last;
+    if (count < arrivals.length) arrivals[count] = last;
+    count++;
   });
   await client.subscribeAsync(format === 'json' ? `bench/${runId}/#` : `spBv1.0/bench${runId}/#`, { qos: 1 });
-  const expected = samples + (format === 'sparkplug' ? 2 : 0);
   const cpu = process.cpuUsage();
-  const births = format === 'sparkplug' ? 2 : 0;
-  const published = publish(
-    { format, mode: 'throughput', tags, samples, rate, seconds, warmup: 0, spikeEvery: 1, runId },
+  const report = await publish(
+    mode === 'throughput'
+      ? { format, mode, tags, samples, rate, seconds, warmup: 0, spikeEvery: 1, runId }
+      : { format, mode, tags, samples, rate, seconds, warmup: 60, spikeEvery: 40, runId },
     () => count - births,
   );
-  await published;
   const complete = await waitForCount(() => count, expected);
   const used = process.cpuUsage(cpu);
-  progress(`bare ${format}: ${count}/${expected} messages${complete ? '' : ' (the rest never arrived)'}`);
+  progress(`bare ${format} ${mode}: ${count}/${expected} messages${complete ? '' : ' (the rest never arrived)'}`);
   await client.endAsync();
+  // With a message lost, arrival order no longer names the message: no latency rather than a wrong one.
+  const latencies =
+    mode === 'latency' && count === expected
+      ? report.spikes.map(([, , sentAt, index]) => arrivals[index + births]! - sentAt)
+      : [];
   return {
     perSecond: (count - 1) / ((last - first) / 1000),
     received: count,
     expected,
     cpuMicrosPerSample: (used.user + used.system) / count,
+    latencies,
   };
 }
 
@@ -249,13 +285,26 @@ async function pipeline(
   received: number;
   expected: number;
   cpuMicrosPerSample: number;
+  /** Per spike: from the call of onReadings with its batch to the deviation (detectors ahead of it in the batch). */
+  inBatch: number[];
+  lagMs: MqttIngestStats['lagMs'];
+  eventLoopDelayMs: { p99: number; max: number };
+  gc: { count: number; maxMs: number; totalMs: number };
+  publisherLatenessMs: { p50: number; p99: number; max: number } | null;
 }> {
-  const step = makeDetectors();
+  let batchStart = 0;
+  const batchStartOf = new Map<string, number>();
+  const detectedAt = new Map<string, number>();
+  const step = makeDetectors((reading) => {
+    const key = `${reading.tag}@${reading.sourceTime}`;
+    if (detectedAt.has(key)) return;
+    detectedAt.set(key, now());
+    batchStartOf.set(key, batchStart);
+  });
   let readings = 0;
   let deviations = 0;
   let first = 0;
   let last = 0;
-  const detectedAt = new Map<string, number>();
   const ingest = await startMqttIngest({
     url: url!,
     protocolVersion,
@@ -265,15 +314,9 @@ async function pipeline(
     sessionExpirySeconds: 60,
     ...(codec === undefined ? {} : { sparkplug: { codec } }),
     onReadings: (batch: Reading[]) => {
-      if (readings === 0) first = now();
-      for (const reading of batch) {
-        const found = step(reading);
-        if (found > 0) {
-          deviations += found;
-          const key = `${reading.tag}@${reading.sourceTime}`;
-          if (!detectedAt.has(key)) detectedAt.set(key, now());
-        }
-      }
+      batchStart = now();
+      if (readings === 0) first = batchStart;
+      for (const reading of batch) deviations += step(reading);
       readings += batch.length;
       last = now();
     },
@@ -283,6 +326,17 @@ async function pipeline(
     log: () => {},
   });
   const total = mode === 'throughput' ? samples : Math.round(rate * seconds);
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  const gc = { count: 0, maxMs: 0, totalMs: 0 };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gc.count++;
+      gc.totalMs += entry.duration;
+      gc.maxMs = Math.max(gc.maxMs, entry.duration);
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  loop.enable();
   const cpu = process.cpuUsage();
   const report = await publish(
     { format, mode, tags, samples, rate, seconds, warmup: 60, spikeEvery: 40, runId },
@@ -290,14 +344,21 @@ async function pipeline(
   );
   const complete = await waitForCount(() => readings, total);
   const used = process.cpuUsage(cpu);
+  loop.disable();
+  gcObserver.disconnect();
   progress(
     `pipeline ${format} ${mode}: ${readings}/${total} readings${complete ? '' : ' (the rest never arrived)'}, ${JSON.stringify(ingest.stats())}`,
   );
+  const { lagMs } = ingest.stats();
   await ingest.close();
   const latencies: number[] = [];
+  const inBatch: number[] = [];
   for (const [tag, sourceTime, sentAt] of report.spikes) {
-    const at = detectedAt.get(`${tag}@${sourceTime}`);
-    if (at !== undefined) latencies.push(at - sentAt);
+    const key = `${tag}@${sourceTime}`;
+    const at = detectedAt.get(key);
+    if (at === undefined) continue;
+    latencies.push(at - sentAt);
+    inBatch.push(at - batchStartOf.get(key)!);
   }
   return {
     perSecond: (readings - 1) / ((last - first) / 1000),
@@ -307,6 +368,11 @@ async function pipeline(
     received: readings,
     expected: total,
     cpuMicrosPerSample: (used.user + used.system) / readings,
+    inBatch,
+    lagMs,
+    eventLoopDelayMs: { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
+    gc,
+    publisherLatenessMs: report.lateness ?? null,
   };
 }
 
@@ -326,11 +392,14 @@ for (const format of values.formats!.split(',').map((name) => name.trim()) as ('
     codec = loaded.value;
   }
   const runId = `${process.pid}${format === 'json' ? 'j' : 's'}${Date.now() % 100000}`;
-  const bareRun = await bare(format, `${runId}b`);
+  const bareRun = await bare(format, `${runId}b`, 'throughput');
+  const bareLatency = await bare(format, `${runId}c`, 'latency');
   const bareRate = bareRun.perSecond;
   const throughput = await pipeline(format, `${runId}p`, codec, 'throughput');
   const latency = await pipeline(format, `${runId}l`, codec, 'latency');
   const sorted = latency.latencies.sort((a, b) => a - b);
+  const bareSorted = bareLatency.latencies.sort((a, b) => a - b);
+  const inBatchSorted = latency.inBatch.sort((a, b) => a - b);
   const line = {
     format,
     bare_per_s: Math.round(bareRate),
@@ -338,6 +407,19 @@ for (const format of values.formats!.split(',').map((name) => name.trim()) as ('
     ratio: round(throughput.perSecond / bareRate, 3),
     p50_ms: round(quantile(sorted, 0.5), 3),
     p99_ms: round(quantile(sorted, 0.99), 3),
+    // Where the latency goes, same rate, same run: publish to receipt at the bare subscriber (publisher, broker, TCP,
+    // scheduler); andon's ingest lag (receipt of a batch's oldest message to onReadings, product metric); the
+    // detectors ahead of a spike in its batch; the subscriber's event-loop delay and GC pauses; the publisher's lateness.
+    bare_p50_ms: round(quantile(bareSorted, 0.5), 3),
+    bare_p99_ms: round(quantile(bareSorted, 0.99), 3),
+    ingest_lag_p99_ms: round(latency.lagMs.p99, 3),
+    ingest_lag_max_ms: round(latency.lagMs.max, 3),
+    in_batch_p99_ms: round(quantile(inBatchSorted, 0.99), 3),
+    event_loop_delay_p99_ms: round(latency.eventLoopDelayMs.p99, 3),
+    event_loop_delay_max_ms: round(latency.eventLoopDelayMs.max, 3),
+    gc_max_ms: round(latency.gc.maxMs, 3),
+    gc_count: latency.gc.count,
+    publisher_late_p99_ms: round(latency.publisherLatenessMs?.p99 ?? null, 3),
     // CPU time of this process per sample: robust to other load on a shared machine. cpu_ratio = bare ÷ pipeline.
     bare_cpu_us: round(bareRun.cpuMicrosPerSample, 1),
     pipeline_cpu_us: round(throughput.cpuMicrosPerSample, 1),
@@ -353,9 +435,10 @@ for (const format of values.formats!.split(',').map((name) => name.trim()) as ('
     bank: values.bank,
     window,
     load_average: loadavg().map((value) => Number(value.toFixed(2))),
-    // Samples the broker never delivered (mosquitto drops past max_queued_messages, default 1000, for a slow client).
+    // Samples the broker never delivered (mosquitto drops QoS 1 past max_queued_messages, default 1000, for a slow client).
     lost: {
       bare: bareRun.expected - bareRun.received,
+      bare_latency_run: bareLatency.expected - bareLatency.received,
       pipeline: throughput.expected - throughput.received,
       latency_run: latency.expected - latency.received,
     },
@@ -365,7 +448,7 @@ for (const format of values.formats!.split(',').map((name) => name.trim()) as ('
   console.log(
     values.json
       ? JSON.stringify(line)
-      : `${format}: bare ${line.bare_per_s}/s, pipeline ${line.pipeline_per_s}/s (ratio ${line.ratio}; CPU µs/sample ${line.bare_cpu_us} vs ${line.pipeline_cpu_us}, ratio ${line.cpu_ratio}), publish-to-deviation p50 ${line.p50_ms} ms, p99 ${line.p99_ms} ms at ${rate}/s (${line.spikes_detected}/${line.spikes} spikes)`,
+      : `${format}: bare ${line.bare_per_s}/s, pipeline ${line.pipeline_per_s}/s (ratio ${line.ratio}; CPU µs/sample ${line.bare_cpu_us} vs ${line.pipeline_cpu_us}, ratio ${line.cpu_ratio}), publish-to-deviation p50 ${line.p50_ms} ms, p99 ${line.p99_ms} ms at ${rate}/s (${line.spikes_detected}/${line.spikes} spikes; bare subscriber publish-to-receipt p99 ${line.bare_p99_ms} ms, andon ingest lag p99 ${line.ingest_lag_p99_ms} ms, in batch p99 ${line.in_batch_p99_ms} ms, event-loop delay p99 ${line.event_loop_delay_p99_ms} ms, GC max ${line.gc_max_ms} ms, publisher late p99 ${line.publisher_late_p99_ms} ms), lost ${JSON.stringify(line.lost)}, load ${line.load_average.join(' ')}`,
   );
 }
 broker?.disconnect();

@@ -215,6 +215,39 @@ describe('startMqttIngest', () => {
     await second.close();
   });
 
+  it('reports ingest lag: how long readings waited for onReadings while the detectors were busy', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let batches = 0;
+    const ingest = await startMqttIngest({
+      url: broker.url,
+      protocolVersion: 4,
+      clientId: 'ingest-lag',
+      topics: ['andon/plant/lag/#'],
+      onReadings: async () => {
+        batches++;
+        if (batches === 1) await gate;
+      },
+      onDeadLetter: () => {},
+      log: () => {},
+    });
+    expect(ingest.stats().lagMs).toEqual({ p50: 0, p99: 0, max: 0 });
+    await publisher.publishAsync('andon/plant/lag/l/t', JSON.stringify({ value: 1, timestamp: 1 }), { qos: 1 });
+    await waitFor(() => batches === 1, 'the first batch');
+    await publisher.publishAsync('andon/plant/lag/l/t', JSON.stringify({ value: 2, timestamp: 2 }), { qos: 1 });
+    await waitFor(() => ingest.stats().queued === 1, 'the second reading to queue behind the first batch');
+    // The second reading waits at least as long as the first batch is held.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    release();
+    await waitFor(() => ingest.stats().readings === 2, 'the second batch');
+    const { lagMs } = ingest.stats();
+    expect(lagMs.max).toBeGreaterThanOrEqual(50);
+    expect(lagMs.p50).toBeLessThanOrEqual(lagMs.max);
+    await ingest.close();
+  });
+
   it('fails fast with advice when the broker is not there', async () => {
     await expect(
       startMqttIngest({

@@ -1,3 +1,4 @@
+import { createHistogram } from 'node:perf_hooks';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { AndonError, type Reading } from '../../core/index.ts';
 import { createMqttDecoder, type DecodeOutcome, payloadExcerpt } from './decode.ts';
@@ -82,6 +83,11 @@ export interface MqttIngestStats {
   contexts: number;
   /** Readings waiting for `onReadings`. */
   queued: number;
+  /**
+   * Ingest lag: from the receipt of a batch's oldest message to the call of `onReadings` with it, in ms (p50, p99, max
+   * over the batches so far). It grows when detectors fall behind the plant.
+   */
+  lagMs: { p50: number; p99: number; max: number };
   /** Times ingest stopped reading from the broker because the queue was full. */
   pauses: number;
   reconnects: number;
@@ -95,6 +101,11 @@ export interface MqttIngest {
   connected(): boolean;
   /** Stops taking messages, delivers everything queued, then leaves the broker (the session stays for the next start). */
   close(): Promise<void>;
+  /**
+   * Leaves the broker at once and acknowledges nothing more: what was not acknowledged stays in the session for its
+   * next holder (a scale-out worker that lost its partition lease, app/workers/partitions.ts).
+   */
+  abort(): Promise<void>;
 }
 
 interface HeldAck {
@@ -172,7 +183,7 @@ export async function startMqttIngest(options: MqttIngestOptions): Promise<MqttI
   const log = options.log ?? ((line: string) => console.log(line));
   const order = createOrderTracker();
 
-  const stats: Omit<MqttIngestStats, 'queued'> = {
+  const stats: Omit<MqttIngestStats, 'queued' | 'lagMs'> = {
     received: 0,
     readings: 0,
     deadLetters: 0,
@@ -185,7 +196,10 @@ export async function startMqttIngest(options: MqttIngestOptions): Promise<MqttI
   };
   // A FIFO with a moving head: shift() on a long array is O(n).
   let queue: Reading[] = [];
+  // performance.now() at the receipt of each queued reading's message, beside `queue`.
+  let arrivals: number[] = [];
   let head = 0;
+  const lag = createHistogram({ lowest: 1, highest: 3_600_000_000, figures: 2 });
   const queuedCount = () => queue.length - head;
   let letters: DeadLetter[] = [];
   let contexts: ProductionContext[] = [];
@@ -329,12 +343,15 @@ export async function startMqttIngest(options: MqttIngestOptions): Promise<MqttI
       const count = Math.min(maxBatch, queuedCount());
       if (count > 0) {
         const batch = queue.slice(head, head + count);
+        lag.record(Math.max(1, Math.round((performance.now() - arrivals[head]!) * 1000)));
         head += count;
         if (head === queue.length) {
           queue = [];
+          arrivals = [];
           head = 0;
         } else if (head > 65_536) {
           queue = queue.slice(head);
+          arrivals = arrivals.slice(head);
           head = 0;
         }
         await deliver(batch);
@@ -358,7 +375,7 @@ export async function startMqttIngest(options: MqttIngestOptions): Promise<MqttI
     });
   };
 
-  const accept = (topic: string, payload: Uint8Array, receivedAt: Date) => {
+  const accept = (topic: string, payload: Uint8Array, receivedAt: Date, arrival: number) => {
     let outcome: DecodeOutcome | undefined;
     for (const decoder of decoders) {
       outcome = decoder(topic, payload, receivedAt);
@@ -375,6 +392,7 @@ export async function startMqttIngest(options: MqttIngestOptions): Promise<MqttI
       const verdict = order.check(reading);
       if (verdict === 'in-order') {
         queue.push(reading);
+        arrivals.push(arrival);
         enqueued++;
       } else if (verdict === 'duplicate') {
         stats.duplicates++;
@@ -392,13 +410,29 @@ export async function startMqttIngest(options: MqttIngestOptions): Promise<MqttI
 
   // handleMessage runs once per PUBLISH and MQTT.js reads the next packet only after `done`: holding it back is how
   // ingest pauses the subscription (TCP backpressure, the broker keeps the samples) instead of buffering without bound.
+  // The acknowledgements of the messages of one socket read leave in one write: mqtt-packet writes each PUBACK on its
+  // own tick, which at thousands of messages a second costs a system call and a TCP segment per message on both sides.
+  let corked: { uncork(): void } | undefined;
+  const uncork = () => {
+    corked?.uncork();
+    corked = undefined;
+  };
   client.handleMessage = (packet: IPublishPacket, done: (error?: Error) => void) => {
     if (closing) return; // never acknowledged: the broker redelivers it to the next session
+    if (corked === undefined) {
+      const stream = client.stream as { cork?(): void; uncork?(): void };
+      if (stream.cork !== undefined && stream.uncork !== undefined) {
+        stream.cork();
+        corked = { uncork: () => stream.uncork?.() };
+        setImmediate(uncork);
+      }
+    }
     stats.received++;
+    const arrival = performance.now();
     const receivedAt = new Date();
     try {
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-      accept(packet.topic, payload, receivedAt);
+      accept(packet.topic, payload, receivedAt, arrival);
     } catch (error) {
       deadLetter(
         packet.topic,
@@ -469,6 +503,11 @@ export async function startMqttIngest(options: MqttIngestOptions): Promise<MqttI
     stats: () => ({
       ...stats,
       queued: queuedCount(),
+      lagMs: {
+        p50: lag.count === 0 ? 0 : lag.percentile(50) / 1000,
+        p99: lag.count === 0 ? 0 : lag.percentile(99) / 1000,
+        max: lag.count === 0 ? 0 : lag.max / 1000,
+      },
       ...(sparkplug === undefined ? {} : { sparkplug: sparkplug.stats() }),
     }),
     connected: () => isConnected,
@@ -485,6 +524,10 @@ export async function startMqttIngest(options: MqttIngestOptions): Promise<MqttI
         if (timedOut) await client.endAsync(true);
       })();
       return closed;
+    },
+    async abort() {
+      closing = true;
+      await client.endAsync(true);
     },
   };
 }
