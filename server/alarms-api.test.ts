@@ -54,15 +54,16 @@ describe('alarms API: shelving with approval, expiry, dispositions and KPIs', ()
       tokens[username] = await users.createToken(user.id, 'test', [role]);
     }
     const alarms = createAlarmStore(database, clock);
+    const cases = createCaseStore(database, clock);
     pipeline = createPipeline({
       readings: createReadingStore(database),
-      cases: createCaseStore(database, clock),
+      cases,
       bank: createDetectorBank({ shewhart: false, cusum: false, refineSamples: 30, rateOfChange: false }),
       alarms,
       onCaseOpened: (id) => opened.push(id),
       log: () => {},
     });
-    api = createAlarmsApi({ alarms, users, commands: pipeline.alarms });
+    api = createAlarmsApi({ alarms, users, commands: pipeline.alarms, cases });
     // 30 s of calibration around 180 °C, then a sustained 3 °C shift raises the EWMA alarm
     await feed(0, 60, (s) => 180 + 0.5 * Math.sin(s * 1.7));
     await feed(60, 90, (s) => 183 + 0.5 * Math.sin(s * 1.7));

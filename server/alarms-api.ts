@@ -37,9 +37,9 @@ export interface AlarmsApiDeps {
   commands: AlarmCommands;
   /**
    * The cases, so a case disposition follows role scopes like every other single-case route (404 outside the user's
-   * plants and areas). The server always passes it; only unit tests of the alarm commands leave it out.
+   * plants and areas). Required: a disposition route without the scope check would let anyone label any case.
    */
-  cases?: Pick<CaseStore, 'get'> | undefined;
+  cases: Pick<CaseStore, 'get'>;
   log?: (line: string) => void;
   /**
    * The approval policy engine (server/decisions.ts approveChange): with it, shelve and tuning (detector limit)
@@ -91,7 +91,7 @@ const rejected = (events: AlarmManagerEvent[]) => {
  * Create the alarms sub-app.
  *
  * @example
- * createServer({ ...deps, mounts: [{ path: '/api/v1/alarms', app: createAlarmsApi({ alarms, users, commands: pipeline.alarms }) }] });
+ * createServer({ ...deps, mounts: [{ path: '/api/v1/alarms', app: createAlarmsApi({ alarms, users, commands: pipeline.alarms, cases }) }] });
  */
 export function createAlarmsApi(deps: AlarmsApiDeps) {
   const app = new Hono<Env>();
@@ -251,7 +251,7 @@ export function createAlarmsApi(deps: AlarmsApiDeps) {
   }
 
   /** What a case turned out to be: true deviation, false alarm or planned. Feeds the false-alarm rates. */
-  if (deps.cases) app.use('/cases/:id/disposition', caseScope(deps.cases));
+  app.use('/cases/:id/disposition', caseScope(deps.cases));
   app.post('/cases/:id/disposition', async (c) => {
     const user = requireUser(c);
     checkCsrf(c);

@@ -63,15 +63,16 @@ describe('alarms API: repeated false alarms yield a tuning proposal that goes th
     }
     const alarms = createAlarmStore(database, clock);
     const readings = createReadingStore(database);
+    const cases = createCaseStore(database, clock);
     pipeline = createPipeline({
       readings,
-      cases: createCaseStore(database, clock),
+      cases,
       bank: createDetectorBank(settings),
       alarms,
       onCaseOpened: (id) => opened.push(id),
       log: () => {},
     });
-    api = createAlarmsApi({ alarms, users, commands: pipeline.alarms, tuning: { readings, settings } });
+    api = createAlarmsApi({ alarms, users, commands: pipeline.alarms, cases, tuning: { readings, settings } });
     await feed(0, 200);
     await pipeline.flush();
   });

@@ -59,9 +59,10 @@ describe('alarm shelving and detector limit changes under the approval policy', 
     await slack.mapUser({ slackUserId: 'U0SUP1', userId: ids.sup1!, createdBy: 'admin' });
     await slack.mapUser({ slackTeamId: 'T1', slackUserId: 'U0SUP1', userId: ids['sup1-phone']!, createdBy: 'admin' });
     alarms = createAlarmStore(database, clock);
+    const cases = createCaseStore(database, clock);
     const pipeline = createPipeline({
       readings: createReadingStore(database),
-      cases: createCaseStore(database, clock),
+      cases,
       bank: createDetectorBank({ shewhart: false, cusum: false, refineSamples: 30, rateOfChange: false }),
       alarms,
       onCaseOpened: () => {},
@@ -81,6 +82,7 @@ describe('alarm shelving and detector limit changes under the approval policy', 
       alarms,
       users,
       commands: pipeline.alarms,
+      cases,
       governance: {
         signoffs: createPolicySignoffStore(database, clock),
         policy,
