@@ -45,4 +45,8 @@ export {
   type ScenarioInput,
   SetpointChange,
 } from './scenario.ts';
-export { createSparkplugPublisher, type SparkplugPublisherOptions } from './sparkplug-publisher.ts';
+export {
+  createSparkplugPublisher,
+  type SparkplugEdgeNode,
+  type SparkplugPublisherOptions,
+} from './sparkplug-publisher.ts';

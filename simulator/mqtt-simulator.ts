@@ -3,7 +3,13 @@ import type { SparkplugCodec } from '../connectors/mqtt/index.ts';
 import { AndonError, type Reading } from '../core/index.ts';
 import { createPlant, type InjectedFault, type PlantSample } from './plant.ts';
 import { loadScenario, parseScenario, type Scenario, type ScenarioInput } from './scenario.ts';
-import { createSparkplugPublisher } from './sparkplug-publisher.ts';
+import { createSparkplugPublisher, type SparkplugEdgeNode } from './sparkplug-publisher.ts';
+
+interface EdgeNodeSession {
+  node: SparkplugEdgeNode;
+  client: MqttClient;
+  born: boolean;
+}
 
 export interface SimulatorOptions {
   mqttUrl: string;
@@ -31,9 +37,12 @@ export interface SimulatorOptions {
    */
   format?: 'json' | 'sparkplug' | 'both' | 'none';
   sparkplugCodec?: SparkplugCodec;
-  /** Sparkplug group id (default `andon`) and edge node id (default `simulator`). */
+  /**
+   * Sparkplug: by default each line is an edge node in the group of its area (`spBv1.0/packaging/NDATA/line1`), so
+   * tags keep the plant's names (`packaging.line1.seal_temperature`). A group puts every edge node in it instead
+   * (isolated tests on a shared broker): tags `<group>.<area>_<line>.<signal>`.
+   */
   sparkplugGroup?: string;
-  sparkplugEdgeNode?: string;
   /** Called after each sample is published, e.g. to mirror it into the OPC UA server. */
   onSample?(sample: PlantSample): void;
   log?(line: string): void;
@@ -137,51 +146,63 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       'The simulator needs a Sparkplug codec for format sparkplug (npm install sparkplug-payload, then loadSparkplugCodec()).',
     );
   }
-  const sparkplug =
-    format === 'json' || format === 'none' || options.sparkplugCodec === undefined
-      ? undefined
-      : createSparkplugPublisher({
-          codec: options.sparkplugCodec,
-          signals: plant.signals,
-          ...(options.sparkplugGroup === undefined ? {} : { group: options.sparkplugGroup }),
-          ...(options.sparkplugEdgeNode === undefined ? {} : { edgeNode: options.sparkplugEdgeNode }),
-        });
-  const client =
-    format === 'none'
-      ? undefined
-      : await connectPublisher(options.mqttUrl, {
-          clientId: options.clientId ?? `andon-simulator-${process.pid}-${Math.floor(Math.random() * 1e6)}`,
-          protocolVersion: options.protocolVersion ?? 4,
-          purpose: 'simulator',
-          ...(sparkplug === undefined ? {} : { will: sparkplug.death() }),
-        });
+  const clientId = options.clientId ?? `andon-simulator-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
+  const protocolVersion = options.protocolVersion ?? 4;
+  const client = sendJson
+    ? await connectPublisher(options.mqttUrl, { clientId, protocolVersion, purpose: 'simulator' })
+    : undefined;
   client?.on('error', (error) => log(`[simulator] MQTT: ${error.message}`));
-  const lastValues = new Map<string, number>();
-  let born = false;
-  const birth = (time: number) => {
-    if (sparkplug === undefined || client === undefined) return;
-    for (const message of sparkplug.birth(lastValues, time))
-      client.publish(message.topic, Buffer.from(message.payload), { qos });
-    born = true;
-  };
-  if (sparkplug !== undefined && client !== undefined) {
-    // A host that saw a sequence gap or an unknown alias asks for a rebirth.
-    await client.subscribeAsync(sparkplug.commandTopic, { qos: 1 });
-    client.on('message', (topic, payload) => {
-      if (topic !== sparkplug.commandTopic) return;
-      try {
-        const command = options.sparkplugCodec?.decode(payload) as { metrics?: { name?: string; value?: unknown }[] };
-        if (command.metrics?.some((metric) => metric.name === 'Node Control/Rebirth' && metric.value === true)) {
-          log('[simulator] Sparkplug rebirth requested');
-          birth(Date.now());
-        }
-      } catch (error) {
-        log(
-          `[simulator] unreadable Sparkplug command on ${topic}: ${error instanceof Error ? error.message : String(error)}`,
-        );
-      }
+  // Sparkplug B: one MQTT session per edge node (a line), each with its NDEATH as the will.
+  const nodes: EdgeNodeSession[] = [];
+  if (format === 'sparkplug' || format === 'both') {
+    const codec = options.sparkplugCodec!;
+    const edgeNodes = createSparkplugPublisher({
+      codec,
+      signals: plant.signals,
+      ...(options.sparkplugGroup === undefined ? {} : { group: options.sparkplugGroup }),
     });
+    try {
+      for (const node of edgeNodes) {
+        const session: EdgeNodeSession = {
+          node,
+          born: false,
+          client: await connectPublisher(options.mqttUrl, {
+            clientId: `${clientId}-${node.group}-${node.edgeNode}`,
+            protocolVersion,
+            purpose: `simulator's Sparkplug edge node ${node.group}/${node.edgeNode}`,
+            will: node.death(),
+          }),
+        };
+        nodes.push(session);
+        session.client.on('error', (error) => log(`[simulator] MQTT (${node.scope}): ${error.message}`));
+        // A host that saw a sequence gap or an unknown alias asks for a rebirth.
+        await session.client.subscribeAsync(node.commandTopic, { qos: 1 });
+        session.client.on('message', (topic, payload) => {
+          if (topic !== node.commandTopic) return;
+          try {
+            const command = codec.decode(payload) as { metrics?: { name?: string; value?: unknown }[] };
+            if (command.metrics?.some((metric) => metric.name === 'Node Control/Rebirth' && metric.value === true)) {
+              log(`[simulator] Sparkplug rebirth of ${node.group}/${node.edgeNode} requested`);
+              birth(session, Date.now());
+            }
+          } catch (error) {
+            log(
+              `[simulator] unreadable Sparkplug command on ${topic}: ${error instanceof Error ? error.message : String(error)}`,
+            );
+          }
+        });
+      }
+    } catch (error) {
+      await Promise.all([client, ...nodes.map((session) => session.client)].map((each) => each?.endAsync(true)));
+      throw error;
+    }
   }
+  const lastValues = new Map<string, number>();
+  const birth = (session: EdgeNodeSession, time: number) => {
+    const message = session.node.birth(lastValues, time);
+    session.client.publish(message.topic, Buffer.from(message.payload), { qos });
+    session.born = true;
+  };
 
   const injected: InjectedFault[] = [];
   const periodMs = options.intervalMs / speed;
@@ -192,7 +213,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   let stopped = false;
 
   log(
-    `[simulator] scenario ${scenario.name} (seed ${seed}) publishing ${plant.signals.length - scenario.omit.length} tags ${format === 'none' ? 'to its OPC UA server' : `to ${options.mqttUrl} ${format === 'sparkplug' ? 'as Sparkplug B' : `under ${prefix}/`}`} every ${options.intervalMs} ms${speed === 1 ? '' : ` at ${speed}× speed`}`,
+    `[simulator] scenario ${scenario.name} (seed ${seed}) publishing ${plant.signals.length - scenario.omit.length} tags ${format === 'none' ? 'to its OPC UA server' : `to ${options.mqttUrl} ${format === 'sparkplug' ? `as Sparkplug B (edge nodes ${nodes.map((session) => `${session.node.group}/${session.node.edgeNode}`).join(', ')})` : `under ${prefix}/`}`} every ${options.intervalMs} ms${speed === 1 ? '' : ` at ${speed}× speed`}`,
   );
 
   const publish = (sample: PlantSample) => {
@@ -201,10 +222,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       log(`[simulator] fault injected at ${fault.startTime} (sample ${fault.startSample}): ${fault.description}`);
     }
     for (const reading of sample.readings) lastValues.set(reading.tag, reading.value);
-    if (sparkplug !== undefined) {
-      if (!born) birth(Date.parse(sample.time));
-      for (const message of sparkplug.data(sample))
-        client?.publish(message.topic, Buffer.from(message.payload), { qos });
+    for (const session of nodes) {
+      if (!session.born) birth(session, Date.parse(sample.time));
+      const message = session.node.data(sample);
+      if (message !== undefined) session.client.publish(message.topic, Buffer.from(message.payload), { qos });
     }
     if (!sendJson || client === undefined) {
       options.onSample?.(sample);
@@ -246,11 +267,14 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       stopping ??= (async () => {
         stopped = true;
         if (timer !== undefined) clearTimeout(timer);
-        if (sparkplug !== undefined && client !== undefined) {
-          // A clean stop sends the death certificate itself: the broker publishes the will only on a lost connection.
-          const death = sparkplug.death();
-          await client.publishAsync(death.topic, Buffer.from(death.payload), { qos: 1 }).catch(() => undefined);
-        }
+        await Promise.all(
+          nodes.map(async ({ node, client: nodeClient }) => {
+            // A clean stop sends the death certificate itself: the broker publishes the will only on a lost connection.
+            const death = node.death();
+            await nodeClient.publishAsync(death.topic, Buffer.from(death.payload), { qos: 1 }).catch(() => undefined);
+            await nodeClient.endAsync(false);
+          }),
+        );
         await client?.endAsync(false);
       })();
       return stopping;

@@ -62,15 +62,22 @@ describe('simulator over Sparkplug B', () => {
     });
     await waitFor(() => readings.length >= 40 * 11, 'all samples');
     await simulator.stop();
-    await waitFor(() => health.some((event) => event.kind === 'offline'), 'NDEATH');
-    const temperature = readings.filter(
-      (reading) => reading.tag === 'andon.simulator.packaging_line1.seal_temperature',
-    );
+    await waitFor(() => health.filter((event) => event.kind === 'offline').length === 2, 'both NDEATHs');
+    // The same tag names as the MQTT JSON and OPC UA demo: each line is an edge node in the group of its area.
+    const temperature = readings.filter((reading) => reading.tag === 'packaging.line1.seal_temperature');
     // The birth carries the first values too.
     expect(temperature.length).toBeGreaterThanOrEqual(40);
-    expect(readings.some((reading) => reading.tag === 'andon.simulator.reactor_r1.phase')).toBe(true);
+    expect(readings.some((reading) => reading.tag === 'reactor.r1.phase')).toBe(true);
+    expect(new Set(readings.map((reading) => reading.tag)).size).toBe(11);
     expect(ingest.stats().sparkplug).toMatchObject({ sequenceGaps: 0, rebirthRequests: 0 });
-    expect(health.map((event) => event.kind)).toEqual(['online', 'online', 'online', 'offline']);
+    // A line's birth and death are sensor-health events of that asset.
+    const scopes = (kind: string) =>
+      health
+        .filter((event) => event.kind === kind)
+        .map((event) => event.scope)
+        .sort();
+    expect(scopes('online')).toEqual(['packaging.line1', 'reactor.r1']);
+    expect(scopes('offline')).toEqual(['packaging.line1', 'reactor.r1']);
     await ingest.close();
   });
 
