@@ -225,6 +225,9 @@ export function createOutbox(database: Database, clock: Clock, options: OutboxOp
      */
     async succeeded(execution: ActionExecution, externalId: string, details: AttemptDetails = {}): Promise<boolean> {
       return database.transaction(async (client) => {
+        // The case row before the audit chain's lock, in the order a case status change takes them (cases.setStatus):
+        // the other order deadlocks with the graph's execute step moving the case to executing.
+        await client.query('select 1 from cases where id = $1 for update', [execution.caseId]);
         const updated = await client.query(
           `update action_executions set status = 'succeeded', external_id = $2, last_error = null, updated_at = $3,
                   endpoint = coalesce($4, endpoint)
