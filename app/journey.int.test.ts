@@ -69,9 +69,11 @@ describe.skipIf(!databaseUrl || !mqttUrl)('the journey on PostgreSQL + pgvector,
     expect(await page.locator('blockquote').count()).toBeGreaterThan(0);
     await page.screenshot({ path: 'test-results/journey-case-pending.png', fullPage: true });
 
-    await page.getByLabel('Comment (why)').fill('Contain the lot until seal strength is verified.');
-    await page.getByLabel(/Your password/).fill('andon-quality');
-    await page.getByRole('button', { name: 'Approve and sign' }).click();
+    await page.getByRole('button', { name: 'Approve and sign…' }).click();
+    const signing = page.getByRole('dialog', { name: /Approve and sign draft/ });
+    await signing.getByLabel('Comment (why)').fill('Contain the lot until seal strength is verified.');
+    await signing.getByLabel(/Your password/).fill('andon-quality');
+    await signing.getByRole('button', { name: 'Sign: approve' }).click();
     expect(await page.getByRole('status').textContent()).toContain('Signed: approved by Quinn Quality');
 
     await waitFor('the case to close', async () => (await andon.cases.get(drifting.id))?.status === 'closed', 90_000);

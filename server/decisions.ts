@@ -275,7 +275,7 @@ export async function decide(
     if (!sso)
       throw await refuse(
         'unauthenticated',
-        'Your account signs in with single sign-on: sign on the case page with “Approve and sign with single sign-on” (or Reject), which asks your identity provider to log you in again. Nothing was signed.',
+        'Your account signs in with single sign-on: sign on the case page with “Approve and sign…” (or Reject) and then “Continue to single sign-on”, which asks your identity provider to log you in again. Nothing was signed.',
       );
     if (sso.issuer !== oidc.issuer || sso.subject !== oidc.subject)
       throw await refuse('unauthenticated', 'The SSO re-login was by a different person. Nothing was signed.');

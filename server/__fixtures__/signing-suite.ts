@@ -1,10 +1,12 @@
 /** The signing test suite, run on PGlite (security-decisions.test.ts) and PostgreSQL (….int.test.ts). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkSignatures, parseApprovalPolicy } from '../../core/index.ts';
+import type { TriageStatus } from '../../graph/index.ts';
 import type { User } from '../../store/index.ts';
 import { type DecisionCommand, decide, decisionRefusal } from '../decisions.ts';
 import { editDraft } from '../edits.ts';
 import { createSigningApp } from '../signing.tsx';
+import { signPermission } from '../ui/case-view.ts';
 import { caseWithDraft, fixtureDraft, type GovernanceStores, person, recordingTriage } from './governance.ts';
 
 /**
@@ -27,6 +29,16 @@ export function signingSuite(name: string, open: () => Promise<GovernanceStores>
         channel: 'web',
         ...extra,
       });
+    /** What the case page offers `who` on the pending draft: it must judge as decide() does. */
+    const offered = async (caseId: string, who: string) => {
+      const item = await stores.cases.get(caseId);
+      if (!item) throw new Error(`no case ${caseId}`);
+      return signPermission(deps(), users[who]!, {
+        case: { ...item, status: 'awaiting_approval' },
+        draft: await stores.drafts.latestStored(caseId),
+        triage: { waitingForDecision: true } as TriageStatus,
+      });
+    };
 
     beforeAll(async () => {
       stores = await open();
@@ -74,6 +86,10 @@ export function signingSuite(name: string, open: () => Promise<GovernanceStores>
       expect(await precheck('quinn')).toMatch(/approved this already/);
       expect(await precheck('assembly')).toMatch(/needs one of the roles/);
       expect(await precheck('quentin')).toBeNull();
+      // The case page offers the signing dialog on the same judgement.
+      expect((await offered(item.id, 'quinn')).reason).toMatch(/approved this already/);
+      expect((await offered(item.id, 'assembly')).reason).toMatch(/needs one of the roles/);
+      expect(await offered(item.id, 'quentin')).toEqual({ allowed: true, reason: '' });
       // The same person again is refused, and it is audited.
       await expect(sign(item.id, 'quinn')).rejects.toThrow(/approved this already/);
       // A supervisor may not approve a lot release at all.
@@ -142,21 +158,28 @@ export function signingSuite(name: string, open: () => Promise<GovernanceStores>
         { ...stores, triage },
         { caseId: item.id, user: users.eli!, edit: { summary: 'Thermocouple first.', comment: '' } },
       );
-      await expect(sign(item.id, 'eli')).rejects.toThrow(/segregation of duties/);
-      await expect(sign(item.id, 'bot')).rejects.toThrow(/Only a person can sign/);
-      await expect(sign(item.id, 'olivia')).rejects.toThrow(/needs one of the roles/);
+      for (const [who, refusal] of [
+        ['eli', /segregation of duties/],
+        ['bot', /Only a person can sign/],
+        ['olivia', /needs one of the roles/],
+      ] as const) {
+        expect((await offered(item.id, who)).reason).toMatch(refusal);
+        await expect(sign(item.id, who)).rejects.toThrow(refusal);
+      }
       const opened = await stores.cases.create({
         title: 'Reported by hand',
         area: 'packaging',
         actor: { kind: 'user', id: users.sam!.id },
       });
       await stores.drafts.save(opened.id, fixtureDraft(opened.id, ['lot_hold']));
+      expect((await offered(opened.id, 'sam')).reason).toMatch(/segregation of duties/);
       await expect(sign(opened.id, 'sam')).rejects.toThrow(/segregation of duties/);
       expect((await sign(opened.id, 'quinn')).approval.signature.meaning).toBe('approved');
     });
 
     it('a role scoped to another area does not count; one scoped to the case area does', async () => {
       const packaging = await caseWithDraft(stores, ['lot_hold'], { area: 'packaging', context: { plant: 'a' } });
+      expect((await offered(packaging.id, 'assembly')).allowed).toBe(false);
       await expect(sign(packaging.id, 'assembly')).rejects.toThrow(/needs one of the roles/);
       expect((await sign(packaging.id, 'packaging')).approval.signature.meaning).toBe('approved');
       const otherPlant = await caseWithDraft(stores, ['lot_hold'], { area: 'packaging', context: { plant: 'b' } });

@@ -14,9 +14,10 @@ import {
   TagName,
   VersionHistory,
 } from '../ui/case-parts.tsx';
-import { type approvalRequest, type CaseView, type Permission, signatureMeaning } from '../ui/case-view.ts';
+import type { approvalRequest, CaseView, Permission } from '../ui/case-view.ts';
 import { EffectivenessCheck } from '../ui/effectiveness-part.tsx';
 import { formatAge } from '../ui/overview-model.ts';
+import { DecisionPanel, type SignDecision } from '../ui/sign-dialog.tsx';
 import { SignatureList } from '../ui/signatures-part.tsx';
 import { SignalChart } from './chart.tsx';
 import { Badge, Layout } from './layout.tsx';
@@ -72,68 +73,6 @@ function NextStep(props: { view: CaseView; extras: CasePageExtras }) {
   return <p class="card next-step">{words[status] ?? status}</p>;
 }
 
-function SignPanel(props: { view: CaseView; user: User; csrfToken: string | null; sso: boolean }) {
-  const stored = props.view.draft!;
-  const draft = stored.draft;
-  return (
-    <section aria-labelledby="sign" class="sign-panel">
-      <h2 id="sign">Decision (electronic signature)</h2>
-      <p>
-        You are signing <strong>draft v{draft.version}</strong> (record hash{' '}
-        <code>{stored.recordHash.slice(0, 12)}</code>
-        …, SHA-256 of exactly this version) as <strong>{props.user.displayName}</strong>. Your name, the server time and
-        the meaning below are recorded with the signature.
-      </p>
-      <ul class="meaning">
-        <li>
-          <strong>Approve and sign</strong> means: {signatureMeaning('approve')}
-        </li>
-        <li>
-          <strong>Reject and sign</strong> means: {signatureMeaning('reject')} Triage redrafts with your comment.
-        </li>
-      </ul>
-      <form
-        method="post"
-        action={
-          props.sso
-            ? `/auth/oidc/sign/${encodeURIComponent(props.view.case.id)}`
-            : `/cases/${encodeURIComponent(props.view.case.id)}/decision`
-        }
-      >
-        <input type="hidden" name="_csrf" value={props.csrfToken ?? ''} />
-        <input type="hidden" name="recordHash" value={stored.recordHash} />
-        <label for="comment">Comment (why)</label>
-        <textarea id="comment" name="comment" rows={2} maxlength={4000} aria-describedby="comment-help" />
-        <p id="comment-help" class="muted">
-          For a rejection, say what must change: the redraft uses it.
-        </p>
-        {props.sso ? (
-          <p class="muted">
-            Sign with single sign-on: your account signs in through your identity provider, which asks you to log in
-            again to sign; no password is entered here.
-          </p>
-        ) : (
-          <>
-            <label for="password">Your password (re-authentication for the signature)</label>
-            <input id="password" name="password" type="password" autocomplete="current-password" required />
-          </>
-        )}
-        <div class="actions-row">
-          <button class="approve" type="submit" name="decision" value="approve">
-            {props.sso ? 'Approve and sign with single sign-on' : 'Approve and sign'}
-          </button>
-          <button class="reject" type="submit" name="decision" value="reject">
-            {props.sso ? 'Reject and sign with single sign-on' : 'Reject and sign'}
-          </button>
-          <a class="button" href="#edit-capa">
-            Edit instead
-          </a>
-        </div>
-      </form>
-    </section>
-  );
-}
-
 export function CasePage(props: {
   user: User;
   view: CaseView;
@@ -143,6 +82,8 @@ export function CasePage(props: {
   notice?: string | undefined;
   editOpen?: boolean | undefined;
   editValues?: Record<string, string> | undefined;
+  /** The signature dialog to show open, with the refused attempt's reason and comment (then not shown on top). */
+  signing?: { open: SignDecision; error?: string | undefined; comment?: string | undefined } | undefined;
 }) {
   const { view, extras } = props;
   const item = view.case;
@@ -157,7 +98,7 @@ export function CasePage(props: {
       user={props.user}
       refreshSeconds={settled ? undefined : 5}
       styles={[assetUrl('uplot.css')]}
-      scripts={[assetUrl('uplot.js'), assetUrl('case.js')]}
+      scripts={[assetUrl('uplot.js'), assetUrl('case.js'), assetUrl('sign-dialog.js')]}
     >
       <p>
         <a href="/cases">← All cases</a>
@@ -326,7 +267,17 @@ export function CasePage(props: {
       )}
 
       {pending && draft && extras.sign.allowed ? (
-        <SignPanel view={view} user={props.user} csrfToken={props.csrfToken} sso={extras.signsWithSso} />
+        <DecisionPanel
+          caseId={item.id}
+          stored={stored!}
+          user={props.user}
+          csrfToken={props.csrfToken}
+          sso={extras.signsWithSso}
+          now={extras.now}
+          open={props.signing?.open}
+          error={props.signing?.error}
+          comment={props.signing?.comment}
+        />
       ) : pending && draft ? (
         <section aria-labelledby="sign">
           <h2 id="sign">Decision</h2>

@@ -23,6 +23,7 @@ export const ASSETS: Record<string, Asset> = {
   'andon.css': { file: join(here, 'client', 'andon.css'), type: 'text/css; charset=utf-8' },
   'overview.js': { file: join(here, 'client', 'overview.js'), type: 'text/javascript; charset=utf-8' },
   'case.js': { file: join(here, 'client', 'case.js'), type: 'text/javascript; charset=utf-8' },
+  'sign-dialog.js': { file: join(here, 'client', 'sign-dialog.js'), type: 'text/javascript; charset=utf-8' },
 };
 
 /** URL of a UI asset, e.g. `assetUrl('uplot.js')` → `/ui/assets/uplot.js`. */

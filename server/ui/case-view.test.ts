@@ -58,24 +58,20 @@ describe('approval request status from the audit trail', () => {
 });
 
 describe('what the case page offers', () => {
-  it('offers signing to an approver role, never to the author of the version or to other roles', () => {
-    expect(signPermission(user(['quality_lead']), pending('USR-9')).allowed).toBe(true);
-    expect(signPermission(user(['quality_lead']), pending('USR-1'))).toMatchObject({
-      allowed: false,
-      reason: expect.stringMatching(/segregation of duties/),
+  it('offers signing only while a draft waits for a decision, before asking anything of the stores', async () => {
+    // who may sign a waiting draft is decide()'s judgement; the signing suite checks the page against it on real stores
+    const untouchable = new Proxy({} as Parameters<typeof signPermission>[0], {
+      get: () => {
+        throw new Error('the stores were asked about a draft that is not waiting');
+      },
     });
-    expect(signPermission(user(['operator']), pending('USR-9'))).toMatchObject({
-      allowed: false,
-      reason: expect.stringMatching(/needs one of the roles .*you have operator/),
-    });
-    const opener = pending('USR-9');
-    opener.audit = [{ ...entry(1, 'case.opened', {}), actor: { kind: 'user', id: 'USR-1' } }];
-    expect(signPermission(user(['quality_lead']), opener).reason).toMatch(/You opened this case/);
-    const reviewed = pending('USR-9');
-    reviewed.approvals = [{ draftVersion: 2, signature: { signerId: 'USR-1' } }] as unknown as CaseView['approvals'];
-    expect(signPermission(user(['quality_lead']), reviewed).reason).toMatch(/signed this version already/);
     const closed = { ...pending('USR-9'), case: { id: 'CASE-1', status: 'closed' } } as unknown as CaseView;
-    expect(signPermission(user(['quality_lead']), closed).allowed).toBe(false);
+    expect(await signPermission(untouchable, user(['quality_lead']), closed)).toEqual({
+      allowed: false,
+      reason: 'No draft is waiting for a decision.',
+    });
+    const decided = { ...pending('USR-9'), triage: { waitingForDecision: false } } as unknown as CaseView;
+    expect((await signPermission(untouchable, user(['quality_lead']), decided)).allowed).toBe(false);
   });
 
   it('offers the editor to editor roles on a pending draft only', () => {
@@ -192,7 +188,12 @@ describe('the signatures on the case page', () => {
 });
 
 describe('the case page: how to sign, and the way to close-out', () => {
-  const render = (options: { roles: User['roles']; status: string; sso?: boolean }) => {
+  const render = (options: {
+    roles: User['roles'];
+    status: string;
+    sso?: boolean;
+    signing?: Parameters<typeof CasePage>[0]['signing'];
+  }) => {
     const view = pending('USR-9');
     const item = {
       id: 'CASE-1',
@@ -225,6 +226,7 @@ describe('the case page: how to sign, and the way to close-out', () => {
           now: new Date('2026-11-25T12:00:00.000Z'),
         },
         csrfToken: 'csrf-token-1',
+        signing: options.signing,
       }),
     );
   };
@@ -232,12 +234,45 @@ describe('the case page: how to sign, and the way to close-out', () => {
   it('gives an OIDC user the single sign-on form with the record hash and CSRF token, and no password field', () => {
     const html = render({ roles: ['quality_lead'], status: 'awaiting_approval', sso: true });
     expect(html).toContain('action="/auth/oidc/sign/CASE-1"');
-    expect(html).toContain('Approve and sign with single sign-on');
+    expect(html).toContain('Continue to single sign-on and approve');
     expect(html).toContain('name="recordHash" value="h"');
     expect(html).toContain('name="_csrf" value="csrf-token-1"');
     expect(html).toMatch(/name="comment"/);
     expect(html).not.toContain('type="password"');
     expect(html).not.toContain('/cases/CASE-1/decision');
+  });
+
+  it('signs in a labelled dialog showing the meaning, the printed name, the time and the record version', () => {
+    const html = render({ roles: ['quality_lead'], status: 'awaiting_approval' });
+    for (const decision of ['approve', 'reject']) {
+      const dialog = html.match(new RegExp(`<dialog id="sign-${decision}"[\\s\\S]*?</dialog>`))?.[0] ?? '';
+      expect(dialog).toContain(`aria-labelledby="sign-${decision}-title"`);
+      expect(dialog).toContain(`aria-describedby="sign-${decision}-meaning"`);
+      expect(dialog).toMatch(
+        /Meaning of this signature<\/span>(Approved|Rejected): I have reviewed this record version/,
+      );
+      expect(dialog).toMatch(/Signed by<\/dt><dd><strong>USR-1<\/strong>/);
+      expect(dialog).toContain('2026-11-25 12:00:00 UTC');
+      expect(dialog).toMatch(/draft v2 .*SHA-256/);
+      expect(dialog).toContain('type="password"');
+      expect(dialog).not.toMatch(/<dialog[^>]* open/);
+    }
+    // the buttons open the dialog even without script: a GET form to ?sign=approve|reject
+    expect(html).toMatch(/<button[^>]*name="sign" value="approve"[^>]*aria-haspopup="dialog"/);
+  });
+
+  it('shows a refused attempt inside its dialog, open, with the comment kept', () => {
+    const html = render({
+      roles: ['quality_lead'],
+      status: 'awaiting_approval',
+      signing: { open: 'reject', error: 'Password check failed. Nothing was signed.', comment: 'peel <test>' },
+    });
+    const dialog = html.match(/<dialog id="sign-reject"[\s\S]*?<\/dialog>/)?.[0] ?? '';
+    expect(dialog).toMatch(/<dialog[^>]* open/);
+    expect(dialog).toContain('role="alert"');
+    expect(dialog).toContain('Password check failed. Nothing was signed.');
+    expect(dialog).toContain('peel &lt;test&gt;');
+    expect(html.match(/<dialog id="sign-approve"[\s\S]*?<\/dialog>/)?.[0]).not.toMatch(/<dialog[^>]* open/);
   });
 
   it('gives a local user the password field', () => {

@@ -3,7 +3,6 @@ import {
   type ActionExecution,
   AndonError,
   type Approval,
-  type ApprovalPolicy,
   type AuditEntry,
   type AuditPort,
   type Case,
@@ -21,7 +20,7 @@ import type {
   StoredDraft,
   User,
 } from '../../store/index.ts';
-import { approverRoles } from '../decisions.ts';
+import { type DecisionDeps, signingEligibility } from '../decisions.ts';
 import { editorRoles } from '../edits.ts';
 
 export const CaseId = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'a case id holds letters, digits and _ . : - only');
@@ -87,56 +86,19 @@ export interface Permission {
 }
 
 /**
- * Whether this user may sign the pending draft: the rules `decide` enforces (approver role under the approval policy,
- * segregation of duties over every version up to this one and the case opener, one signature per person per version),
- * so the page offers only what works. The server checks again in full (role scopes, two-person rule) when signing.
+ * Whether this user may sign the pending draft, so the page offers only what works. Beyond "is a draft waiting", the
+ * judgement is `decide`'s own ({@link signingEligibility}: roles held now within their scopes, the approval policy,
+ * segregation of duties, earlier partial signatures), so the page, Slack and the API never disagree.
  */
-export function signPermission(
+export async function signPermission(
+  deps: Pick<DecisionDeps, 'drafts' | 'approvals' | 'users' | 'audit' | 'cases' | 'policy'>,
   user: User,
-  view: CaseView,
-  context: { policy?: ApprovalPolicy | undefined; versions?: StoredDraft[] | undefined } = {},
-): Permission {
-  const draft = view.draft?.draft;
-  if (!draft || !view.triage?.waitingForDecision || view.case.status !== 'awaiting_approval')
+  view: Pick<CaseView, 'case' | 'draft' | 'triage'>,
+): Promise<Permission> {
+  if (!view.draft || !view.triage?.waitingForDecision || view.case.status !== 'awaiting_approval')
     return { allowed: false, reason: 'No draft is waiting for a decision.' };
-  if (user.kind !== 'human') return { allowed: false, reason: 'Only a person can sign.' };
-  let roles: string[];
-  try {
-    roles = approverRoles(
-      draft.actions.map((action) => action.type),
-      ...(context.policy ? [context.policy] : []),
-    );
-  } catch (error) {
-    return { allowed: false, reason: (error as Error).message };
-  }
-  if (!user.roles.some((role) => roles.includes(role)))
-    return {
-      allowed: false,
-      reason: `Signing this draft needs one of the roles ${roles.join(', ')}; you have ${user.roles.join(', ') || 'none'}. Ask someone with one of those roles to sign.`,
-    };
-  const isUser = (author: string) => author === user.id || author === `user:${user.id}`;
-  const wrote =
-    isUser(draft.author) ||
-    (context.versions ?? []).some(
-      (stored) =>
-        stored.draft.version <= draft.version && stored.draft.source === 'human' && isUser(stored.draft.author),
-    ) ||
-    view.audit.some(
-      (entry) => entry.action === 'case.opened' && entry.actor.kind === 'user' && entry.actor.id === user.id,
-    );
-  if (wrote)
-    return {
-      allowed: false,
-      reason:
-        'You opened this case or wrote or edited a version of its draft, so someone else must sign it (segregation of duties).',
-    };
-  if (
-    view.approvals.some(
-      (approval) => approval.draftVersion === draft.version && approval.signature.signerId === user.id,
-    )
-  )
-    return { allowed: false, reason: 'You signed this version already; a second person must sign it now.' };
-  return { allowed: true, reason: '' };
+  const eligible = await signingEligibility(deps, { caseId: view.case.id, user, decision: 'approve' }, view.draft);
+  return eligible.ok ? { allowed: true, reason: '' } : { allowed: false, reason: eligible.reason };
 }
 
 /** Whether this user may edit the pending draft (which makes a new version someone else signs). */

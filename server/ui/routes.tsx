@@ -31,6 +31,7 @@ import {
 } from './case-view.ts';
 import { createLiveFeed } from './live-feed.ts';
 import { buildOverview, type Overview } from './overview-model.ts';
+import type { SignDecision } from './sign-dialog.tsx';
 import type { AlarmSource, KnowledgeSource } from './sources.ts';
 
 export interface UiDeps {
@@ -96,10 +97,7 @@ export async function loadInbox(deps: UiDeps, user: User): Promise<{ mine: Inbox
       (worst, action) => (RISK_RANK[action.risk] > RISK_RANK[worst] ? action.risk : worst),
       'low',
     );
-    const permission = signPermission(user, view, {
-      policy: deps.policy,
-      versions: await deps.drafts.versions(item.id),
-    });
+    const permission = await signPermission(deps, user, view);
     const entry: InboxItem = {
       case: item,
       draftVersion: draft.version,
@@ -118,6 +116,7 @@ export async function loadInbox(deps: UiDeps, user: User): Promise<{ mine: Inbox
   return { mine: mine.sort(order), others: others.sort(order) };
 }
 
+const SignQuery = z.enum(['approve', 'reject']);
 const Offset = z.coerce.number().int().min(0).max(50_000_000);
 const CitationQuery = z.object({
   doc: z.string().min(1, 'the link names no document (doc=…)').max(200),
@@ -264,7 +263,13 @@ export function registerUi(app: Hono<Env>, deps: UiDeps): void {
     user: User,
     view: CaseView,
     csrfToken: string | null,
-    messages: { error?: string; notice?: string; editOpen?: boolean; editValues?: Record<string, string> } = {},
+    messages: {
+      error?: string;
+      notice?: string;
+      editOpen?: boolean;
+      editValues?: Record<string, string>;
+      signing?: { open: SignDecision; error?: string; comment?: string };
+    } = {},
   ) => {
     const versions = await deps.drafts.versions(view.case.id);
     const ids = new Set([
@@ -281,18 +286,22 @@ export function registerUi(app: Hono<Env>, deps: UiDeps): void {
       people,
       signsWithSso: Boolean(await deps.users.oidcIdentityOf(user.id).catch(() => null)),
       evidence: await loadEvidence(deps.triage, view.case.id),
-      sign: signPermission(user, view, { policy: deps.policy, versions }),
+      sign: await signPermission(deps, user, view),
       edit: editPermission(user, view),
       request: view.draft ? approvalRequest(view.audit, view.draft.draft.version) : null,
       now: now(),
     };
+    // a refused signature is shown in its dialog; when the dialog is no longer offered, on top of the page
+    const signing = extras.sign.allowed ? messages.signing : undefined;
+    const error = messages.error ?? (signing ? undefined : messages.signing?.error);
     return (
       <CasePage
         user={user}
         view={view}
         extras={extras}
         csrfToken={csrfToken}
-        error={messages.error}
+        error={error}
+        signing={signing}
         notice={messages.notice}
         editOpen={messages.editOpen}
         editValues={messages.editValues}
@@ -307,6 +316,8 @@ export function registerUi(app: Hono<Env>, deps: UiDeps): void {
     const edited = c.req.query('edited');
     // An SSO signature that failed comes back here with its reason (server/oidc.ts); shown as text, escaped.
     const signError = c.req.query('signError')?.slice(0, 300);
+    // ?sign=approve|reject opens the signature dialog: the path of the decision buttons without script
+    const sign = SignQuery.safeParse(c.req.query('sign'));
     const notice = signed
       ? `Signed: ${signed.signature.meaning} by ${signed.signature.printedName}.`
       : edited && /^\d{1,4}$/.test(edited)
@@ -316,6 +327,7 @@ export function registerUi(app: Hono<Env>, deps: UiDeps): void {
       await casePage(user, view, c.get('csrfToken'), {
         ...(notice ? { notice } : {}),
         ...(signError ? { error: `${signError} Nothing was signed.` } : {}),
+        ...(sign.success && !signError ? { signing: { open: sign.data } } : {}),
       }),
     );
   });
@@ -345,7 +357,12 @@ export function registerUi(app: Hono<Env>, deps: UiDeps): void {
     } catch (error) {
       if (!isAndonError(error) || error.code === 'internal') throw error;
       const view = await loadCaseView(deps, id);
-      return c.html(await casePage(user, view, c.get('csrfToken'), { error: error.message }), error.status as 400);
+      const signing = {
+        open: parsed.success ? parsed.data.decision : ('approve' as const),
+        error: error.message,
+        comment: String(form.comment ?? '').slice(0, 4000),
+      };
+      return c.html(await casePage(user, view, c.get('csrfToken'), { signing }), error.status as 400);
     }
   });
 
