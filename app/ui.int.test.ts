@@ -92,8 +92,17 @@ describe.skipIf(!existsSync(chromiumPath))('the web UI in Chromium on embedded d
       .toBe('live');
     expect(await overview.locator('#live-alarms table').textContent()).toContain('packaging');
     expect(await overview.locator('#live-kpis .tile').count()).toBeGreaterThan(5);
-    expect(await overview.locator('#live-kpis').textContent()).toMatch(/meets target|misses target/);
+    // The simulator's plant clock runs 40× ahead: the KPI period follows it, so the tiles count the drift's alarms.
+    const kpis = overview.locator('#live-kpis');
+    await expect
+      .poll(async () => (await kpis.textContent()) ?? '', { timeout: 15_000 })
+      .toMatch(/[1-9]\d* alarm activation/);
+    expect(await kpis.textContent()).toMatch(/on the plant clock/);
+    expect(await kpis.locator('.tile', { hasText: 'Priority low / medium / high' }).textContent()).not.toMatch(
+      /no data/,
+    );
     await shot(overview, 'overview');
+    await shot(overview, 'kpis', '#live-kpis');
 
     // Case page: uPlot chart with flagged points, contribution and evidence sections, Offline draft label.
     await overview.getByRole('link', { name: drifting.id }).click();
@@ -143,19 +152,26 @@ describe.skipIf(!existsSync(chromiumPath))('the web UI in Chromium on embedded d
 
     // The quality lead rejects v2 with feedback: triage redrafts v3 with it.
     await page.goto(caseUrl);
-    expect(await page.locator('h2', { hasText: 'Draft v2' }).count()).toBe(1);
+    expect(await page.getByRole('heading', { name: /^Draft v2\b/ }).count()).toBe(1);
     const feedback = 'Add a peel test of the last three lots before any release.';
-    await page.getByLabel('Comment (why)').fill(feedback);
-    await page.getByLabel(/Your password/).fill('andon-quality');
-    await page.getByRole('button', { name: 'Reject and sign' }).click();
+    await page.getByRole('button', { name: 'Reject and sign…' }).click();
+    const rejecting = page.getByRole('dialog', { name: 'Reject and sign draft v2' });
+    await rejecting.waitFor();
+    expect(await rejecting.textContent()).toMatch(/Meaning of this signature\s*Rejected: I have reviewed/);
+    await rejecting.getByLabel('What must change (required)').fill(feedback);
+    await rejecting.getByLabel(/Your password/).fill('andon-quality');
+    await rejecting.getByRole('button', { name: 'Sign: reject' }).click();
     expect(await page.getByRole('status').first().textContent()).toContain('Signed: rejected by Quinn Quality');
     await waitFor('the redraft v3 waiting for a decision', async () => {
       const status = await andon.triage.status(drifting.id);
       return status?.waitingForDecision && status.draftVersion === 3 ? status : undefined;
     });
     await page.goto(caseUrl);
-    expect(await page.locator('h2', { hasText: 'Draft v3' }).count()).toBe(1);
+    expect(await page.getByRole('heading', { name: /^Draft v3\b/ }).count()).toBe(1);
     expect(await page.locator('main').textContent()).toContain(`Redraft after reviewer feedback: ${feedback}`);
+    // the redraft keeps the engineer's containment edit and says so
+    expect(await page.locator('main').textContent()).toContain(newContainment);
+    expect(await page.locator('main').textContent()).toMatch(/Containment: kept as edited by a person in v2/);
     await shot(page, 'redraft', '#draft');
 
     // The inbox lists the case for the quality lead, with its priority, age and escalation status.
@@ -166,13 +182,39 @@ describe.skipIf(!existsSync(chromiumPath))('the web UI in Chromium on embedded d
     await shot(page, 'inbox');
 
     // Approve v3: a wrong password is refused in plain words; the right one signs and the lot hold runs once.
+    // The signature dialog is modal: labelled, the focus stays inside, Escape closes it and returns the focus.
     await page.goto(caseUrl);
-    await page.getByLabel('Comment (why)').fill('Hold the lot until the peel tests pass.');
-    await page.getByLabel(/Your password/).fill('not-my-password');
-    await page.getByRole('button', { name: 'Approve and sign' }).click();
-    expect(await page.getByRole('alert').textContent()).toMatch(/Password check failed.*Nothing was signed/);
-    await page.getByLabel(/Your password/).fill('andon-quality');
-    await page.getByRole('button', { name: 'Approve and sign' }).click();
+    const approveButton = page.getByRole('button', { name: 'Approve and sign…' });
+    await approveButton.click();
+    const approving = page.getByRole('dialog', { name: 'Approve and sign draft v3' });
+    await approving.waitFor();
+    expect(await page.evaluate("document.querySelector('#sign-approve').matches(':modal')")).toBe(true);
+    const manifest = (await approving.locator('dl.manifest').textContent()) ?? '';
+    expect(manifest).toMatch(/Signed by\s*Quinn Quality/);
+    expect(manifest).toMatch(/Time\s*\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+    expect(manifest).toMatch(/Record\s*Case .*draft v3 \(SHA-256 [0-9a-f]{16}…\)/);
+    expect(await approving.locator('.meaning-box').textContent()).toMatch(
+      /Approved: I have reviewed this record version/,
+    );
+    const insideDialog = "document.querySelector('#sign-approve').contains(document.activeElement)";
+    for (let step = 0; step < 8; step++) {
+      await page.keyboard.press(step % 3 === 2 ? 'Shift+Tab' : 'Tab');
+      expect(await page.evaluate(insideDialog)).toBe(true);
+    }
+    await page.screenshot({ path: 'test-results/ui-sign-dialog.png' });
+    await page.keyboard.press('Escape');
+    expect(await approving.isVisible()).toBe(false);
+    expect(await page.evaluate('document.activeElement?.dataset.opens')).toBe('sign-approve');
+    // A wrong password is refused in plain words inside the dialog; the right one signs and the lot hold runs once.
+    await approveButton.click();
+    await approving.getByLabel('Comment (why)').fill('Hold the lot until the peel tests pass.');
+    await approving.getByLabel(/Your password/).fill('not-my-password');
+    await approving.getByRole('button', { name: 'Sign: approve' }).click();
+    await approving.waitFor();
+    expect(await approving.getByRole('alert').textContent()).toMatch(/Password check failed.*Nothing was signed/);
+    expect(await approving.getByLabel('Comment (why)').inputValue()).toBe('Hold the lot until the peel tests pass.');
+    await approving.getByLabel(/Your password/).fill('andon-quality');
+    await approving.getByRole('button', { name: 'Sign: approve' }).click();
     expect(await page.getByRole('status').first().textContent()).toContain('Signed: approved by Quinn Quality');
     await waitFor('the case to close', async () => (await andon.cases.get(drifting.id))?.status === 'closed');
     await page.reload();

@@ -8,6 +8,7 @@ import type {
   AuditVerification,
   CaseStore,
   DraftStore,
+  ReadingStore,
   RootCauseStore,
   UserStore,
 } from '../store/index.ts';
@@ -26,7 +27,8 @@ export interface SecondaryPagesDeps {
     search(filters: AuditSearch): Promise<AuditEntry[]>;
     verify(): Promise<AuditVerification>;
   };
-  alarms: Pick<AlarmStore, 'report' | 'activations' | 'recordDisposition'>;
+  alarms: Pick<AlarmStore, 'report' | 'activations' | 'recordDisposition' | 'list'>;
+  readings: Pick<ReadingStore, 'window'>;
   evalRuns: Pick<EvalRunStore, 'list' | 'get'>;
   cases: Pick<CaseStore, 'get'>;
   drafts: Pick<DraftStore, 'latestStored'>;

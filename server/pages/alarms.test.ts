@@ -59,6 +59,7 @@ describe('the Alarms page', () => {
           activation.raisedAt >= from && activation.raisedAt < to && (area === undefined || activation.area === area),
       );
     const alarms = {
+      list: async () => [],
       activations: async (from: string, to: string, area?: string) => select(from, to, area),
       report: async (options: { from?: string; to?: string; area?: string } = {}) =>
         alarmKpis(select(options.from!, options.to!, options.area), {
@@ -67,7 +68,14 @@ describe('the Alarms page', () => {
           ...(options.area ? { area: options.area } : {}),
         }),
     };
-    app = mountForTest(createAlarmsPage({ alarms, users: userStore, now: () => new Date(T0 + 86_400_000) }));
+    app = mountForTest(
+      createAlarmsPage({
+        alarms,
+        readings: { window: async () => [] },
+        users: userStore,
+        now: () => new Date(T0 + 86_400_000),
+      }),
+    );
   }, 120_000);
   afterAll(async () => {
     await database?.close();

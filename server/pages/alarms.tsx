@@ -6,9 +6,11 @@
 import { z } from 'zod';
 import { AndonError } from '../../core/index.ts';
 import { type AlarmActivation, type AlarmKpiReport, ISA_18_2_TARGETS } from '../../detection/index.ts';
-import type { AlarmStore, User, UserStore } from '../../store/index.ts';
+import type { AlarmStore, ReadingStore, User, UserStore } from '../../store/index.ts';
 import { requireUser } from '../auth.ts';
 import { createAuthenticatedApp, optionalUtcTime, parseInput } from '../sub-app.ts';
+import { kpiTiles } from '../ui/overview-model.ts';
+import { kpiWindow } from '../ui/plant-window.ts';
 import { Layout } from './layout.tsx';
 
 const css = `
@@ -222,8 +224,13 @@ export function AlarmsPage(props: {
   from: Date;
   to: Date;
   areas: string[];
+  /** Readings were seen in the period (server/ui/plant-window.ts): zero alarms there is a measurement. */
+  observed?: boolean | undefined;
+  /** The period follows the plant clock, which runs ahead of the server's. */
+  plantAhead?: boolean | undefined;
 }) {
   const { report } = props;
+  const tiles = kpiTiles(report, { observed: props.observed ?? false });
   return (
     <Layout title="Alarms" user={props.user}>
       <style>{css}</style>
@@ -254,6 +261,7 @@ export function AlarmsPage(props: {
         {report.alarms} alarm(s) from {report.from.slice(0, 16).replace('T', ' ')} to{' '}
         {report.to.slice(0, 16).replace('T', ' ')} UTC{report.area ? ` in ${report.area}` : ', all areas'} ·{' '}
         {report.periods} ten-minute periods
+        {props.plantAhead ? ' · on the plant clock, which runs ahead of this server’s' : ''}
       </p>
       <div class="table-wrap">
         <table class="kpis">
@@ -266,13 +274,15 @@ export function AlarmsPage(props: {
             </tr>
           </thead>
           <tbody>
-            {report.rows.map((row) => (
+            {tiles.map((row) => (
               <tr class="kpi">
                 <th scope="row">{row.metric}</th>
                 <td>{row.value}</td>
                 <td>{row.target}</td>
                 <td>
-                  {row.ok === null ? (
+                  {row.noData ? (
+                    <span class="muted">no data</span>
+                  ) : row.ok === null ? (
                     <span class="muted">review</span>
                   ) : row.ok ? (
                     <span class="kpi-ok">✓ yes</span>
@@ -296,7 +306,9 @@ export function AlarmsPage(props: {
 }
 
 export interface AlarmsPageDeps {
-  alarms: Pick<AlarmStore, 'report' | 'activations'>;
+  alarms: Pick<AlarmStore, 'report' | 'activations' | 'list'>;
+  /** For the default period on the plant clock (server/ui/plant-window.ts). */
+  readings: Pick<ReadingStore, 'window'>;
   users: UserStore;
   now?: () => Date;
 }
@@ -307,7 +319,10 @@ export function createAlarmsPage(deps: AlarmsPageDeps) {
   app.get('/alarms', async (c) => {
     const user = requireUser(c);
     const filters = parseInput(AlarmFilters, c.req.query());
-    const { from, to } = reportPeriod(filters, deps.now?.() ?? new Date());
+    const now = deps.now?.() ?? new Date();
+    // without a chosen period: the last 24 hours on the plant clock, from where the readings start
+    const window = filters.from || filters.to ? null : await kpiWindow(deps, now);
+    const { from, to } = window ?? reportPeriod(filters, now);
     const period = { from: from.toISOString(), to: to.toISOString() };
     const [report, activations, all] = await Promise.all([
       deps.alarms.report({ ...period, ...(filters.area ? { area: filters.area } : {}) }),
@@ -323,6 +338,8 @@ export function createAlarmsPage(deps: AlarmsPageDeps) {
         from={from}
         to={to}
         areas={areas.sort()}
+        observed={window ? window.observed : true}
+        plantAhead={window?.plantAhead}
       />,
     );
   });

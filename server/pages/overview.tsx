@@ -3,9 +3,18 @@ import { assetUrl } from '../ui/assets.ts';
 import { formatAge, type KpiTile, type Overview, SEVERITIES } from '../ui/overview-model.ts';
 import { Badge, Layout } from './layout.tsx';
 
-const tileState = (tile: KpiTile) => (tile.ok === true ? 'ok' : tile.ok === false ? 'miss' : 'review');
+const tileState = (tile: KpiTile) =>
+  tile.noData ? 'nodata' : tile.ok === true ? 'ok' : tile.ok === false ? 'miss' : 'review';
 const tileWord = (tile: KpiTile) =>
-  tile.ok === true ? 'meets target' : tile.ok === false ? 'misses target' : 'for review';
+  tile.noData ? 'no data' : tile.ok === true ? 'meets target' : tile.ok === false ? 'misses target' : 'for review';
+
+/** "2 (packaging, 2026-11-25T21:00Z)" → the figure large, what qualifies it small underneath. */
+const figure = (value: string) => {
+  const at = value.indexOf(' (');
+  return at > 0 && value.endsWith(')')
+    ? { main: value.slice(0, at), detail: value.slice(at + 2, -1) }
+    : { main: value, detail: '' };
+};
 
 /** Active alarms per area, split by severity: a stacked bar and the numbers. */
 export function AlarmsByArea(props: { overview: Overview }) {
@@ -165,20 +174,26 @@ export function OpenCases(props: { overview: Overview }) {
   );
 }
 
-/** The ISA-18.2 KPIs of the last 24 hours, each against its target, with the verdict in words. */
+/** The ISA-18.2 KPIs of up to the last 24 hours of plant time, each against its target, with the verdict in words. */
 export function KpiTiles(props: { overview: Overview }) {
   const { kpis } = props.overview;
   return (
     <>
       <p class="muted">
         {kpis.alarms} alarm activation(s) from {kpis.from.replace('T', ' ').slice(0, 16)} to{' '}
-        {kpis.to.replace('T', ' ').slice(0, 16)} UTC.
+        {kpis.to.replace('T', ' ').slice(0, 16)} UTC
+        {kpis.plantAhead
+          ? ' on the plant clock, which runs ahead of this server’s (an accelerated simulator or a replay).'
+          : '.'}
       </p>
       <div class="tiles">
         {kpis.tiles.map((tile) => (
           <div class={`tile ${tileState(tile)}`}>
             <p class="metric">{tile.metric}</p>
-            <p class="value">{tile.value}</p>
+            <p class="value">
+              {figure(tile.value).main}
+              {figure(tile.value).detail ? <span class="detail">{figure(tile.value).detail}</span> : null}
+            </p>
             <p class="target">Target: {tile.target}</p>
             <span class={`status-word ${tileState(tile)}`}>{tileWord(tile)}</span>
           </div>
@@ -223,7 +238,7 @@ export function OverviewPage(props: { user: User; overview: Overview }) {
         </div>
       </section>
       <section aria-labelledby="kpi-heading">
-        <h2 id="kpi-heading">Alarm performance (ISA-18.2, last 24 h)</h2>
+        <h2 id="kpi-heading">Alarm performance (ISA-18.2, up to the last 24 h of plant time)</h2>
         <div id="live-kpis">
           <KpiTiles overview={overview} />
         </div>

@@ -70,3 +70,35 @@ describe('overview figures', () => {
     expect(formatAge(72)).toBe('3.0 d');
   });
 });
+
+describe('KPI tiles with nothing to measure', () => {
+  const rows = [
+    { metric: 'Alarms per 10 min per area (average; worst area)', value: '0.00; 0.00', target: 'about 1', ok: true },
+    { metric: 'Priority low / medium / high', value: '0.0 % / 0.0 % / 0.0 %', target: 'about 80 / 15 / 5 %', ok: true },
+    { metric: 'Top-10 bad actors, share of all alarms', value: '0.0 % (0 alarms)', target: 'review', ok: null },
+  ];
+  const tiles = (alarms: number, window?: { plantAhead: boolean; observed: boolean }) =>
+    buildOverview({
+      now,
+      activeAlarms: [],
+      cases: [],
+      report: { from: now.toISOString(), to: now.toISOString(), alarms, rows },
+      window,
+    }).kpis.tiles;
+
+  it('says "no data" for the priority distribution with no alarm, never "meets target"', () => {
+    const [rate, priority, actors] = tiles(0, { plantAhead: false, observed: true });
+    expect(priority).toMatchObject({ value: 'no data', ok: null, noData: true });
+    expect(actors).toMatchObject({ value: 'no data', noData: true });
+    // readings were seen in the period, so zero alarms there is a real rate
+    expect(rate).toMatchObject({ value: '0.00; 0.00', ok: true, noData: false });
+  });
+
+  it('says "no data" for every tile when no reading was seen in the period either', () => {
+    expect(tiles(0).every((tile) => tile.noData && tile.ok === null)).toBe(true);
+  });
+
+  it('shows the measured figures once there are alarms', () => {
+    expect(tiles(12, { plantAhead: true, observed: true }).map((tile) => tile.noData)).toEqual([false, false, false]);
+  });
+});

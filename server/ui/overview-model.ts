@@ -26,7 +26,12 @@ export interface KpiTile {
   target: string;
   /** true: meets the ISA-18.2 target; false: misses it; null: for review, no pass/fail. */
   ok: boolean | null;
+  /** Nothing to measure (no alarm to take a share of, or no readings seen): shown as "no data", never as a pass. */
+  noData: boolean;
 }
+
+/** KPIs that are shares of the alarms raised: with no alarm there is nothing to take a share of. */
+const SHARE_METRICS = [/^Priority /, /^Top-10 bad actors/, /^Peak alarms/];
 
 export interface Overview {
   at: string;
@@ -41,7 +46,14 @@ export interface Overview {
     byAge: Array<{ label: string; count: number }>;
     oldest: Array<Case & { ageHours: number }>;
   };
-  kpis: { from: string; to: string; alarms: number; tiles: KpiTile[] };
+  kpis: {
+    from: string;
+    to: string;
+    alarms: number;
+    /** The period follows the plant clock, which runs ahead of the server's (an accelerated simulator). */
+    plantAhead: boolean;
+    tiles: KpiTile[];
+  };
 }
 
 const severityOf = (value: string): Severity =>
@@ -56,6 +68,8 @@ export function buildOverview(input: {
   activeAlarms: AlarmRow[];
   cases: Case[];
   report: Pick<AlarmKpiReport, 'from' | 'to' | 'alarms' | 'rows'>;
+  /** How the KPI period was chosen (server/ui/plant-window.ts); without it nothing says the plant was observed. */
+  window?: { plantAhead: boolean; observed: boolean } | undefined;
 }): Overview {
   const areas = new Map<string, Record<Severity, number>>();
   for (const alarm of input.activeAlarms) {
@@ -94,9 +108,28 @@ export function buildOverview(input: {
       from: input.report.from,
       to: input.report.to,
       alarms: input.report.alarms,
-      tiles: input.report.rows.map((row) => ({ metric: row.metric, value: row.value, target: row.target, ok: row.ok })),
+      plantAhead: input.window?.plantAhead ?? false,
+      tiles: kpiTiles(input.report, input.window),
     },
   };
+}
+
+/**
+ * The ISA-18.2 report's rows as tiles a person can trust: with zero alarms, a share (priority mix, bad actors, peak)
+ * has nothing to measure and says "no data" instead of "meets target"; so do the rates when no reading was seen in
+ * the period either. The overview and the Alarms page both show these.
+ */
+export function kpiTiles(
+  report: Pick<AlarmKpiReport, 'alarms' | 'rows'>,
+  window: { observed: boolean } | undefined,
+): KpiTile[] {
+  return report.rows.map((row) => {
+    const noData =
+      report.alarms === 0 && (!window?.observed || SHARE_METRICS.some((metric) => metric.test(row.metric)));
+    return noData
+      ? { metric: row.metric, value: 'no data', target: row.target, ok: null, noData: true }
+      : { metric: row.metric, value: row.value, target: row.target, ok: row.ok, noData: false };
+  });
 }
 
 /** "3 min", "5.2 h", "2.1 d": an age a person reads at a glance. */

@@ -31,6 +31,7 @@ import {
 } from './case-view.ts';
 import { createLiveFeed } from './live-feed.ts';
 import { buildOverview, type Overview } from './overview-model.ts';
+import { kpiWindow } from './plant-window.ts';
 import type { SignDecision } from './sign-dialog.tsx';
 import type { AlarmSource, KnowledgeSource } from './sources.ts';
 
@@ -63,15 +64,21 @@ const RISK_RANK = { low: 0, medium: 1, high: 2 } as const;
 /** The overview's figures now, as this user may see them (cases outside their role scopes are left out). */
 export async function loadOverview(deps: UiDeps, user: User): Promise<Overview> {
   const now = (deps.now ?? (() => new Date()))();
+  // the KPI period on the plant's clock, which an accelerated simulator runs ahead of this server's
+  const window = deps.alarms ? await kpiWindow({ alarms: deps.alarms, readings: deps.readings }, now) : null;
+  const alarms = deps.alarms;
   const [activeAlarms, cases, report] = await Promise.all([
-    deps.alarms ? deps.alarms.list({ active: true, limit: 500 }) : Promise.resolve([]),
+    alarms ? alarms.list({ active: true, limit: 500 }) : Promise.resolve([]),
     deps.cases.list({ limit: 500 }).then((all) => all.filter((item) => maySee(user, item))),
-    deps.alarms ? deps.alarms.report({ to: now.toISOString() }) : Promise.resolve(null),
+    alarms && window
+      ? alarms.report({ from: window.from.toISOString(), to: window.to.toISOString() })
+      : Promise.resolve(null),
   ]);
   return buildOverview({
     now,
     activeAlarms,
     cases,
+    window: window ?? undefined,
     report: report ?? {
       from: new Date(now.getTime() - 86_400_000).toISOString(),
       to: now.toISOString(),
