@@ -20,7 +20,7 @@ const clock = { now: () => new Date() };
 describe('outbox.succeeded beside a case status change (PostgreSQL)', () => {
   it('takes the case row before the audit lock, so the two wait for each other instead of deadlocking', async () => {
     const url = await createScratchDatabase(serverUrl, 'andon_outbox_locks');
-    const database = await openDatabase({ databaseUrl: url });
+    const database = await openDatabase({ databaseUrl: url, dataDir: 'memory://unused' });
     const other = new pg.Client({ connectionString: url });
     await other.connect();
     try {
