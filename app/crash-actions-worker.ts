@@ -6,10 +6,14 @@
  *   work   sign approvals continuously (each writes its outbox rows in the approval's transaction) and deliver them
  *   drain  no new approvals and no faults: deliver until nothing is left in flight, then print the counts as JSON
  *
- * Every step goes to stdout as a line `M <step> <idempotency key>` (stdout to a pipe is synchronous on Linux, so
- * the last line the harness read is the last step that happened before the kill).
+ * With --triage the cases come from deviations and go through the real triage graph first (app/crash-triage.ts:
+ * checkpointer, knowledge base, offline drafter, a quality lead who signs each request, start-up recovery).
  *
- * usage: node --import tsx app/crash-actions-worker.ts work|drain --data-dir DIR | --database-url URL
+ * Every step goes to stdout as a line `M <step> <key> [detail]` (stdout to a pipe is synchronous on Linux, so the last
+ * line the harness read is the last step that happened before the kill); the key is an idempotency key, a case id
+ * (triage steps) or a deviation id.
+ *
+ * usage: node --import tsx app/crash-actions-worker.ts work|drain [--triage] --data-dir DIR | --database-url URL
  */
 
 import { parseArgs } from 'node:util';
@@ -26,6 +30,7 @@ import {
   openDatabase,
 } from '../store/index.ts';
 import { approveActions, fixtureSigner } from './action-fixtures.ts';
+import { startCrashTriage } from './crash-triage.ts';
 import { startDispatcher } from './dispatcher.ts';
 
 const { values, positionals } = parseArgs({
@@ -36,10 +41,12 @@ const { values, positionals } = parseArgs({
     faults: { type: 'string', default: 'latency=20-250,delay=20-250,503=0.05,429=0.05,retry-after=0' },
     'approve-every-ms': { type: 'string', default: '120' },
     'lease-ms': { type: 'string', default: '1500' },
+    triage: { type: 'boolean', default: false },
   },
 });
 const mode = positionals[0] === 'drain' ? 'drain' : 'work';
-const mark = (step: string, key = '-') => process.stdout.write(`M ${step} ${key}\n`);
+const mark = (step: string, key = '-', detail = '') =>
+  process.stdout.write(`M ${step} ${key}${detail ? ` ${detail}` : ''}\n`);
 const clock: Clock = { now: () => new Date() };
 
 const database = await openDatabase({
@@ -89,9 +96,11 @@ const dispatcher = startDispatcher({
 
 const signer = await fixtureSigner(users, 'crash-quality');
 const types: ActionType[] = ['lot_hold', 'maintenance_work_order', 'ncr_create', 'capa_create', 'supplier_car'];
+const triage = values.triage ? await startCrashTriage({ database, clock, outbox, signer, mark }) : null;
 mark('ready');
 
-if (mode === 'work') {
+if (triage && mode === 'work') await triage.work();
+else if (mode === 'work') {
   for (let n = 0; ; n++) {
     const type = types[n % types.length]!;
     mark('approving');
@@ -100,6 +109,8 @@ if (mode === 'work') {
     await new Promise((resolve) => setTimeout(resolve, Number(values['approve-every-ms'])));
   }
 } else {
+  // every case through triage and its signature first, so that its actions are in the outbox
+  await triage?.drain();
   for (;;) {
     const counts = await outbox.counts();
     if (counts.pending + counts.sending + counts.failed === 0) break;
@@ -131,8 +142,14 @@ if (mode === 'work') {
         (select count(*) from action_attempts where outcome = 'failed') as failed_attempts,
         (select count(*) from action_attempts where outcome = 'succeeded' and http_status = 200)
           as resends_answered_with_first_effect,
-        (select count(*) from audit_log where action = 'action.executed') as executed_audit_entries
+        (select count(*) from audit_log where action = 'action.executed') as executed_audit_entries,
+        (select count(*) from (select a.case_id from action_executions a join sandbox_erp_effects e using (idempotency_key)
+          group by a.case_id, a.type having count(*) > 1) d) as cases_with_repeated_effect_of_a_type,
+        (select count(distinct case_id) from action_executions a
+          where not exists (select 1 from sandbox_erp_effects e where e.idempotency_key = a.idempotency_key))
+          as cases_with_an_action_without_effect
     `)),
+    ...(triage ? await triage.result() : {}),
   };
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
   await new Promise<void>((resolve) => server.close(() => resolve()));

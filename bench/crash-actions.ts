@@ -11,7 +11,17 @@
  *   effect, no reply the sandbox had recorded the effect, the dispatcher had no answer yet
  *   reply, no record the dispatcher had the answer but had not recorded it in the outbox
  *
- * usage: andon bench crash-actions [--runs 50] [--database-url URL] [--json] [--min-ms 200] [--max-ms 1800]
+ * With --triage the worker also runs triage (app/crash-triage.ts): deviations open cases, the graph drafts, a quality
+ * lead signs. Each run then aims its kill at one triage window in turn (a random moment after the window opens) and
+ * the kill is classified by what was in flight, triage windows included:
+ *   deviation → case          the deviation's transaction was open
+ *   gathering evidence        the graph was reading signals and searching the knowledge base
+ *   drafting                  the drafter through the approval request
+ *   awaiting approval         the graph waited at the gate with no signature
+ *   approved, not dispatched  the approval was being signed, or was signed and its actions not yet claimed
+ * Afterwards every case must be closed with exactly one effect per approved action.
+ *
+ * usage: andon bench crash-actions [--runs 50] [--triage] [--database-url URL] [--json] [--min-ms 200] [--max-ms 1800]
  *        (--database-url defaults to ANDON_TEST_DATABASE_URL; without either, a file-backed PGlite directory)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -23,10 +33,28 @@ import { parseArgs } from 'node:util';
 import { createScratchDatabase } from '../store/index.ts';
 
 export const windows = ['outbox write', 'claimed', 'sent, no effect', 'effect, no reply', 'reply, no record'] as const;
-export type CrashWindow = (typeof windows)[number];
+export const triageWindows = [
+  'deviation → case',
+  'gathering evidence',
+  'drafting',
+  'awaiting approval',
+  'approved, not dispatched',
+] as const;
+export type CrashWindow = (typeof windows)[number] | (typeof triageWindows)[number];
+
+/** The mark that opens each triage window: a run aimed at the window kills at a random moment after it. */
+const opensWindow: Record<(typeof triageWindows)[number], { step: string; spreadMs: number }> = {
+  'deviation → case': { step: 'opening', spreadMs: 5 },
+  'gathering evidence': { step: 'gathering', spreadMs: 10 },
+  drafting: { step: 'drafting', spreadMs: 20 },
+  'awaiting approval': { step: 'awaiting', spreadMs: 100 },
+  'approved, not dispatched': { step: 'signing', spreadMs: 20 },
+};
 
 export interface CrashReport {
   runs: number;
+  /** `dispatch`: approvals signed directly; `triage`: cases from deviations through the triage graph. */
+  mode: 'dispatch' | 'triage';
   database: 'postgres' | 'pglite';
   seconds: number;
   kills: Record<CrashWindow | 'idle', number>;
@@ -37,7 +65,18 @@ export interface CrashReport {
     actions_without_effect: number;
     effects_without_action: number;
     max_effects_per_key: number;
+    cases_with_repeated_effect_of_a_type: number;
+    cases_with_an_action_without_effect: number;
+    /** --triage only. */
+    cases?: number;
+    closed_cases?: number;
+    cases_not_closed?: string[];
+    case_ids?: string[];
   };
+  /** --triage only: cases the harness saw opened (their deviation's transaction committed). */
+  acknowledgedCases: number;
+  /** --triage only: acknowledged cases that are not closed, or not in the database, after the drain. */
+  lostCases: string[];
   ok: boolean;
 }
 
@@ -71,11 +110,56 @@ function startWorker(mode: 'work' | 'drain', target: string[]): { child: ChildPr
   return { child, lines };
 }
 
+/** What the marks read so far say is in flight, per action (idempotency key) and per case. */
+interface Flight {
+  approving: boolean;
+  actions: Map<string, string>;
+  cases: Map<string, string>;
+  /** Signed actions the dispatcher has not claimed yet. */
+  waiting: Set<string>;
+  opening: Set<string>;
+}
+
+const newFlight = (): Flight => ({
+  approving: false,
+  actions: new Map(),
+  cases: new Map(),
+  waiting: new Set(),
+  opening: new Set(),
+});
+
+/** Fold one mark line `M <step> <key> [detail]` into the flight. */
+function follow(flight: Flight, step: string, key: string | undefined, detail: string | undefined): void {
+  if (step === 'approving') flight.approving = true;
+  else if (step === 'approved') flight.approving = false;
+  else if (!key || key === '-') return;
+  else if (step === 'opening') flight.opening.add(key);
+  else if (step === 'opened') flight.opening.clear();
+  else if (['gathering', 'drafting', 'awaiting', 'signing'].includes(step)) flight.cases.set(key, step);
+  else if (step === 'signed') {
+    flight.cases.set(key, step);
+    for (const action of detail?.split(',') ?? []) if (action !== '-') flight.waiting.add(action);
+  } else if (step === 'handed') flight.cases.delete(key);
+  else {
+    flight.waiting.delete(key);
+    if (step === 'recorded') flight.actions.delete(key);
+    else flight.actions.set(key, step);
+  }
+}
+
 /** The windows that had something in flight, from the steps seen so far. */
-function inFlight(state: Map<string, string>, approving: boolean): CrashWindow[] {
+function inFlight(flight: Flight): CrashWindow[] {
   const open = new Set<CrashWindow>();
-  if (approving) open.add('outbox write');
-  for (const step of state.values()) {
+  if (flight.approving) open.add('outbox write');
+  if (flight.opening.size > 0) open.add('deviation → case');
+  for (const step of flight.cases.values()) {
+    if (step === 'gathering') open.add('gathering evidence');
+    if (step === 'drafting') open.add('drafting');
+    if (step === 'awaiting') open.add('awaiting approval');
+    if (step === 'signing' || step === 'signed') open.add('approved, not dispatched');
+  }
+  if (flight.waiting.size > 0) open.add('approved, not dispatched');
+  for (const step of flight.actions.values()) {
     if (step === 'claimed') open.add('claimed');
     if (step === 'sending') open.add('sent, no effect');
     if (step === 'effect') open.add('effect, no reply');
@@ -87,12 +171,15 @@ function inFlight(state: Map<string, string>, approving: boolean): CrashWindow[]
 export async function runCrashTest(options: {
   runs: number;
   databaseUrl?: string | undefined;
+  /** Run triage too and aim the kills at its windows (see the header). */
+  triage?: boolean;
   minMs?: number;
   maxMs?: number;
   log?: (line: string) => void;
 }): Promise<CrashReport> {
   const started = Date.now();
   const log = options.log ?? (() => {});
+  const triage = options.triage === true;
   let target: string[];
   let cleanup = async () => {};
   if (options.databaseUrl) {
@@ -102,41 +189,48 @@ export async function runCrashTest(options: {
     target = ['--data-dir', join(dir, 'pglite')];
     cleanup = () => rm(dir, { recursive: true, force: true });
   }
-  const kills: CrashReport['kills'] = {
-    'outbox write': 0,
-    claimed: 0,
-    'sent, no effect': 0,
-    'effect, no reply': 0,
-    'reply, no record': 0,
-    idle: 0,
-  };
+  if (triage) target.push('--triage');
+  const kills = Object.fromEntries(
+    [...windows, ...(triage ? triageWindows : []), 'idle'].map((window) => [window, 0]),
+  ) as CrashReport['kills'];
   const minMs = options.minMs ?? 200;
   const maxMs = options.maxMs ?? 1800;
+  const acknowledged = new Set<string>();
   try {
     for (let run = 1; run <= options.runs; run++) {
       const { child, lines } = startWorker('work', target);
-      const state = new Map<string, string>();
-      let approving = false;
+      const flight = newFlight();
       let ready = false;
       let timer: NodeJS.Timeout | undefined;
       let hit: CrashWindow[] = [];
+      const kill = () => {
+        if (timer === undefined) return;
+        // The snapshot at the moment of the kill: later lines cannot exist once SIGKILL is delivered.
+        hit = inFlight(flight);
+        child.kill('SIGKILL');
+      };
+      const killIn = (ms: number) => {
+        if (timer !== undefined) clearTimeout(timer);
+        timer = setTimeout(kill, ms);
+      };
+      // a triage run aims at one window in turn; should it never open, the kill comes at a random moment anyway
+      const aim = triage ? opensWindow[triageWindows[(run - 1) % triageWindows.length]!] : null;
+      let aimed = false;
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       for await (const line of lines) {
-        const [marker, step, key] = line.split(' ');
+        const [marker, step, key, detail] = line.split(' ');
         if (marker !== 'M' || !step) continue;
         if (step === 'ready' && !ready) {
           ready = true;
-          const delay = minMs + Math.random() * (maxMs - minMs);
-          timer = setTimeout(() => {
-            // The snapshot at the moment of the kill: later lines cannot exist once SIGKILL is delivered.
-            hit = inFlight(state, approving);
-            child.kill('SIGKILL');
-          }, delay);
-        } else if (step === 'approving') approving = true;
-        else if (step === 'approved') approving = false;
-        else if (key && key !== '-') {
-          if (step === 'recorded') state.delete(key);
-          else state.set(key, step);
+          killIn(aim ? 30_000 : minMs + Math.random() * (maxMs - minMs));
+          continue;
+        }
+        follow(flight, step, key, detail);
+        if (step === 'opened' && key) acknowledged.add(key);
+        // skip the window now and then, so that the kill does not always hit its first occurrence
+        if (aim && ready && !aimed && step === aim.step && Math.random() < 0.7) {
+          aimed = true;
+          killIn(Math.random() * aim.spreadMs);
         }
       }
       await exited;
@@ -157,17 +251,26 @@ export async function runCrashTest(options: {
     }
     await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(null)));
     if (!result) throw new Error('the drain process printed no result');
+    const inDatabase = new Set(result.case_ids ?? []);
+    const notClosed = new Set((result.cases_not_closed ?? []).map((entry) => entry.split(':')[0]!));
+    const lostCases = triage ? [...acknowledged].filter((id) => !inDatabase.has(id) || notClosed.has(id)) : [];
     const ok =
       result.approved_actions > 0 &&
       result.actions_with_exactly_one_effect === result.approved_actions &&
       result.effects === result.approved_actions &&
-      result.effects_without_action === 0;
+      result.effects_without_action === 0 &&
+      result.cases_with_repeated_effect_of_a_type === 0 &&
+      lostCases.length === 0 &&
+      (!triage || (result.cases_not_closed?.length === 0 && acknowledged.size > 0));
     return {
       runs: options.runs,
+      mode: triage ? 'triage' : 'dispatch',
       database: options.databaseUrl ? 'postgres' : 'pglite',
       seconds: Math.round((Date.now() - started) / 100) / 10,
       kills,
       result,
+      acknowledgedCases: acknowledged.size,
+      lostCases,
       ok,
     };
   } finally {
@@ -177,16 +280,30 @@ export async function runCrashTest(options: {
 
 export function formatReport(report: CrashReport): string {
   const r = report.result;
+  const triage = report.mode === 'triage';
   const rows: Array<[string, string | number]> = [
     ['kill -9 runs', report.runs],
+    ...(triage ? triageWindows : []).map((window): [string, number] => [
+      `  kills with a case in "${window}"`,
+      report.kills[window],
+    ]),
     ...windows.map((window): [string, number] => [`  kills with an action in "${window}"`, report.kills[window]]),
     ['  kills with nothing in flight', report.kills.idle],
+    ...(triage
+      ? ([
+          ['cases opened (deviation stored and acknowledged)', report.acknowledgedCases],
+          ['cases closed after the drain', String(r.closed_cases)],
+          ['lost cases (not closed, or missing)', report.lostCases.length],
+          ['cases signed more than once', String((r as Record<string, unknown>).cases_signed_more_than_once)],
+        ] as Array<[string, string | number]>)
+      : []),
     ['approved actions (outbox rows)', r.approved_actions],
     ['effects in the sandbox ERP', r.effects],
     ['actions with exactly one effect', r.actions_with_exactly_one_effect],
     ['actions without an effect', r.actions_without_effect],
     ['effects without an approved action', r.effects_without_action],
     ['most effects for one idempotency key', r.max_effects_per_key],
+    ['cases with two effects of one action type', r.cases_with_repeated_effect_of_a_type],
     ['outbox external id = the effect id', String(r.external_ids_matching_effect)],
     ['action.executed audit entries', String(r.executed_audit_entries)],
     ['delivery attempts', String(r.attempts)],
@@ -196,9 +313,13 @@ export function formatReport(report: CrashReport): string {
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
   return [
-    `crash test: ${report.runs} × kill -9 on ${report.database}, ${report.seconds} s`,
+    `crash test: ${report.runs} × kill -9 during ${report.mode} on ${report.database}, ${report.seconds} s`,
+    ...(report.lostCases.length > 0 ? [`lost cases: ${report.lostCases.join(', ')}`] : []),
+    ...(r.cases_not_closed?.length ? [`cases not closed: ${r.cases_not_closed.join(', ')}`] : []),
     ...rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`),
-    report.ok ? 'OK: every approved action has exactly one effect' : 'FAILED: effects do not match approved actions',
+    report.ok
+      ? `OK: every approved action has exactly one effect${triage ? ', every case closed' : ''}`
+      : `FAILED: ${triage ? 'lost cases, or ' : ''}effects do not match approved actions`,
   ].join('\n');
 }
 
@@ -209,12 +330,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       'database-url': { type: 'string' },
       'min-ms': { type: 'string', default: '200' },
       'max-ms': { type: 'string', default: '1800' },
+      triage: { type: 'boolean' },
       json: { type: 'boolean' },
     },
   });
   const report = await runCrashTest({
     runs: Number(values.runs),
     databaseUrl: values['database-url'] ?? process.env.ANDON_TEST_DATABASE_URL,
+    triage: values.triage === true,
     minMs: Number(values['min-ms']),
     maxMs: Number(values['max-ms']),
     log: values.json ? () => {} : (line) => console.log(line),

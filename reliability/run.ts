@@ -4,7 +4,7 @@
  *   npm run test:reliability                      (node --import tsx reliability/run.ts)
  *   node --import tsx reliability/run.ts --only fuzz,erp --quick
  *
- * Scenarios: crash (kill -9 during action dispatch), broker (mosquitto restart under QoS 1 load), postgres (a
+ * Scenarios: crash (kill -9 in triage and dispatch), broker (mosquitto restart under QoS 1 load), postgres (a
  * PostgreSQL restart under load, on a temporary cluster of its own), llm (500s, timeouts, malformed answers), slack
  * (429 with Retry-After), erp (503: backoff and dead letter), fuzz (MQTT JSON, Sparkplug B, REST bodies, PDF and DOCX
  * uploads, YAML configs, 10,000 inputs each). Needs mosquitto and PostgreSQL binaries for broker and postgres;
@@ -25,7 +25,7 @@ const fuzzRuns = quick ? 500 : 10_000;
 const databaseUrl = process.env.ANDON_TEST_DATABASE_URL;
 
 const scenarios: Record<string, () => Promise<Figure[]>> = {
-  crash: async () => (await import('./scenarios/crash.ts')).crashDuringDispatch(quick ? 5 : 100, databaseUrl),
+  crash: async () => (await import('./scenarios/crash.ts')).crashDuringTriageAndDispatch(quick ? 6 : 100, databaseUrl),
   broker: async () => (await import('./scenarios/restarts.ts')).brokerRestart(quick ? 5 : 30, 200),
   postgres: async () => (await import('./scenarios/restarts.ts')).postgresRestart(5, 100),
   llm: async () => (await import('./scenarios/llm-faults.ts')).llmFaults(1),
