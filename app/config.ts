@@ -68,7 +68,7 @@ export const environment = {
       .regex(/^[^/+#]+$/, "a group name without '/', '+' or '#'")
       .optional(),
     default: undefined,
-    help: 'MQTT 5 shared subscription group: workers with partitioned MQTT_TOPICS split a plant (README)',
+    help: 'MQTT 5 shared subscription group ($share/<group>/…); with ANDON_PARTITIONS the default is andon',
   },
   MQTT_SPARKPLUG: {
     schema: z.enum(['auto', 'true', 'false']),
@@ -281,6 +281,16 @@ export const environment = {
       .optional(),
     default: undefined,
     help: 'Name of this worker when several share a database (case leases, docs/scale-out.md); unset means the host name',
+  },
+  ANDON_PARTITIONS: {
+    schema: z.coerce.number().int().min(1).max(1024).optional(),
+    default: undefined,
+    help: 'Run as a scale-out worker over this many partitions of the plant (docs/scale-out.md); unset = one process',
+  },
+  ANDON_LEASE_SECONDS: {
+    schema: z.coerce.number().min(1).max(600),
+    default: '15',
+    help: 'Scale-out: a partition or case lease not renewed for this long goes to another worker',
   },
   METRICS_TOKEN: {
     schema: z.string().min(16, 'must be at least 16 characters').optional(),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { recordHash } from '../core/index.ts';
 import type { BankOptions, BankSnapshot, DetectorBank } from '../detection/index.ts';
 import type { Database } from '../store/index.ts';
-import { createPartitionLeases } from './workers/leases.ts';
+import { createPartitionLeases, PartitionLeaseLost } from './workers/leases.ts';
 
 /**
  * The detector bank's state across restarts of `andon start`, kept in `detector_snapshots` (0091_scale_out.sql), the
@@ -10,6 +10,8 @@ import { createPartitionLeases } from './workers/leases.ts';
  * it is partition 0 of 1; the saved record says so, and a reader with another partition count refuses it.
  */
 export interface DetectorStateStore {
+  /** Which share of the plant the saved state covers: partition `index` of `count` (0 of 1 is the whole plant). */
+  readonly partition: { index: number; count: number };
   save(record: DetectorStateRecord, lastSourceTime: string | null): Promise<void>;
   load(): Promise<{ snapshot: unknown; lastSourceTime: string | null } | null>;
 }
@@ -31,13 +33,27 @@ const DetectorStateRecord = z.object({
   bank: z.object({ version: z.literal(1), tags: z.record(z.string(), z.unknown()) }).loose(),
 });
 
-const WHOLE_PLANT = { partition: 0, partitions: 1 } as const;
+const WHOLE_PLANT = { index: 0, count: 1 } as const;
 
-export function createDetectorStateStore(database: Pick<Database, 'query'>, worker: string): DetectorStateStore {
-  const leases = createPartitionLeases(database, { worker, ttlMs: 60_000, partitions: WHOLE_PLANT.partitions });
+/**
+ * The store of one `andon start`: the whole plant, or with `partition` one ingest partition of a scale-out worker,
+ * whose saves are fenced by the partition lease (a worker that lost the lease cannot overwrite its successor's state).
+ */
+export function createDetectorStateStore(
+  database: Pick<Database, 'query'>,
+  worker: string,
+  partition: { index: number; count: number } = WHOLE_PLANT,
+): DetectorStateStore {
+  const leases = createPartitionLeases(database, { worker, ttlMs: 60_000, partitions: partition.count });
+  const whole = partition.count === 1;
   return {
-    save: (record, lastSourceTime) => leases.saveSnapshot(WHOLE_PLANT.partition, record, lastSourceTime),
-    load: () => leases.loadSnapshot(WHOLE_PLANT.partition),
+    partition,
+    save: async (record, lastSourceTime) => {
+      if (whole) return leases.saveSnapshot(partition.index, record, lastSourceTime);
+      if (!(await leases.saveSnapshotIfHeld(partition.index, record, lastSourceTime)))
+        throw new PartitionLeaseLost(worker, partition.index);
+    },
+    load: () => leases.loadSnapshot(partition.index),
   };
 }
 
@@ -47,10 +63,14 @@ export function createDetectorStateStore(database: Pick<Database, 'query'>, work
  */
 export const bankFingerprint = (options: BankOptions): string => recordHash(options).slice(0, 16);
 
-export const detectorStateRecord = (bank: DetectorBank, fingerprint: string): DetectorStateRecord => ({
+export const detectorStateRecord = (
+  bank: DetectorBank,
+  fingerprint: string,
+  partitions: number = WHOLE_PLANT.count,
+): DetectorStateRecord => ({
   kind: 'andon.detector-bank',
   version: 1,
-  partitions: WHOLE_PLANT.partitions,
+  partitions,
   fingerprint,
   bank: bank.snapshot(),
 });
@@ -63,6 +83,7 @@ export function restoreDetectorState(
   bank: DetectorBank,
   fingerprint: string,
   saved: { snapshot: unknown; lastSourceTime: string | null },
+  partition: { index: number; count: number } = WHOLE_PLANT,
 ): { restored: boolean; message: string } {
   const fresh = 'the detectors calibrate afresh';
   const parsed = DetectorStateRecord.safeParse(saved.snapshot);
@@ -74,10 +95,10 @@ export function restoreDetectorState(
     };
   }
   const record = parsed.data;
-  if (record.partitions !== WHOLE_PLANT.partitions)
+  if (record.partitions !== partition.count)
     return {
       restored: false,
-      message: `detector state: the saved snapshot covers partition ${WHOLE_PLANT.partition} of ${record.partitions}, not the whole plant; ${fresh}`,
+      message: `detector state: the saved snapshot covers partition ${partition.index} of ${record.partitions}, not ${partition.count === 1 ? 'the whole plant' : `of ${partition.count} (ANDON_PARTITIONS changed)`}; ${fresh}`,
     };
   if (record.fingerprint !== fingerprint)
     return {
@@ -97,6 +118,6 @@ export function restoreDetectorState(
   const tags = Object.keys(record.bank.tags).length;
   return {
     restored: true,
-    message: `detector state restored: ${tags} tag(s), readings up to ${saved.lastSourceTime ?? 'unknown'}`,
+    message: `detector state${partition.count === 1 ? '' : ` of partition ${partition.index}`} restored: ${tags} tag(s), readings up to ${saved.lastSourceTime ?? 'unknown'}`,
   };
 }

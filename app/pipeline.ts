@@ -74,6 +74,8 @@ export interface PipelineDeps {
    * `fingerprint`, see bankFingerprint), saved every `everySeconds` or `everyReadings` readings, and on `flush`.
    */
   detectorState?: { store: DetectorStateStore; fingerprint: string; everySeconds?: number; everyReadings?: number };
+  /** Row of the saved alarm-layer state; a scale-out worker keeps one per partition. Default `pipeline`. */
+  alarmStateId?: string;
 }
 
 export interface PipelineStats {
@@ -300,7 +302,7 @@ export function createPipeline(deps: PipelineDeps) {
       }
     }
     if (deps.alarms) await deps.alarms.applyEvents(events, manager.alarms, caseOfKey);
-    if (deps.alarms && events.length > 0) await deps.alarms.saveState(alarmLayerSnapshot());
+    if (deps.alarms && events.length > 0) await deps.alarms.saveState(alarmLayerSnapshot(), deps.alarmStateId);
   };
 
   /** The alarm layer's working state, saved after every change and restored at start (see 0100_alarm_state.sql). */
@@ -389,7 +391,7 @@ export function createPipeline(deps: PipelineDeps) {
       (readingsSinceSave >= (every.everyReadings ?? 100_000) ||
         Date.now() - lastSaveAt >= (every.everySeconds ?? 30) * 1000)
     )
-      saveDetectorState();
+      void saveDetectorState().catch(() => undefined);
     if (events.length > 0) await write;
     await handle(events);
     await recordHeld(conditions);
@@ -415,7 +417,7 @@ export function createPipeline(deps: PipelineDeps) {
       deps.bank.configure(tuning.tag, { [tuning.setting]: { [tuning.parameter]: tuning.proposed } } as TagSettings);
     if (tunings?.length)
       deps.log(`re-applied ${tunings.length} approved tuning change(s): ${tunings.map((t) => t.id).join(', ')}`);
-    const saved = await deps.alarms?.loadState().catch((error: Error) => {
+    const saved = await deps.alarms?.loadState(deps.alarmStateId).catch((error: Error) => {
       deps.log(`alarm state: could not be read (${error.message}); starting with no alarms`);
       return null;
     });
@@ -437,22 +439,23 @@ export function createPipeline(deps: PipelineDeps) {
       `alarm state restored from ${saved.savedAt}: ${activeAlarms(manager).length} alarms not normal, ${Object.keys(manager.floods).length} floods`,
     );
   };
-  /** Taken synchronously (a consistent state between batches), written behind the scoring. */
+  /**
+   * Taken synchronously (a consistent state between batches), written behind the scoring. The promise rejects when
+   * the write failed (only `checkpoint` awaits that); the failure is logged either way.
+   */
   const saveDetectorState = (): Promise<void> => {
     const persistence = deps.detectorState;
     if (!persistence) return Promise.resolve();
-    const record = detectorStateRecord(deps.bank, persistence.fingerprint);
+    const record = detectorStateRecord(deps.bank, persistence.fingerprint, persistence.store.partition.count);
     const sourceTime = latestTime;
     readingsSinceSave = 0;
     lastSaveAt = Date.now();
-    savingDetectors = savingDetectors.then(() =>
-      persistence.store
-        .save(record, sourceTime)
-        .catch((error: Error) =>
-          deps.log(`detector state: saving failed (${error.message}); retried at the next save`),
-        ),
+    const saving = savingDetectors.then(() => persistence.store.save(record, sourceTime));
+    savingDetectors = saving.catch((error: Error) =>
+      deps.log(`detector state: saving failed (${error.message}); retried at the next save`),
     );
-    return savingDetectors;
+    saving.catch(() => undefined);
+    return saving;
   };
 
   /** Resume calibration and run lengths from the saved detector bank state (see app/detector-state.ts). */
@@ -464,7 +467,7 @@ export function createPipeline(deps: PipelineDeps) {
       return null;
     });
     if (!saved) return;
-    deps.log(restoreDetectorState(deps.bank, persistence.fingerprint, saved).message);
+    deps.log(restoreDetectorState(deps.bank, persistence.fingerprint, saved, persistence.store.partition).message);
   };
   chain = restoreAlarmState().then(restoreBankState);
 
@@ -505,6 +508,16 @@ export function createPipeline(deps: PipelineDeps) {
      * before closing the database).
      */
     flush: (): Promise<void> =>
+      serial(async () => {
+        await writing;
+        await saveDetectorState().catch(() => undefined);
+      }),
+    /**
+     * Like `flush`, but rejects when the readings or the detector state could not be stored. A scale-out worker
+     * acknowledges samples to the broker only after this resolved, so the next holder of the partition restores a
+     * state that contains every acknowledged sample (app/workers/partitions.ts).
+     */
+    checkpoint: (): Promise<void> =>
       serial(async () => {
         await writing;
         await saveDetectorState();

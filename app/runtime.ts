@@ -22,7 +22,7 @@ import {
   type OpcuaIngest,
   startOpcuaIngest,
 } from '../connectors/opcua/index.ts';
-import type { Clock } from '../core/index.ts';
+import type { Clock, Reading } from '../core/index.ts';
 import { type BankOptions, createDetectorBank } from '../detection/index.ts';
 import { createEvalRunStore } from '../eval/index.ts';
 import { createTriage, type Triage } from '../graph/index.ts';
@@ -73,10 +73,19 @@ import { inSpan, SpanKind, startTracing } from './observability/tracing.ts';
 import { createPipeline, createSandboxAssetHistory, type Pipeline } from './pipeline.ts';
 import { recoverTriage } from './recovery.ts';
 import { seedDemoKnowledge, seedDemoUsers } from './seed.ts';
-import { createSlackIntegration } from './slack.ts';
+import { createSlackIntegration, slackAlarmNotices } from './slack.ts';
+import { startCaseSweep } from './workers/case-sweep.ts';
+import { setupCheckpointerOnce } from './workers/checkpointer-setup.ts';
 import { whileDatabaseAway } from './workers/database-outage.ts';
 import { leaseTriage } from './workers/leased-triage.ts';
 import { createCaseLeases } from './workers/leases.ts';
+import {
+  type PartitionIngestOptions,
+  type PartitionWorker,
+  partitionedPipeline,
+  startPartitionWorker,
+} from './workers/partitions.ts';
+import { checkScaleOutConfig } from './workers/scale-out-config.ts';
 
 export const systemClock: Clock = { now: () => new Date() };
 
@@ -151,6 +160,9 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
     for (const closer of closers.reverse()) await closer().catch((error: Error) => log(`shutdown: ${error.message}`));
   };
   try {
+    checkScaleOutConfig(config);
+    const worker = config.ANDON_WORKER_ID ?? hostname();
+    const leaseMs = config.ANDON_LEASE_SECONDS * 1000;
     const policy = loadApprovalPolicy(config.APPROVAL_POLICY_FILE);
     const stores = await openStores(config, clock);
     closers.push(() => stores.database.close());
@@ -186,7 +198,7 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
     }
 
     const checkpointer = new PostgresSaver(stores.database.pool);
-    await checkpointer.setup();
+    await setupCheckpointerOnce(stores.database, () => checkpointer.setup()); // workers may start together
     const drafter = config.OPENAI_BASE_URL
       ? createLlmDrafter(
           instrumentLlm(
@@ -229,10 +241,7 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
       caseTraces,
     );
     // One worker at a time per case when several share the database (docs/scale-out.md).
-    const caseLeases = createCaseLeases(stores.database, {
-      worker: config.ANDON_WORKER_ID ?? hostname(),
-      ttlMs: 60_000,
-    });
+    const caseLeases = createCaseLeases(stores.database, { worker, ttlMs: leaseMs });
     const triage = leaseTriage(tracedTriage, caseLeases, log);
     const startTriage = (caseId: string) => {
       // The case keeps the trace it was opened in (MQTT message → detection), for triage and the outbox later.
@@ -256,39 +265,35 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
     let actionRouter: ActionRouter | null = null;
     const assetHistory = createSandboxAssetHistory();
     const bankOptions: BankOptions = { shewhart: false };
-    const pipeline = createPipeline({
-      readings: stores.readings,
-      cases: stores.cases,
-      bank: createDetectorBank(bankOptions),
-      onCaseOpened: startTriage,
-      alarms: stores.alarms,
-      // calibration and run lengths survive a restart (saved every 30 s and at shutdown by pipeline.flush)
-      detectorState: {
-        store: createDetectorStateStore(stores.database, config.ANDON_WORKER_ID ?? hostname()),
-        fingerprint: bankFingerprint(bankOptions),
-      },
-      productionContext: assetHistory,
-      assetHistory,
-      notify: (notice) => {
-        log(`alarm notice: ${JSON.stringify(notice).slice(0, 300)}`);
-        if (!slack) return;
-        // Slack posts cases from the audit log: a flood digest becomes one line in the flood case's thread
-        if (notice.type !== 'flood.digest' || notice.caseId === null) return slack.app.notifier.wake();
-        stores.audit
-          .append({
-            actor: { kind: 'service', id: 'alarm-management' },
-            action: 'case.notified',
-            subject: notice.caseId,
-            caseId: notice.caseId,
-            details: { kind: 'flood_digest', message: notice.text, floodId: notice.floodId, phase: notice.phase },
-          })
-          .then(
-            () => slack.app.notifier.wake(),
-            (error: Error) => log(`slack: flood digest of ${notice.caseId} not recorded: ${error.message}`),
-          );
-      },
-      log,
-    });
+    // Scale-out (ANDON_PARTITIONS): one pipeline per partition this worker holds, each with its own saved state.
+    let partitionWorker: PartitionWorker | null = null;
+    const pipelineFor = (partition?: number) =>
+      createPipeline({
+        readings: stores.readings,
+        cases: stores.cases,
+        bank: createDetectorBank(bankOptions),
+        onCaseOpened: startTriage,
+        alarms: stores.alarms,
+        // calibration and run lengths survive a restart (saved every 30 s and at shutdown by pipeline.flush)
+        detectorState: {
+          store: createDetectorStateStore(
+            stores.database,
+            worker,
+            partition === undefined ? undefined : { index: partition, count: config.ANDON_PARTITIONS ?? 1 },
+          ),
+          fingerprint: bankFingerprint(bankOptions),
+        },
+        ...(partition === undefined ? {} : { alarmStateId: `partition-${partition}` }),
+        productionContext: assetHistory,
+        assetHistory,
+        // Slack posts cases from the audit log; a flood's digest is one note in the flood case's thread (app/slack.ts)
+        notify: slackAlarmNotices({ audit: stores.audit, notifier: slack?.app.notifier ?? null, log }),
+        log,
+      });
+    const pipeline =
+      config.ANDON_PARTITIONS === undefined
+        ? pipelineFor()
+        : partitionedPipeline(() => partitionWorker?.pipelines() ?? new Map(), config.ANDON_PARTITIONS);
     // One approval policy engine for shelving, detector limits and SOP retirement (server/decisions.ts approveChange).
     const governance = { signoffs: createPolicySignoffStore(stores.database, clock), policy, audit: stores.audit };
     const server = createServer({
@@ -441,27 +446,14 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
     if (sparkplugOn && !mqttTopics.some((topic) => topic.replace(/^\$share\/[^/]+\//, '').startsWith('spBv1.0/'))) {
       mqttTopics.push('spBv1.0/#');
     }
-    ingest = await startMqttIngest({
+    const ingestOptions: PartitionIngestOptions = {
       url: mqttUrl,
       clientId: config.MQTT_CLIENT_ID,
-      topics: mqttTopics,
-      topicPrefix: config.MQTT_TOPIC_PREFIX,
       protocolVersion: broker ? broker.protocolVersion : 5,
       ...(config.MQTT_USERNAME === undefined ? {} : { username: config.MQTT_USERNAME }),
       ...(config.MQTT_PASSWORD === undefined ? {} : { password: config.MQTT_PASSWORD }),
-      ...(config.MQTT_SHARED_GROUP === undefined ? {} : { sharedGroup: config.MQTT_SHARED_GROUP }),
       ...(config.MQTT_MAPPINGS === undefined ? {} : { mappings: await loadTopicMappings(config.MQTT_MAPPINGS) }),
       ...(sparkplugCodec?.ok ? { sparkplug: { codec: sparkplugCodec.value, onHealth: recordHealth } } : {}),
-      onReadings: (readings) =>
-        inSpan(
-          'mqtt.ingest',
-          { kind: SpanKind.CONSUMER, attributes: { 'andon.readings': readings.length, 'messaging.system': 'mqtt' } },
-          async () => {
-            metrics.readings(readings.length);
-            // A database restart or failover holds ingest back (the broker keeps the samples) instead of losing them.
-            await whileDatabaseAway(() => pipeline.onReadings(readings), { log });
-          },
-        ),
       onDeadLetter: (letter) => {
         metrics.deadLetter(letter);
         return stores.readings.deadLetter(letter);
@@ -474,9 +466,49 @@ export async function startAndon(config: Config, options: StartOptions = {}): Pr
           recordHealth({ source: 'mqtt', scope: brokerName(mqttUrl), kind, at: change.at, detail: change.detail });
         }
       },
-      onContext: (context) => pipeline.setContext(context),
       log,
-    });
+    };
+    const ingestSpan = (readings: Reading[], deliver: () => Promise<void>) =>
+      inSpan(
+        'mqtt.ingest',
+        { kind: SpanKind.CONSUMER, attributes: { 'andon.readings': readings.length, 'messaging.system': 'mqtt' } },
+        async () => {
+          metrics.readings(readings.length);
+          await deliver();
+        },
+      );
+    if (config.ANDON_PARTITIONS === undefined) {
+      ingest = await startMqttIngest({
+        ...ingestOptions,
+        topics: mqttTopics,
+        topicPrefix: config.MQTT_TOPIC_PREFIX,
+        ...(config.MQTT_SHARED_GROUP === undefined ? {} : { sharedGroup: config.MQTT_SHARED_GROUP }),
+        // A database restart or failover holds ingest back (the broker keeps the samples) instead of losing them.
+        onReadings: (readings) =>
+          ingestSpan(readings, () => whileDatabaseAway(() => pipeline.onReadings(readings), { log })),
+        onContext: (context) => pipeline.setContext(context),
+      });
+    } else {
+      const scaleOut = startPartitionWorker({
+        database: stores.database,
+        worker,
+        partitions: config.ANDON_PARTITIONS,
+        leaseMs,
+        topicPrefix: config.MQTT_TOPIC_PREFIX,
+        group: config.MQTT_SHARED_GROUP ?? 'andon',
+        mqtt: ingestOptions,
+        pipelineFor,
+        onBatch: ingestSpan,
+        log,
+      });
+      partitionWorker = scaleOut;
+      ingest = { stats: scaleOut.stats, connected: scaleOut.connected, close: scaleOut.close, abort: scaleOut.close };
+      const sweep = startCaseSweep({ leases: caseLeases, ...stores, triage, everyMs: leaseMs, log });
+      closers.push(async () => sweep.stop());
+      log(
+        `scale-out: worker ${worker}, ${config.ANDON_PARTITIONS} partitions under ${config.MQTT_TOPIC_PREFIX}/partition/<n>/, shared subscription group ${config.MQTT_SHARED_GROUP ?? 'andon'}, leases of ${config.ANDON_LEASE_SECONDS} s`,
+      );
+    }
     const started = ingest;
     metrics.connected(started.connected());
     closers.push(() => started.close());

@@ -7,7 +7,8 @@
  * Scenarios: crash (kill -9 in triage and dispatch), broker (mosquitto restart under QoS 1 load), postgres (a
  * PostgreSQL restart under load, on a temporary cluster of its own), llm (500s, timeouts, malformed answers), slack
  * (429 with Retry-After), erp (503: backoff and dead letter), fuzz (MQTT JSON, Sparkplug B, REST bodies, PDF and DOCX
- * uploads, YAML configs, 10,000 inputs each). Needs mosquitto and PostgreSQL binaries for broker and postgres;
+ * uploads, YAML configs, 10,000 inputs each), scale-out (two `andon start` workers on mosquitto and PostgreSQL, one
+ * killed with SIGKILL mid-stream: no sample or case lost or processed twice). Needs mosquitto and PostgreSQL binaries for broker and postgres;
  * ANDON_TEST_DATABASE_URL selects PostgreSQL for the crash scenario (PGlite otherwise). Exit code 1 if a figure fails.
  */
 import { parseArgs } from 'node:util';
@@ -48,6 +49,14 @@ const scenarios: Record<string, () => Promise<Figure[]>> = {
     }
   },
   rest: async () => (await import('./scenarios/rest-fuzz.ts')).fuzzRest(fuzzRuns),
+  'scale-out': async () =>
+    (await import('./scenarios/scale-out.ts')).scaleOut({
+      lines: 6,
+      tagsPerLine: 2,
+      samples: quick ? 200 : 300,
+      rate: 300,
+      databaseUrl,
+    }),
 };
 
 const selected = values.only ? values.only.split(',').map((name) => name.trim()) : Object.keys(scenarios);

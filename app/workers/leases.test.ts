@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Reading } from '../../core/index.ts';
 import { createDetectorBank } from '../../detection/index.ts';
 import { createCaseStore, type Database, openDatabase } from '../../store/index.ts';
-import { createCaseLeases, createPartitionLeases, partitionFilter, partitionOf } from './leases.ts';
+import { createCaseLeases, createPartitionLeases, partitionFilter, partitionOf, partitionOfTag } from './leases.ts';
 
 const clock = { now: () => new Date() };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -102,6 +102,41 @@ describe('scale-out leases on one database', () => {
     const after = createDetectorBank({ shewhart: false });
     after.restore(loaded!.snapshot as ReturnType<typeof before.snapshot>);
     expect([...first, ...flagged(after, readings.slice(200))]).toEqual(expected);
+  });
+
+  it('hands a partition back only after the worker stopped it, and saves its state only while it holds the lease', async () => {
+    const options = { partitions: 2, ttlMs: 60_000 };
+    const first = createPartitionLeases(database, { ...options, worker: 'h1' });
+    const second = createPartitionLeases(database, { ...options, worker: 'h2' });
+    await database.query('delete from partition_leases');
+    await database.query('delete from workers'); // the workers of the tests above are not part of this plant
+    expect(await first.balance()).toEqual([0, 1]);
+    expect(await first.saveSnapshotIfHeld(1, { state: 'h1' }, null)).toBe(true);
+    await second.balance(); // h2 joins
+    const stopped: Array<{ partition: number; holder: string | undefined }> = [];
+    expect(
+      await first.balance(async (partition) => {
+        const { rows } = await database.query<{ worker: string }>(
+          'select worker from partition_leases where partition = $1',
+          [partition],
+        );
+        stopped.push({ partition, holder: rows[0]?.worker });
+      }),
+    ).toEqual([0]);
+    // the hook ran while h1 still held the lease: nobody could read the partition between stop and hand-over
+    expect(stopped).toEqual([{ partition: 1, holder: 'h1' }]);
+    expect(await first.saveSnapshotIfHeld(1, { state: 'h1 too late' }, null)).toBe(false);
+    expect(await second.balance()).toEqual([1]);
+    expect((await second.loadSnapshot(1))?.snapshot).toEqual({ state: 'h1' });
+    expect(await second.saveSnapshotIfHeld(1, { state: 'h2' }, null)).toBe(true);
+  });
+
+  it('puts the tags of one line in one partition', () => {
+    expect(partitionOfTag('packaging.line1.seal_temperature', 8)).toBe(partitionOf('packaging.line1', 8));
+    expect(partitionOfTag('packaging.line1.film_tension', 8)).toBe(
+      partitionOfTag('packaging.line1.seal_temperature', 8),
+    );
+    expect(partitionOfTag('solo', 8)).toBe(partitionOf('solo', 8));
   });
 
   it('puts a tag in the same partition every time, spread over all of them', () => {

@@ -66,6 +66,17 @@ export function createCaseLeases(database: Pick<Database, 'query'>, options: Lea
 
 export type CaseLeases = ReturnType<typeof createCaseLeases>;
 
+/** A partition's lease went to another worker, or expired: its state must not be saved, its samples not acknowledged. */
+export class PartitionLeaseLost extends Error {
+  constructor(
+    readonly worker: string,
+    readonly partition: number,
+  ) {
+    super(`worker ${worker} no longer holds the lease of partition ${partition}; its detector state was not saved`);
+    this.name = 'PartitionLeaseLost';
+  }
+}
+
 /** FNV-1a of the tag, modulo the partition count: the same tag always lands in the same partition. */
 export function partitionOf(tag: string, partitions: number): number {
   let hash = 0x811c9dc5;
@@ -74,6 +85,19 @@ export function partitionOf(tag: string, partitions: number): number {
     hash = Math.imul(hash, 0x01000193);
   }
   return (hash >>> 0) % partitions;
+}
+
+/**
+ * The partition of a tag: its line (`<area>.<line>`, the first two parts of the tag name) hashed with `partitionOf`, so
+ * that the tags of one line share a worker and their alarms still group into one case. A tag with fewer parts hashes
+ * whole.
+ *
+ * @example partitionOfTag('packaging.line1.seal_temperature', 8) === partitionOf('packaging.line1', 8)
+ */
+export function partitionOfTag(tag: string, partitions: number): number {
+  const first = tag.indexOf('.');
+  const second = first < 0 ? -1 : tag.indexOf('.', first + 1);
+  return partitionOf(second < 0 ? tag : tag.slice(0, second), partitions);
 }
 
 /**
@@ -91,18 +115,27 @@ export function createPartitionLeases(
   database: Pick<Database, 'query'>,
   options: LeaseOptions & { partitions: number },
 ) {
+  /** Heartbeat and extend our leases: cheap, so a worker runs it on its own timer, never behind slow work. */
+  const renew = async () => {
+    await database.query(
+      `insert into workers (worker, seen_at) values ($1, now()) on conflict (worker) do update set seen_at = now()`,
+      [options.worker],
+    );
+    await database.query(
+      `update partition_leases set expires_at = now() + $2 * interval '1 millisecond' where worker = $1`,
+      [options.worker, options.ttlMs],
+    );
+  };
   return {
-    /** Renew ours, then take free or expired partitions up to a fair share. Returns the partitions we hold. */
-    async balance(): Promise<number[]> {
+    renew,
+    /**
+     * Renew ours, then take free or expired partitions up to a fair share. Returns the partitions we hold.
+     * `beforeRelease` runs for each partition over our fair share before its lease is given back, so the worker can
+     * stop reading it and save its detector state first (the next holder restores exactly that state).
+     */
+    async balance(beforeRelease?: (partition: number) => Promise<void>): Promise<number[]> {
       const ttl = options.ttlMs;
-      await database.query(
-        `insert into workers (worker, seen_at) values ($1, now()) on conflict (worker) do update set seen_at = now()`,
-        [options.worker],
-      );
-      await database.query(
-        `update partition_leases set expires_at = now() + $2 * interval '1 millisecond' where worker = $1`,
-        [options.worker, ttl],
-      );
+      await renew();
       const { rows: live } = await database.query<{ n: string }>(
         `select count(*) as n from workers where seen_at >= now() - $1 * interval '1 millisecond'`,
         [ttl],
@@ -117,11 +150,13 @@ export function createPartitionLeases(
         ).rows.map((row) => Number(row.partition));
       let mine = await held();
       // more than a fair share (a worker joined): give the highest partitions back, the newcomer takes them
-      for (const partition of mine.slice(fair))
+      for (const partition of mine.slice(fair)) {
+        await beforeRelease?.(partition);
         await database.query('delete from partition_leases where partition = $1 and worker = $2', [
           partition,
           options.worker,
         ]);
+      }
       mine = mine.slice(0, fair);
       for (let partition = 0; partition < options.partitions && mine.length < fair; partition++) {
         if (mine.includes(partition)) continue;
@@ -150,6 +185,21 @@ export function createPartitionLeases(
            last_source_time = excluded.last_source_time, taken_at = excluded.taken_at`,
         [partition, options.worker, JSON.stringify(snapshot), lastSourceTime],
       );
+    },
+    /**
+     * Save the snapshot only while this worker holds the partition's lease (fencing: a worker that lost its lease
+     * during a long pause cannot overwrite the state its successor restored). Returns false when it no longer holds it.
+     */
+    async saveSnapshotIfHeld(partition: number, snapshot: unknown, lastSourceTime: string | null): Promise<boolean> {
+      const { rowCount } = await database.query(
+        `insert into detector_snapshots (partition, worker, snapshot, last_source_time, taken_at)
+         select $1, $2, $3, $4, now()
+          where exists (select 1 from partition_leases where partition = $1 and worker = $2 and expires_at >= now())
+         on conflict (partition) do update set worker = excluded.worker, snapshot = excluded.snapshot,
+           last_source_time = excluded.last_source_time, taken_at = excluded.taken_at`,
+        [partition, options.worker, JSON.stringify(snapshot), lastSourceTime],
+      );
+      return (rowCount ?? 0) === 1;
     },
     async loadSnapshot(partition: number): Promise<{ snapshot: unknown; lastSourceTime: string | null } | null> {
       const { rows } = await database.query<{ snapshot: unknown; last_source_time: Date | null }>(
