@@ -35,15 +35,16 @@ export interface SearchOptions extends KnowledgeSearchOptions {
    * find them, the rest only score them. Larger is more thorough and slower.
    */
   fullTextBudget?: number;
-  /** HNSW search beam (default 200): wider finds more of the exact nearest neighbours, and is slower. */
+  /** HNSW search beam (default 150): wider finds more of the exact nearest neighbours, and is slower. */
   efSearch?: number;
 }
 
 /**
- * The HNSW beam that reaches recall@10 ≥ 0.95 against exact search on 100k hashed n-gram vectors (bench/retrieval.ts:
- * 0.94 at 100, 0.97 at 250 with m 24, ef_construction 128).
+ * The HNSW beam for recall@10 ≥ 0.95 against exact search on 100k hashed n-gram vectors with m 24, ef_construction 128
+ * (bench/retrieval.ts, 200 queries, 40 candidates): 0.964 at 80, 0.972 at 100, 0.983 at 150, 0.993 at 200. 150 keeps
+ * a margin for a graph built in another order (an earlier build measured 0.94 at 100).
  */
-const defaultEfSearch = 200;
+const defaultEfSearch = 150;
 
 export interface HitScores {
   /** Reciprocal rank fusion score. */
@@ -79,13 +80,6 @@ const documentColumns: Record<string, string> = {
   documentId: 'd.id',
 };
 
-/** A retriever's hit: chunk id, its distance or score, and its rank (1 = best). */
-interface RankedId {
-  id: string;
-  value: number;
-  rank: string;
-}
-
 interface Row {
   chunk_id: string;
   document_id: string;
@@ -107,11 +101,26 @@ interface Row {
   product_family: string | null;
   effective_date: string | null;
   metadata: Record<string, unknown>;
-  distance: number | null;
-  vector_rank: string | null;
-  text_score: number | null;
-  text_rank: string | null;
 }
+
+/** A retriever's hit: the chunk with its document, its distance or score, and its rank (1 = best). */
+interface RankedRow extends Row {
+  value: number;
+  rank: string;
+}
+
+/**
+ * The columns of a hit, from chunk `c` and document `d`. Each retriever returns them with its ranking, so a search
+ * needs no second round trip to fetch the chunks it found.
+ */
+const hitColumns = `c.id::text as chunk_id, c.document_id, c.ordinal, c.section_path, c.section, c.text, c.start_offset,
+  c.end_offset, c.text_hash, d.title, d.revision, d.document_number, d.kind, d.status, d.plant, d.line, d.asset,
+  d.product_family, to_char(d.effective_date, 'YYYY-MM-DD') as effective_date, d.metadata`;
+
+/** Join a retriever's ranked ids (`r`: id, value, rank) to the columns of its hits. */
+const withColumns = (ranked: string): string =>
+  `select ${hitColumns}, r.value, r.rank from (${ranked}) r
+   join knowledge_chunks c on c.id = r.id join knowledge_documents d on d.id = c.document_id`;
 
 const vectorVersions = new WeakMap<object, string>();
 
@@ -185,11 +194,29 @@ export async function searchKnowledge(
       if (column) conditions.push(`${column} = ${param(value)}`);
       else conditions.push(`d.metadata ->> ${param(key)} = ${param(value)}`);
     }
-    if (!options.history && filter.status === undefined) conditions.push(`d.status = 'effective'`);
-    return { params, param, documentFilter: conditions.length > 0 ? conditions.join(' and ') : 'true' };
+    const effectiveOnly = !options.history && filter.status === undefined;
+    if (conditions.length === 0) {
+      // The usual search (no filters, effective revisions): chunk `c` alone, without its document row, checked
+      // against the small index of documents that are not effective (migration 0160).
+      return {
+        params,
+        param,
+        chunks: 'knowledge_chunks c',
+        documentFilter: effectiveOnly
+          ? `not exists (select from knowledge_documents x where x.id = c.document_id and x.status <> 'effective')`
+          : 'true',
+      };
+    }
+    if (effectiveOnly) conditions.push(`d.status = 'effective'`);
+    return {
+      params,
+      param,
+      chunks: 'knowledge_chunks c join knowledge_documents d on d.id = c.document_id',
+      documentFilter: conditions.join(' and '),
+    };
   };
 
-  const vectorHits = async (): Promise<RankedId[]> => {
+  const vectorHits = async (): Promise<RankedRow[]> => {
     const [queryVector] = await embedder.embed([query], 'query');
     if (!queryVector || queryVector.length !== embedder.dimension) {
       throw new AndonError(
@@ -197,44 +224,42 @@ export async function searchKnowledge(
         `The embedder ${embedder.model} returned no vector of length ${embedder.dimension}.`,
       );
     }
-    const { params, param, documentFilter } = statement();
+    const { params, param, chunks, documentFilter } = statement();
     const dimension = embedder.dimension;
-    const distance = `${vectorExpression(dimension, 'c.embedding')} <=> ${param(toVectorLiteral(queryVector))}::${vectorType(dimension)}`;
-    const sql = `select id::text, distance as value, row_number() over (order by distance) as rank from (
+    const literal = `${param(toVectorLiteral(queryVector))}::${vectorType(dimension)}`;
+    let probe = literal;
+    if (!options.exact) {
+      // The HNSW settings travel in the statement itself, so a vector search is one round trip without a transaction:
+      // the query vector comes from an InitPlan that sets them for this statement's transaction (is_local), and the
+      // index scan evaluates its ORDER BY argument before it reads ef_search and iterative_scan (at its first row).
+      // Iterative scans (pgvector ≥ 0.8) keep walking the graph until enough rows pass the metadata filters.
+      const efSearch = String(Math.min(1000, Math.max(options.efSearch ?? defaultEfSearch, candidates)));
+      const iterative = atLeast(await vectorVersion(db), 0, 8)
+        ? `, set_config('hnsw.iterative_scan', 'relaxed_order', true)`
+        : '';
+      probe = `(select ${literal} from (select set_config('hnsw.ef_search', ${param(efSearch)}, true)${iterative}) settings)`;
+    }
+    const distance = `${vectorExpression(dimension, 'c.embedding')} <=> ${probe}`;
+    const sql = withColumns(`select id, distance as value, row_number() over (order by distance) as rank from (
         select c.id, ${distance} as distance
-        from knowledge_chunks c join knowledge_documents d on d.id = c.document_id
+        from ${chunks}
         where c.embedding_model = ${param(embedder.model)} and ${documentFilter}
-        order by ${options.exact ? `(${distance}) + 0` : distance}
-        limit ${param(candidates)}) v`;
-    const version = await vectorVersion(db);
-    return db.transaction(async (client) => {
-      if (!options.exact) {
-        // One round trip for both settings. With filters, iterative scans keep walking the graph until enough rows
-        // pass them (pgvector ≥ 0.8).
-        const efSearch = String(Math.min(1000, Math.max(options.efSearch ?? defaultEfSearch, candidates)));
-        await client.query(
-          atLeast(version, 0, 8)
-            ? `select set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)`
-            : `select set_config('hnsw.ef_search', $1, true)`,
-          [efSearch],
-        );
-      }
-      return (await client.query<RankedId>(sql, params)).rows;
-    });
+        order by ${options.exact ? `(${distance}) + 0` : 'distance'}
+        limit ${param(candidates)}) v`);
+    return (await db.query<RankedRow>(sql, params)).rows;
   };
 
-  const textHits = async (): Promise<RankedId[]> => {
-    const { params, param, documentFilter } = statement();
+  const textHits = async (): Promise<RankedRow[]> => {
+    const { params, param, chunks, documentFilter } = statement();
     if (websearchSyntax(query)) {
       // Phrases and exclusions: PostgreSQL's own operators and cover-density ranking.
-      const sql = `select id::text, score as value, row_number() over (order by score desc, id) as rank from (
+      const sql = withColumns(`select id, score as value, row_number() over (order by score desc, id) as rank from (
           select c.id, ts_rank_cd(c.search, q.query, 1)::float8 as score
-          from (select websearch_to_tsquery('english', ${param(query)}) as query) q,
-            knowledge_chunks c join knowledge_documents d on d.id = c.document_id
+          from (select websearch_to_tsquery('english', ${param(query)}) as query) q, ${chunks}
           where c.search @@ q.query and ${documentFilter}
           order by score desc, c.id
-          limit ${param(candidates)}) t`;
-      return (await db.query<RankedId>(sql, params)).rows;
+          limit ${param(candidates)}) t`);
+      return (await db.query<RankedRow>(sql, params)).rows;
     }
     // Free text: BM25-like scoring of a bounded candidate set (see full-text.ts).
     const budget = options.fullTextBudget ?? Math.max(1000, 10 * candidates);
@@ -244,79 +269,76 @@ export async function searchKnowledge(
     // The two probes are disjoint (the capped one leaves out what the other found), so no chunk is scored twice.
     const probes: string[] = [];
     const candidatesOf = (tsquery: string, unless?: string) =>
-      `select c.id, c.search from knowledge_chunks c join knowledge_documents d on d.id = c.document_id
+      `select c.id, c.search from ${chunks}
         where c.search @@ ${tsquery} ${unless ? `and not (c.search @@ ${unless})` : ''} and ${documentFilter}`;
     const anyOf = plan.anyOf ? `${param(plan.anyOf)}::tsquery` : undefined;
     if (anyOf) probes.push(candidatesOf(anyOf));
     if (plan.allOf) probes.push(`(${candidatesOf(`${param(plan.allOf)}::tsquery`, anyOf)} limit ${param(budget)})`);
     // ts_rank of one term saturates with its frequency and weighs headings (A) 1.5 × body text (B); divided by its
-    // value for a single occurrence in the body, so that counts 1.
-    const sql = `with text_terms as materialized (
-        select t.idf, ('''' || t.lexeme || '''')::tsquery as query
-        from jsonb_to_recordset(${param(JSON.stringify(plan.terms))}::jsonb) as t(lexeme text, idf float8))
-      select id::text, score as value, row_number() over (order by score desc, id) as rank from (
-        select k.id, (select sum(t.idf * ts_rank('{0.1, 0.2, 0.4, 0.6}', k.search, t.query))
-            from text_terms t where k.search @@ t.query)::float8 / ${oneBodyOccurrence} as score
+    // value for a single occurrence in the body, so that counts 1. One term per ts_rank (0 when it does not occur),
+    // summed in one expression: cheaper than a subquery over the terms for each candidate.
+    const score = plan.terms
+      .map(
+        (term) =>
+          `${param(term.idf)}::float8 * ts_rank('{0.1, 0.2, 0.4, 0.6}', k.search, ${param(`'${term.lexeme}'`)}::tsquery)`,
+      )
+      .join(' + ');
+    const sql = withColumns(`select id, score as value, row_number() over (order by score desc, id) as rank from (
+        select k.id, (${score}) / ${oneBodyOccurrence} as score
         from (${probes.join(' union all ')}) k
         order by score desc, k.id
-        limit ${param(candidates)}) t`;
-    return (await db.query<RankedId>(sql, params)).rows;
+        limit ${param(candidates)}) t`);
+    return (await db.query<RankedRow>(sql, params)).rows;
   };
 
   const [vector, text] = await Promise.all([
     useVector ? vectorHits() : Promise.resolve([]),
     useText ? textHits() : Promise.resolve([]),
   ]);
-  const vectorById = new Map(vector.map((hit) => [hit.id, hit]));
-  const textById = new Map(text.map((hit) => [hit.id, hit]));
-  const ids = [...new Set([...vectorById.keys(), ...textById.keys()])];
-  const rows =
-    ids.length === 0
-      ? []
-      : (
-          await db.query<Omit<Row, 'distance' | 'vector_rank' | 'text_score' | 'text_rank'>>(
-            `select c.id::text as chunk_id, c.document_id, c.ordinal, c.section_path, c.section, c.text, c.start_offset,
-               c.end_offset, c.text_hash, d.title, d.revision, d.document_number, d.kind, d.status, d.plant, d.line, d.asset,
-               d.product_family, to_char(d.effective_date, 'YYYY-MM-DD') as effective_date, d.metadata
-             from knowledge_chunks c join knowledge_documents d on d.id = c.document_id
-             where c.id = any($1::bigint[])`,
-            [ids],
-          )
-        ).rows.map(
-          (row): Row => ({
-            ...row,
-            distance: vectorById.get(row.chunk_id)?.value ?? null,
-            vector_rank: vectorById.get(row.chunk_id)?.rank ?? null,
-            text_score: textById.get(row.chunk_id)?.value ?? null,
-            text_rank: textById.get(row.chunk_id)?.rank ?? null,
-          }),
-        );
 
   const k = options.rrfK ?? 60;
   const retrievers = (useVector ? 1 : 0) + (useText ? 1 : 0);
-  const scored = rows.map((row) => {
-    const vectorRank = row.vector_rank === null ? undefined : Number(row.vector_rank);
-    const textRank = row.text_rank === null ? undefined : Number(row.text_rank);
-    const fused =
-      (vectorRank === undefined ? 0 : 1 / (k + vectorRank)) + (textRank === undefined ? 0 : 1 / (k + textRank));
-    const scores: HitScores = { fused };
-    if (vectorRank !== undefined && row.distance !== null)
-      scores.vector = { rank: vectorRank, similarity: 1 - row.distance };
-    if (textRank !== undefined && row.text_score !== null) scores.fullText = { rank: textRank, score: row.text_score };
-    return { row, scores };
-  });
-  scored.sort(
+  const byId = new Map<string, { row: Row; scores: HitScores }>();
+  const entry = (row: RankedRow) => {
+    let found = byId.get(row.chunk_id);
+    if (!found) {
+      const { value: _value, rank: _rank, ...columns } = row;
+      found = { row: columns, scores: { fused: 0 } };
+      byId.set(row.chunk_id, found);
+    }
+    return found;
+  };
+  for (const row of vector) {
+    const found = entry(row);
+    const rank = Number(row.rank);
+    found.scores.fused += 1 / (k + rank);
+    found.scores.vector = { rank, similarity: 1 - row.value };
+  }
+  for (const row of text) {
+    const found = entry(row);
+    const rank = Number(row.rank);
+    found.scores.fused += 1 / (k + rank);
+    found.scores.fullText = { rank, score: row.value };
+  }
+  const scored = [...byId.values()].sort(
     (a, b) =>
       b.scores.fused - a.scores.fused ||
       (b.scores.vector?.similarity ?? 0) - (a.scores.vector?.similarity ?? 0) ||
       Number(a.row.chunk_id) - Number(b.row.chunk_id),
   );
 
-  let ranked = scored.map((entry) => ({ ...entry, terms: new Set(terms(entry.row.text)) }));
-  if (options.dedupe !== false) ranked = dropNearDuplicates(ranked);
+  let ranked: { row: Row; scores: HitScores }[] = scored;
   if (options.mmr) {
+    const withTerms = scored.map((hit) => ({ ...hit, terms: new Set(terms(hit.row.text)) }));
     const lambda = typeof options.mmr === 'object' ? options.mmr.lambda : 0.7;
-    ranked = maximalMarginalRelevance(ranked, limit, lambda);
+    ranked = maximalMarginalRelevance(
+      options.dedupe === false ? withTerms : dropNearDuplicates(withTerms),
+      limit,
+      lambda,
+    );
+  } else if (options.dedupe !== false) {
+    // Only as many hits as the limit are kept, so only those and the ones they push out are tokenised.
+    ranked = dropNearDuplicates(scored, 0.9, limit);
   }
   const maximum = retrievers / (k + 1);
   return ranked.slice(0, limit).map(({ row, scores }) => toHit(row, scores, maximum));
@@ -365,24 +387,40 @@ function toHit(row: Row, scores: HitScores, maximum: number): SearchHit {
 interface Ranked {
   row: Row;
   scores: HitScores;
-  terms: Set<string>;
+  /** The chunk's content terms; computed from its text when absent. */
+  terms?: Set<string>;
 }
 
-/** Keep the best of each group of near-identical chunks (same normalised text, or ≥ 90 % shared terms). */
-export function dropNearDuplicates<T extends Ranked>(ranked: readonly T[], threshold = 0.9): T[] {
+/**
+ * Keep the best of each group of near-identical chunks (same normalised text, or ≥ 90 % shared terms), at most
+ * `limit` of them: the walk stops there, so the chunks after are never tokenised.
+ */
+export function dropNearDuplicates<T extends Ranked>(
+  ranked: readonly T[],
+  threshold = 0.9,
+  limit = Number.POSITIVE_INFINITY,
+): T[] {
   const kept: T[] = [];
+  const keptTerms: Set<string>[] = [];
   const hashes = new Set<string>();
   for (const entry of ranked) {
+    if (kept.length >= limit) break;
     if (hashes.has(entry.row.text_hash)) continue;
-    if (kept.some((other) => jaccard(other.terms, entry.terms) >= threshold)) continue;
+    const own = entry.terms ?? new Set(terms(entry.row.text));
+    if (keptTerms.some((other) => jaccard(other, own) >= threshold)) continue;
     hashes.add(entry.row.text_hash);
     kept.push(entry);
+    keptTerms.push(own);
   }
   return kept;
 }
 
 /** Greedy MMR: relevance (fused score, normalised) against the most similar hit already chosen (term Jaccard). */
-export function maximalMarginalRelevance<T extends Ranked>(ranked: readonly T[], limit: number, lambda: number): T[] {
+export function maximalMarginalRelevance<T extends Ranked & { terms: Set<string> }>(
+  ranked: readonly T[],
+  limit: number,
+  lambda: number,
+): T[] {
   const top = ranked[0]?.scores.fused ?? 1;
   const pool = [...ranked];
   const chosen: T[] = [];
