@@ -167,15 +167,22 @@ export async function startCrashTriage(deps: CrashTriageDeps) {
       }
     },
 
-    /** Recover until every case has been signed and handed to the outbox (or 120 s pass). */
+    /**
+     * Recover until every case has been signed and handed to the outbox, or until three passes in a row change
+     * nothing (a stuck case: the result names it). Progress decides, not the clock, so a loaded machine only takes longer.
+     */
     async drain(): Promise<void> {
-      const deadline = Date.now() + 120_000;
-      while (Date.now() < deadline) {
+      let previous = '';
+      let unchanged = 0;
+      while (unchanged < 3) {
         await recover();
-        const open = await database.query<{ n: string }>(
-          "select count(*) as n from cases where status in ('open', 'triaging', 'awaiting_approval', 'approved')",
+        const open = await database.query<{ id: string; status: string }>(
+          "select id, status from cases where status in ('open', 'triaging', 'awaiting_approval', 'approved') order by id",
         );
-        if (Number(open.rows[0]!.n) === 0) return;
+        if (open.rows.length === 0) return;
+        const now = open.rows.map((row) => `${row.id}:${row.status}`).join(',');
+        unchanged = now === previous ? unchanged + 1 : 0;
+        previous = now;
         await sleep(200);
       }
     },
