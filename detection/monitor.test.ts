@@ -61,6 +61,59 @@ describe('multivariate monitor', () => {
     const after = rows.slice(77).map((row) => stepper(restored, row).score);
     expect([...before, ...after]).toEqual(expected);
   });
+
+  it('resumes the CUSUMs from a snapshot, and restores snapshots taken before they existed', () => {
+    const normal = createNormalRandom(21);
+    const series = Array.from({ length: 900 }, (_, i) => [10 + normal() + (i >= 500 ? 1 : 0)]);
+    const model = fitMonitor(Float64Array.from(series.slice(0, 400).flat()), 400, ['level']);
+    expect(model.families).toContain('cusum');
+    const stepper = createMonitorStepper(model);
+    const straight = createMonitorState(model);
+    const expected = series.map((row) => stepper(straight, row).score);
+    const first = createMonitorState(model);
+    const before = series.slice(0, 520).map((row) => stepper(first, row).score);
+    const restored = restoreMonitorState(JSON.parse(JSON.stringify(snapshotMonitorState(first))));
+    expect([...before, ...series.slice(520).map((row) => stepper(restored, row).score)]).toEqual(expected);
+    const { cusumHigh: _high, cusumLow: _low, cusumScale: _scale, ...older } = snapshotMonitorState(first);
+    expect(Number.isFinite(stepper(restoreMonitorState(older), series[520]!).score)).toBe(true);
+  });
+
+  it('catches a 1 sigma shift of an autocorrelated variable with the CUSUM and stays quiet before it', () => {
+    const normal = createNormalRandom(31);
+    let x = 0;
+    const series = Array.from({ length: 2000 }, (_, i) => {
+      x = 0.8 * x + 0.6 * normal();
+      return [50 + 2 * (x + (i >= 1400 ? 1 : 0))];
+    });
+    const { rows } = runBacktest({ input: tableFromRows(['level'], series), trainRows: 600 });
+    expect(rows.slice(600, 1400).filter((row) => row.anomaly === 1)).toHaveLength(0);
+    const detected = rows.slice(1400).filter((row) => row.anomaly === 1);
+    expect(detected.length).toBeGreaterThan(300);
+    expect(detected.some((row) => row.detectors.includes('cusum'))).toBe(true);
+  });
+
+  it('catches a doubling of the spread of a skewed variable after transforming it', () => {
+    const normal = createNormalRandom(41);
+    const series = Array.from({ length: 2000 }, (_, i) => [Math.exp(0.5 * normal() * (i >= 1400 ? 2 : 1))]);
+    const model = fitMonitor(Float64Array.from(series.slice(0, 600).flat()), 600, ['vibration']);
+    expect(model.transforms?.[0]).not.toBeNull();
+    const { rows } = runBacktest({ input: tableFromRows(['vibration'], series), trainRows: 600 });
+    expect(rows.slice(600, 1400).filter((row) => row.anomaly === 1).length).toBeLessThan(8);
+    expect(rows.slice(1400).filter((row) => row.anomaly === 1).length).toBeGreaterThan(450);
+  });
+
+  it('fills a missing cell of a correlated pair from its partner instead of alarming on the gap', () => {
+    const normal = createNormalRandom(51);
+    const rows = Array.from({ length: 1400 }, (_, i) => {
+      const x = normal();
+      const row = [x, x + 0.2 * normal(), normal()];
+      if (i >= 600 && i % 10 === 0) row[i % 20 === 0 ? 0 : 1] = Number.NaN;
+      return row;
+    });
+    const { rows: out, summary } = runBacktest({ input: tableFromRows(['x', 'y', 'z'], rows), trainRows: 600 });
+    expect(summary.missingCells).toBe(80);
+    expect(out.slice(600).filter((row) => row.anomaly === 1)).toHaveLength(0);
+  });
 });
 
 describe('runBacktest', () => {

@@ -161,3 +161,36 @@ export function scorePca(model: PcaModel, z: ArrayLike<number>, scratch: PcaScra
   }
   return { t2, spe };
 }
+
+/**
+ * Fill the missing slots of a (lagged) standardised observation from the slots that were read, by iterated projection
+ * onto the model plane (the PCA missing-data method of Nelson, Taylor and MacGregor 1996): with a missing cell set to
+ * the mean (0), a correlated pair such as a flow and its valve would look broken, and SPE would alarm on every gap.
+ * `missing` lists the slot indices; `scores` is a work buffer of `components` values.
+ */
+export function imputeFromModel(
+  model: PcaModel,
+  z: Float64Array,
+  missing: ArrayLike<number>,
+  count: number,
+  scores: Float64Array,
+  iterations = 25,
+): void {
+  const a = model.components;
+  const width = model.variables * (model.lags + 1);
+  const loadings = model.loadings;
+  for (let iteration = 0; iteration < iterations; iteration++) {
+    scores.fill(0);
+    for (let j = 0; j < width; j++) {
+      const zj = z[j]!;
+      const row = j * a;
+      for (let k = 0; k < a; k++) scores[k]! += zj * loadings[row + k]!;
+    }
+    for (let m = 0; m < count; m++) {
+      const j = missing[m]!;
+      let value = 0;
+      for (let k = 0; k < a; k++) value += loadings[j * a + k]! * scores[k]!;
+      z[j] = value;
+    }
+  }
+}

@@ -34,6 +34,9 @@ describe('default bank on synthetic scenarios unlike the Tennessee Eastman plant
     expect(byName['sensor-drift']!.f1).toBeGreaterThan(0.85);
     expect(byName['wandering-baseline']!.f1).toBeGreaterThan(0.8);
     expect(byName['messy-columns']!.f1).toBeGreaterThan(0.95);
+    // a single autocorrelated variable (CUSUM on the long-run variance) and a skewed variable's spread (transform)
+    expect(byName['univariate-shift']!.f1).toBeGreaterThan(0.8);
+    expect(byName['skewed-variance']!.f1).toBeGreaterThan(0.9);
     for (const { score } of results) expect(score.onsetDelay).not.toBeNull();
   });
 

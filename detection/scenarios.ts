@@ -43,7 +43,7 @@ function ar1(normal: () => number, phi: number, n: number): number[] {
   return out;
 }
 
-function build(
+function buildScenario(
   name: string,
   description: string,
   columns: string[],
@@ -59,8 +59,13 @@ function build(
 /** Step a value up by `size` from the onset. */
 const after = (i: number, size: number): number => (i >= ONSET ? size : 0);
 
-/** The scenarios, in a fixed order. */
-export function syntheticScenarios(): Scenario[] {
+/**
+ * The scenarios, in a fixed order. `replicate` shifts every seed, giving independent draws of the same scenarios, so a
+ * score can be averaged over several runs rather than read off one lucky or unlucky draw.
+ */
+export function syntheticScenarios(replicate = 0): Scenario[] {
+  const build = (...args: Parameters<typeof buildScenario>): Scenario =>
+    buildScenario(args[0], args[1], args[2], args[3], args[4] + 1000 * replicate);
   return [
     build(
       'correlated-step',
