@@ -15,6 +15,7 @@ import {
   type UserStore,
 } from '../store/index.ts';
 import { type Config, publicUrl } from './config.ts';
+import type { PipelineNotice } from './pipeline.ts';
 
 export interface SlackWiringDeps {
   database: Database;
@@ -89,5 +90,38 @@ export async function createSlackIntegration(config: Config, deps: SlackWiringDe
       app.start().catch((error: Error) => deps.log(`slack: ${error.message}`));
     },
     stop: () => app.stop(),
+  };
+}
+
+/**
+ * What alarm management tells Slack. New cases reach Slack from the audit log (the notifier only needs waking); a
+ * flood's digest is recorded once per phase as a note on the flood case, which Slack shows in the thread of the
+ * flood's one digest message. So a flood of a dozen alarms is one Slack message, not a dozen.
+ *
+ * @example
+ * createPipeline({ ..., notify: slackAlarmNotices({ audit, notifier: slack?.app.notifier ?? null, log }) });
+ */
+export function slackAlarmNotices(deps: {
+  audit: AuditPort;
+  notifier: Pick<SlackApp['notifier'], 'wake'> | null;
+  log(line: string): void;
+}): (notice: PipelineNotice) => void {
+  return (notice) => {
+    deps.log(`alarm notice: ${JSON.stringify(notice).slice(0, 300)}`);
+    const notifier = deps.notifier;
+    if (!notifier) return;
+    if (notice.type !== 'flood.digest' || notice.caseId === null) return notifier.wake();
+    deps.audit
+      .append({
+        actor: { kind: 'service', id: 'alarm-management' },
+        action: 'case.notified',
+        subject: notice.caseId,
+        caseId: notice.caseId,
+        details: { kind: 'flood_digest', message: notice.text, floodId: notice.floodId, phase: notice.phase },
+      })
+      .then(
+        () => notifier.wake(),
+        (error: Error) => deps.log(`slack: flood digest of ${notice.caseId} not recorded: ${error.message}`),
+      );
   };
 }

@@ -128,6 +128,8 @@ export type ReplayOptions = {
   batchSamples?: number;
   bankOptions?: BankOptions;
   alarmConfig?: AlarmManagerConfig;
+  /** Also hand each notice to this (e.g. the Slack wiring); the result lists them either way. */
+  notify?: (notice: PipelineNotice) => void;
 };
 
 /** Replay the scenario through the pipeline and match the cases it opened to the injected faults. */
@@ -154,7 +156,10 @@ export async function replayAlarmDay(options: ReplayOptions): Promise<ReplayResu
       productionContext: history,
       assetHistory: history,
       onCaseOpened: () => {},
-      notify: (notice) => notices.push(notice),
+      notify: (notice) => {
+        notices.push(notice);
+        options.notify?.(notice);
+      },
       log: () => {},
     });
     const plant = options.createPlant({ scenario, seed: scenario.seed ?? 1, intervalMs, startTime });

@@ -265,7 +265,12 @@ export function createSlackNotifier(deps: SlackNotifierDeps) {
     if (!ensured) return;
     const { message, fresh } = ensured;
     if (!fresh && refreshing.has(event.action)) await refresh(message);
-    if (note && message.kind === 'case') {
+    // a case's notes go to its thread; a digest gathers many cases, so only the flood's own digest notes go to its thread
+    const floodNote =
+      message.kind === 'digest' &&
+      message.digestKey?.startsWith('flood:') === true &&
+      event.details.kind === 'flood_digest';
+    if (note && (message.kind === 'case' || floodNote)) {
       await deps.sender.call(
         'chat.postMessage',
         {
