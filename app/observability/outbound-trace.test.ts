@@ -218,10 +218,16 @@ actions:
         ...init,
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       });
-    const drifting = await waitFor('a case awaiting approval', async () => {
-      const { cases } = (await (await api('/api/v1/cases')).json()) as { cases: Array<{ id: string; status: string }> };
-      return cases.find((item) => item.status === 'awaiting_approval');
-    });
+    const drifting = await waitFor(
+      'a case awaiting approval',
+      async () => {
+        const { cases } = (await (await api('/api/v1/cases')).json()) as {
+          cases: Array<{ id: string; status: string }>;
+        };
+        return cases.find((item) => item.status === 'awaiting_approval');
+      },
+      180_000,
+    );
     const { recordHash } = (await (await api(`/api/v1/cases/${drifting.id}`)).json()) as { recordHash: string };
     seen.length = 0;
     const approved = await api(`/api/v1/cases/${drifting.id}/decision`, {
@@ -235,7 +241,7 @@ actions:
         const erp = seen.filter((request) => request.url.startsWith('https://erp.example.test/'));
         return erp.some((request) => request.url.endsWith('/lot_hold')) ? erp : null;
       },
-      30_000,
+      120_000,
     );
 
     const { rows } = await andon.database.query<{ traceparent: string | null }>(
@@ -249,5 +255,5 @@ actions:
       [drifting.id],
     );
     expect(calls.map((call) => call.idempotencyKey)).toContain(executions.rows[0]!.idempotency_key);
-  });
+  }, 360_000);
 });
