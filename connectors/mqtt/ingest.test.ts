@@ -248,6 +248,41 @@ describe('startMqttIngest', () => {
     await ingest.close();
   });
 
+  it('lets the event loop run between batches, even when onReadings is synchronous', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let batches = 0;
+    let deliveredWhenTheLoopRan: number | undefined;
+    const ingest = await startMqttIngest({
+      url: broker.url,
+      protocolVersion: 4,
+      clientId: 'ingest-yields',
+      topics: ['andon/plant/yield/#'],
+      maxBatchSize: 1,
+      onReadings: (): Promise<void> | undefined => {
+        batches++;
+        if (batches === 1) return gate;
+        if (batches === 2) setImmediate(() => (deliveredWhenTheLoopRan = batches));
+        return undefined;
+      },
+      onDeadLetter: () => {},
+      log: () => {},
+    });
+    await publisher.publishAsync('andon/plant/yield/l/t', JSON.stringify({ value: 0, timestamp: 0 }), { qos: 1 });
+    await waitFor(() => batches === 1, 'the first batch');
+    for (const value of [1, 2, 3]) {
+      await publisher.publishAsync('andon/plant/yield/l/t', JSON.stringify({ value, timestamp: value }), { qos: 1 });
+    }
+    await waitFor(() => ingest.stats().queued === 3, 'three readings queued behind the first batch');
+    release();
+    await waitFor(() => batches === 4, 'every batch');
+    // Without a turn of the event loop between batches, batches 2 to 4 would all run before the immediate.
+    expect(deliveredWhenTheLoopRan).toBeLessThan(4);
+    await ingest.close();
+  });
+
   it('fails fast with advice when the broker is not there', async () => {
     await expect(
       startMqttIngest({

@@ -358,6 +358,9 @@ export async function startMqttIngest(options: MqttIngestOptions): Promise<MqttI
         delivered += count;
       }
       releaseAcks();
+      // A synchronous onReadings would otherwise drain the whole queue in one macrotask: let the socket, timers and the
+      // HTTP server run between batches, so the event loop is blocked for one batch at most.
+      if (queuedCount() > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     // A message that gave nothing to deliver (a duplicate, a context nobody listens to) is acknowledged here.
     releaseAcks();
