@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { chromiumFlags, chromiumPath } from './__fixtures__/chromium.ts';
 import { waitFor } from './__fixtures__/wait-for.ts';
@@ -20,6 +20,15 @@ const shot = async (page: Page, name: string, focus?: string) => {
   const height = Number(await page.evaluate('document.documentElement.scrollHeight'));
   const y = Math.max(0, (box?.y ?? 0) + scrollY - 16);
   await page.screenshot({ path, fullPage: true, clip: { x: 0, y, width, height: Math.min(1100, height - y) } });
+};
+
+/**
+ * Submit a signature and wait, with a generous deadline, for the page it answers with (the server resumes triage
+ * before it answers, which takes long on a loaded machine): `?signed=` after a signature, the form again after a refusal.
+ */
+const signAndWait = async (button: Locator, answer: RegExp = /[?&]signed=/) => {
+  await button.click({ noWaitAfter: true });
+  await button.page().waitForURL(answer, { timeout: 180_000, waitUntil: 'load' });
 };
 
 /**
@@ -160,7 +169,8 @@ describe.skipIf(!existsSync(chromiumPath))('the web UI in Chromium on embedded d
     expect(await rejecting.textContent()).toMatch(/Meaning of this signature\s*Rejected: I have reviewed/);
     await rejecting.getByLabel('What must change (required)').fill(feedback);
     await rejecting.getByLabel(/Your password/).fill('andon-quality');
-    await rejecting.getByRole('button', { name: 'Sign: reject' }).click();
+    // signing a rejection runs the redraft before the page answers: wait for it, generously on a loaded machine
+    await signAndWait(rejecting.getByRole('button', { name: 'Sign: reject' }));
     expect(await page.getByRole('status').first().textContent()).toContain('Signed: rejected by Quinn Quality');
     await waitFor('the redraft v3 waiting for a decision', async () => {
       const status = await andon.triage.status(drifting.id);
@@ -209,12 +219,12 @@ describe.skipIf(!existsSync(chromiumPath))('the web UI in Chromium on embedded d
     await approveButton.click();
     await approving.getByLabel('Comment (why)').fill('Hold the lot until the peel tests pass.');
     await approving.getByLabel(/Your password/).fill('not-my-password');
-    await approving.getByRole('button', { name: 'Sign: approve' }).click();
+    await signAndWait(approving.getByRole('button', { name: 'Sign: approve' }), /\/decision$/);
     await approving.waitFor();
     expect(await approving.getByRole('alert').textContent()).toMatch(/Password check failed.*Nothing was signed/);
     expect(await approving.getByLabel('Comment (why)').inputValue()).toBe('Hold the lot until the peel tests pass.');
     await approving.getByLabel(/Your password/).fill('andon-quality');
-    await approving.getByRole('button', { name: 'Sign: approve' }).click();
+    await signAndWait(approving.getByRole('button', { name: 'Sign: approve' }));
     expect(await page.getByRole('status').first().textContent()).toContain('Signed: approved by Quinn Quality');
     await waitFor('the case to close', async () => (await andon.cases.get(drifting.id))?.status === 'closed');
     await page.reload();

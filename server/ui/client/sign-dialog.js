@@ -22,7 +22,8 @@
 
   const open = (dialog, from) => {
     opener = from ?? document.activeElement;
-    if (dialog.open) dialog.close();
+    // shown inline by the server: take it out of the page flow without a close event, then show it as a modal
+    if (dialog.open) dialog.removeAttribute('open');
     dialog.showModal();
     tick(dialog);
     clearInterval(ticking);
@@ -61,7 +62,8 @@
       });
     }
     // shown inline by the server (no script, or a refused attempt): make it modal
-    if (dialog.hasAttribute('open')) open(dialog, document.querySelector(`[data-opens="${dialog.id}"]`));
+    if (dialog.hasAttribute('open'))
+      requestAnimationFrame(() => open(dialog, document.querySelector(`[data-opens="${dialog.id}"]`)));
   }
 
   for (const button of document.querySelectorAll('[data-opens]')) {
