@@ -182,8 +182,10 @@ export async function searchKnowledge(
   const useText = mode !== 'vector';
   if (query.trim() === '') return [];
 
-  // Each retriever is one statement with its own parameters; on PostgreSQL they run at the same time on two
-  // connections, so a hybrid search takes about as long as the slower of the two, not their sum.
+  // Each retriever returns its hits with their rows: the vector side in one statement, the full-text side in two
+  // (term statistics, then the query). On PostgreSQL they run at the same time on two connections, so a hybrid search
+  // takes about as long as the slower of the two, not their sum; a round trip costs far more than it executes on a
+  // loaded machine, so there are as few as possible.
   const filter = options.filter ?? {};
   const statement = () => {
     const params: unknown[] = [];
