@@ -26,7 +26,8 @@ for (let replicate = 0; replicate < replicates; replicate++)
   syntheticScenarios(replicate).forEach((scenario, i) => {
     const { rows } = runBacktest({ input: scenario.table, trainRows: scenario.trainRows });
     names[i] = { scenario: scenario.name, description: scenario.description };
-    (scores[i] ??= []).push(
+    scores[i] ??= [];
+    scores[i].push(
       scoreAlarms(
         rows.map((row) => row.anomaly),
         scenario.labels,

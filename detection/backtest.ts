@@ -7,6 +7,7 @@ import {
   createMonitorStepper,
   fitMonitor,
   type MonitorFamily,
+  type MonitorModel,
   type MonitorOptions,
 } from './monitor.ts';
 import { selectColumns, type Table } from './table.ts';
@@ -21,6 +22,13 @@ export type BacktestOptions = {
   timeColumn?: string;
   excludeColumns?: readonly string[];
   monitor?: MonitorOptions;
+  /**
+   * A model calibrated earlier (e.g. by `andon calibrate`): used as it is, with every input row monitored, unless `train`
+   * or `trainRows` asks for a new calibration. Its variables must all be input columns; other columns are not monitored.
+   */
+  model?: MonitorModel;
+  /** Where `model` came from, for the summary (e.g. the config file's path). */
+  modelSource?: string;
   /**
    * The time column's cells as text (numbers or ISO timestamps), when it is not numeric; used only to count rows whose
    * time is invalid, out of order or duplicated. Rows are always scored in file order.
@@ -46,6 +54,10 @@ export type BacktestSummary = {
   calibrationRows: number;
   monitoringRows: number;
   variables: string[];
+  /** Numeric input columns, not excluded, that a stored calibration does not monitor. */
+  unmonitoredColumns: string[];
+  /** True when a stored calibration was used as it is. */
+  storedCalibration: boolean;
   trainingSource: string;
   anomalyRows: number;
   onsets: number;
@@ -85,7 +97,15 @@ export function countTimeProblems(times: readonly string[]): TimeCounts {
  */
 export function runBacktest(options: BacktestOptions): { rows: BacktestRow[]; summary: BacktestSummary } {
   const excluded = new Set([...(options.excludeColumns ?? []), ...(options.timeColumn ? [options.timeColumn] : [])]);
-  const variables = options.input.columns.filter((name) => !excluded.has(name));
+  const stored = options.train === undefined && options.trainRows === undefined ? options.model : undefined;
+  if (stored) {
+    const missing = stored.variables.filter((name) => !options.input.columns.includes(name) || excluded.has(name));
+    if (missing.length > 0)
+      throw new Error(
+        `the stored calibration monitors ${missing.join(', ')}, which the input lacks as numeric column${missing.length > 1 ? 's' : ''} (or excludes): recalibrate on data with the input's columns, or pass --train or --train-rows to calibrate on this input`,
+      );
+  }
+  const variables = stored ? [...stored.variables] : options.input.columns.filter((name) => !excluded.has(name));
   if (variables.length === 0) throw new Error('the input has no numeric variables left to monitor');
   const input = selectColumns(options.input, variables);
   const timeIndex = options.timeColumn ? options.input.columns.indexOf(options.timeColumn) : -1;
@@ -102,7 +122,12 @@ export function runBacktest(options: BacktestOptions): { rows: BacktestRow[]; su
   let trainCount: number;
   let calibrationRows: number;
   let trainingSource: string;
-  if (options.train) {
+  if (stored) {
+    trainValues = new Float64Array(0);
+    trainCount = stored.calibration.samples;
+    calibrationRows = 0;
+    trainingSource = `stored calibration${options.modelSource ? ` from ${options.modelSource}` : ''} (${stored.calibration.samples} training rows; every input row monitored)`;
+  } else if (options.train) {
     const train = selectColumns(options.train, variables);
     trainValues = train.values;
     trainCount = train.rowCount;
@@ -119,7 +144,7 @@ export function runBacktest(options: BacktestOptions): { rows: BacktestRow[]; su
         : `first ${calibrationRows} rows of the input`;
   }
   if (trainCount < 2) throw new Error(`calibration needs at least 2 training rows, got ${trainCount}`);
-  const model = fitMonitor(trainValues, trainCount, variables, options.monitor);
+  const model = stored ?? fitMonitor(trainValues, trainCount, variables, options.monitor);
   const stepper = createMonitorStepper(model);
   const state = createMonitorState(model);
   const rows: BacktestRow[] = [];
@@ -161,6 +186,8 @@ export function runBacktest(options: BacktestOptions): { rows: BacktestRow[]; su
       calibrationRows,
       monitoringRows: n - calibrationRows,
       variables,
+      unmonitoredColumns: options.input.columns.filter((name) => !excluded.has(name) && !variables.includes(name)),
+      storedCalibration: stored !== undefined,
       trainingSource,
       anomalyRows,
       onsets,

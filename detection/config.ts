@@ -133,6 +133,63 @@ export const TagModelSchema = z
   })
   .strict();
 
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+
+/** A fitted PCA model as stored by `andon calibrate`. */
+const PcaModelSchema = z.looseObject({
+  variables: z.number().int().min(1),
+  lags: z.number().int().min(0),
+  mean: z.array(finite),
+  scale: z.array(z.number().positive()),
+  components: z.number().int().min(1),
+  loadings: z.array(finite),
+  eigenvalues: z.array(z.number().min(0)),
+  samples: z.number().int().min(1),
+  alpha: z.number().gt(0).lt(1),
+  t2Limit: z.number().positive(),
+  speLimit: z.number().min(0),
+  theta1: z.number().min(0),
+});
+
+/**
+ * A fitted multivariate monitor as stored by `andon calibrate`; checked so that a hand-edited or truncated file fails
+ * with the field that is wrong instead of scoring nonsense. Unknown fields are kept (newer versions add some).
+ */
+export const MonitorModelSchema = z
+  .looseObject({
+    variables: z.array(z.string().min(1)).min(1),
+    mean: z.array(finite),
+    scale: z.array(z.number().positive()),
+    phi: z.array(z.number().min(-1).lt(1)),
+    transforms: z
+      .array(z.object({ lambda: finite, center: finite, scale: z.number().positive() }).nullable())
+      .optional(),
+    longRunVariance: z.array(z.number().positive()).optional(),
+    cusumReference: z.array(z.number().positive()).optional(),
+    pca: PcaModelSchema.nullable(),
+    lambda: z.number().gt(0).lte(1),
+    families: z.array(z.enum(MONITOR_FAMILIES)).min(1),
+    norms: z.record(z.enum(MONITOR_FAMILIES), z.number().positive()),
+    threshold: z.number().positive(),
+    persistence: z.object({ k: z.number().int().min(1), n: z.number().int().min(1).max(31) }),
+    calibration: z.looseObject({ samples: z.number().int().min(1), source: z.string() }),
+  })
+  .superRefine((model, context) => {
+    const p = model.variables.length;
+    for (const key of ['mean', 'scale', 'phi', 'transforms', 'longRunVariance', 'cusumReference'] as const) {
+      const values = model[key];
+      if (values !== undefined && values.length !== p)
+        context.addIssue({ code: 'custom', path: [key], message: `has ${values.length} entries for ${p} variables` });
+    }
+    for (const family of model.families)
+      if (model.norms[family] === undefined)
+        context.addIssue({ code: 'custom', path: ['norms', family], message: 'is missing for an enabled family' });
+    if (model.pca && model.pca.variables !== p)
+      context.addIssue({ code: 'custom', path: ['pca', 'variables'], message: `is ${model.pca.variables}, not ${p}` });
+    if (model.pca && model.pca.loadings.length !== model.pca.variables * (model.pca.lags + 1) * model.pca.components)
+      context.addIssue({ code: 'custom', path: ['pca', 'loadings'], message: 'does not match variables × components' });
+  });
+
 export const DetectionConfig = z
   .object({
     version: z.literal(1).default(1),
@@ -144,9 +201,7 @@ export const DetectionConfig = z
           .array(
             z.object({
               name: z.string().min(1),
-              model: z.custom<MonitorModel>(
-                (value) => typeof value === 'object' && value !== null && 'variables' in value,
-              ),
+              model: MonitorModelSchema.transform((model) => model as unknown as MonitorModel),
             }),
           )
           .default([]),

@@ -30,6 +30,7 @@ export {
   DetectorSettingsSchema,
   DetectorsSchema,
   detectionConfigJsonSchema,
+  MonitorModelSchema,
   MultivariateSettingsSchema,
   monitorOptionsFromConfig,
   TagModelSchema,

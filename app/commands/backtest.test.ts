@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNormalRandom } from '../../detection/index.ts';
 import { runCommand } from './__fixtures__/run-command.ts';
 import { command } from './backtest.ts';
+import { command as calibrateCommand } from './calibrate.ts';
 
 /** 200 rows of three correlated variables; from row 150 the third one steps up by 4 sigma. */
 function makeRows(seed: number, rows = 200, stepAt = 150): number[][] {
@@ -209,5 +210,88 @@ describe('andon backtest (the contract held-out benchmarks run through)', () => 
     const empty = await runCommand(command, ['--input', path('empty.csv'), '--output', path('x.jsonl')]);
     expect(empty.code).toBe(2);
     expect(empty.stderr).toContain('has no data rows');
+  });
+
+  it('uses the stored calibration of --config (andon calibrate) as it is, says so, and monitors every row', async () => {
+    await writeFile(path('history.csv'), toCsv(['temperature', 'pressure', 'flow'], makeRows(11, 400, 400)));
+    const calibrated = await runCommand(calibrateCommand, [
+      '--input',
+      path('history.csv'),
+      '--output',
+      path('detectors.yaml'),
+    ]);
+    expect(calibrated.code, calibrated.stderr).toBe(0);
+    // the new run starts with the step already in it: calibrating on its own first 20 % would learn the step as normal
+    await writeFile(path('stepped.csv'), toCsv(['temperature', 'pressure', 'flow'], makeRows(12, 200, 0)));
+    const run = await runCommand(command, [
+      '--input',
+      path('stepped.csv'),
+      '--config',
+      path('detectors.yaml'),
+      '--output',
+      path('stored.jsonl'),
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`calibration: stored calibration from ${path('detectors.yaml')} ("all variables")`);
+    const lines = await readLines(path('stored.jsonl'));
+    expect(lines).toHaveLength(200);
+    expect(lines.every((line) => line.phase === 'monitoring')).toBe(true);
+    expect(lines.filter((line) => line.anomaly === 1).length).toBeGreaterThan(150);
+    expect(lines.find((line) => line.anomaly === 1)?.top_variables[0]).toBe('flow');
+
+    const fresh = await runCommand(command, ['--input', path('stepped.csv'), '--output', path('fresh.jsonl')]);
+    expect(fresh.stderr).toContain('first 20 % of the input');
+    expect((await readLines(path('fresh.jsonl'))).filter((line) => line.anomaly === 1).length).toBeLessThan(20);
+
+    // an explicit training request wins over the stored calibration, and says so
+    const retrained = await runCommand(command, [
+      '--input',
+      path('stepped.csv'),
+      '--config',
+      path('detectors.yaml'),
+      '--train-rows',
+      '50',
+      '--output',
+      path('retrained.jsonl'),
+    ]);
+    expect(retrained.code, retrained.stderr).toBe(0);
+    expect(retrained.stderr).toMatch(/holds a stored calibration \("all variables"\); not used, because --train-rows/);
+    expect(retrained.stderr).toContain('calibration: first 50 rows of the input');
+  });
+
+  it('refuses a stored calibration whose columns the input lacks, or a damaged one, naming what is wrong', async () => {
+    await writeFile(
+      path('two.csv'),
+      toCsv(
+        ['temperature', 'pressure'],
+        makeRows(13).map((row) => row.slice(0, 2)),
+      ),
+    );
+    const lacking = await runCommand(command, [
+      '--input',
+      path('two.csv'),
+      '--config',
+      path('detectors.yaml'),
+      '--output',
+      path('x.jsonl'),
+    ]);
+    expect(lacking.code).toBe(1);
+    expect(lacking.stderr).toContain('the stored calibration monitors flow, which the input lacks');
+    expect(lacking.stderr).toContain('--train-rows');
+
+    const text = await readFile(path('detectors.yaml'), 'utf8');
+    await writeFile(path('damaged.yaml'), text.replace(/threshold: [0-9.e+-]+/, 'threshold: -1'));
+    const damaged = await runCommand(command, [
+      '--input',
+      path('stepped.csv'),
+      '--config',
+      path('damaged.yaml'),
+      '--output',
+      path('x.jsonl'),
+    ]);
+    expect(damaged.code).toBe(1);
+    expect(damaged.stderr).toMatch(
+      /damaged\.yaml is not a valid detection config: models\.multivariate\.0\.model\.threshold/,
+    );
   });
 });

@@ -9,7 +9,8 @@ const usage = `andon backtest --input data.csv [--train train.csv | --train-rows
                 [--time-column NAME] [--exclude-columns a,b] --output out.jsonl
 
 Calibrates the detector bank on --train (same columns), or on the first N rows of --input, or by default on the
-first 20 % of --input, then writes one JSON line per input row: row, phase, anomaly (alarm state), onset (alarm
+first 20 % of --input; a --config written by andon calibrate holds a stored calibration, which is used as it is
+(every row monitored) unless --train or --train-rows asks for a new one. Then writes one JSON line per input row: row, phase, anomaly (alarm state), onset (alarm
 start), score (comparable across rows; above 1 exceeds the limit), detectors and top_variables. Summary on stderr.`;
 
 /** Read and validate a detectors.yaml, naming the file and the first problem when it is invalid. */
@@ -93,7 +94,19 @@ export const command: Command = {
         }
       }
       const times = timeColumn && !table.columns.includes(timeColumn) ? textColumn(text, timeColumn) : null;
-      const config = values.config ? await readDetectionConfig(values.config as string) : undefined;
+      const configPath = values.config as string | undefined;
+      const config = configPath ? await readDetectionConfig(configPath) : undefined;
+      // a stored calibration (andon calibrate): the first multivariate model whose variables the input has
+      const storedModels = config?.models?.multivariate ?? [];
+      const stored =
+        storedModels.find((group) =>
+          group.model.variables.every((name) => table.columns.includes(name) && !excludeColumns.includes(name)),
+        ) ?? storedModels[0];
+      const recalibrate = train !== undefined || trainRows !== undefined;
+      if (stored && recalibrate)
+        console.error(
+          `note: ${configPath} holds a stored calibration ("${stored.name}"); not used, because ${train ? '--train' : '--train-rows'} asks for a new calibration on this run's data`,
+        );
       const started = performance.now();
       const { rows, summary } = runBacktest({
         input: table,
@@ -103,6 +116,7 @@ export const command: Command = {
         ...(times ? { times } : {}),
         excludeColumns,
         monitor: monitorOptionsFromConfig(config),
+        ...(stored && !recalibrate ? { model: stored.model, modelSource: `${configPath} ("${stored.name}")` } : {}),
       });
       const stream = createWriteStream(output);
       for (const row of rows) stream.write(`${JSON.stringify(row)}\n`);
@@ -114,6 +128,11 @@ export const command: Command = {
         [
           `backtest: ${summary.rows} rows × ${summary.variables.length} variables from ${input} (${table.nonNumericColumns.length} non-numeric columns ignored${table.nonNumericColumns.length ? `: ${table.nonNumericColumns.join(', ')}` : ''})`,
           `calibration: ${summary.trainingSource}; ${summary.calibration}; PCA components: ${summary.pcaComponents ?? 'none'}`,
+          ...(summary.unmonitoredColumns.length > 0
+            ? [
+                `not monitored (not in the stored calibration): ${summary.unmonitoredColumns.join(', ')}; recalibrate to include them`,
+              ]
+            : []),
           `monitoring: ${summary.monitoringRows} rows, ${summary.anomalyRows} in alarm (${((100 * summary.anomalyRows) / Math.max(1, summary.monitoringRows)).toFixed(2)} %), ${summary.onsets} alarm onsets, ${summary.missingCells} missing cells (${table.missingCells} empty or unreadable, ${summary.nonFiniteCells} Infinity; scored as missing)`,
           ...(summary.time
             ? [
