@@ -206,6 +206,18 @@ describe('andon backtest (the contract held-out benchmarks run through)', () => 
     expect(text.code).toBe(1);
     expect(text.stderr).toContain('no numeric variables');
 
+    const directoryInput = await runCommand(command, ['--input', directory, '--output', path('x.jsonl')]);
+    expect(directoryInput.code).toBe(1);
+    expect(directoryInput.stderr).toContain(`cannot read --input ${directory}: it is a directory, not a file`);
+    const unwritable = await runCommand(command, [
+      '--input',
+      path('comma.csv'),
+      '--output',
+      join(directory, 'no-such-folder', 'out.jsonl'),
+    ]);
+    expect(unwritable.code).toBe(1);
+    expect(unwritable.stderr).toContain('cannot write --output');
+
     await writeFile(path('empty.csv'), 'temperature,pressure\n');
     const empty = await runCommand(command, ['--input', path('empty.csv'), '--output', path('x.jsonl')]);
     expect(empty.code).toBe(2);

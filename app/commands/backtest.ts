@@ -13,9 +13,34 @@ first 20 % of --input; a --config written by andon calibrate holds a stored cali
 (every row monitored) unless --train or --train-rows asks for a new one. Then writes one JSON line per input row: row, phase, anomaly (alarm state), onset (alarm
 start), score (comparable across rows; above 1 exceeds the limit), detectors and top_variables. Summary on stderr.`;
 
+/** Read a text file named by a flag; a failure names the flag, the path and the reason (missing, a directory, ...). */
+export async function readTextFile(flag: string, path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a directory, not a file'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (error as Error).message;
+    throw new Error(`cannot read ${flag} ${path}: ${reason}`);
+  }
+}
+
 /** Read and validate a detectors.yaml, naming the file and the first problem when it is invalid. */
 export async function readDetectionConfig(path: string): Promise<DetectionConfig> {
-  const parsed = DetectionConfig.safeParse(parseYaml(await readFile(path, 'utf8')) ?? {});
+  let document: unknown;
+  try {
+    document = parseYaml(await readTextFile('--config', path));
+  } catch (error) {
+    if ((error as Error).message.startsWith('cannot read')) throw error;
+    throw new Error(`${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const parsed = DetectionConfig.safeParse(document ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(`${path} is not a valid detection config: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
@@ -57,7 +82,7 @@ export const command: Command = {
         .map((name) => name.trim())
         .filter((name) => name !== '');
       const timeColumn = values['time-column'] as string | undefined;
-      const text = await readFile(input, 'utf8');
+      const text = await readTextFile('--input', input);
       const table = parseCsv(text);
       if (table.rowCount === 0) {
         console.error(`${input} has no data rows: it needs a header row and at least one row of values`);
@@ -81,7 +106,7 @@ export const command: Command = {
         return 2;
       }
       const trainPath = values.train as string | undefined;
-      const train = trainPath ? parseCsv(await readFile(trainPath, 'utf8')) : undefined;
+      const train = trainPath ? parseCsv(await readTextFile('--train', trainPath)) : undefined;
       if (train) {
         const missing = table.columns.filter(
           (name) => name !== timeColumn && !excludeColumns.includes(name) && !train.columns.includes(name),
@@ -119,15 +144,23 @@ export const command: Command = {
         ...(stored && !recalibrate ? { model: stored.model, modelSource: `${configPath} ("${stored.name}")` } : {}),
       });
       const stream = createWriteStream(output);
+      const written = new Promise<void>((resolve, reject) => {
+        stream.once('error', (error) => reject(new Error(`cannot write --output ${output}: ${error.message}`)));
+        stream.once('finish', resolve);
+      });
       for (const row of rows) stream.write(`${JSON.stringify(row)}\n`);
-      await new Promise<void>((resolve, reject) =>
-        stream.end((error?: Error | null) => (error ? reject(error) : resolve())),
-      );
+      stream.end();
+      await written;
       const seconds = (performance.now() - started) / 1000;
       console.error(
         [
           `backtest: ${summary.rows} rows × ${summary.variables.length} variables from ${input} (${table.nonNumericColumns.length} non-numeric columns ignored${table.nonNumericColumns.length ? `: ${table.nonNumericColumns.join(', ')}` : ''})`,
           `calibration: ${summary.trainingSource}; ${summary.calibration}; PCA components: ${summary.pcaComponents ?? 'none'}`,
+          ...(!summary.storedCalibration && summary.calibrationRows + (train?.rowCount ?? 0) < 50
+            ? [
+                `warning: only ${train?.rowCount ?? summary.calibrationRows} training rows; limits estimated from so few rows are loose and false alarms likely: use --train-rows (50 or more) or --train`,
+              ]
+            : []),
           ...(summary.unmonitoredColumns.length > 0
             ? [
                 `not monitored (not in the stored calibration): ${summary.unmonitoredColumns.join(', ')}; recalibrate to include them`,
