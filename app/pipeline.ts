@@ -214,11 +214,6 @@ export function createPipeline(deps: PipelineDeps) {
       time: event.time,
       related: event.related,
       floodId: event.floodId,
-      activeKeys: new Set(
-        Object.entries(manager.alarms)
-          .filter(([key, alarm]) => key !== event.key && alarm.record.active)
-          .map(([key]) => key),
-      ),
     };
     let result = intakeAlarm(intakeParams, intake, input);
     const joined = caseOfGroup.get(result.decision.groupId);
@@ -281,8 +276,16 @@ export function createPipeline(deps: PipelineDeps) {
       if (event.type === 'alarm.raised') {
         stats.alarms += 1;
         await intakeRaise(event);
-      } else if (event.type === 'alarm.repeated' || event.type === 'alarm.cleared') {
+      } else if (event.type === 'alarm.repeated') {
         intake = touchGroup(intake, event.key, event.time);
+      } else if (
+        event.type === 'alarm.cleared' ||
+        event.type === 'alarm.shelved' ||
+        event.type === 'alarm.suppressed' ||
+        event.type === 'alarm.removed_from_service'
+      ) {
+        // no longer active: it stops holding its case's group open
+        intake = touchGroup(intake, event.key, event.time, false);
       }
       if (event.type === 'alarm.repeated' && event.deviation) {
         const deviation = latestDeviation.get(event.deviation.id);

@@ -3,8 +3,9 @@
  * sample every 3 minutes, 48 hours) through the same pipeline as `npm start` (reading store, detector bank, ISA-18.2
  * alarm layer, case intake) in simulated time. The bank holds the multivariate monitor calibrated on d00.dat (as
  * `andon calibrate` writes it) plus sensor health; the univariate SPC charts are off for a unit watched by a
- * multivariate model. Prints per file the cases opened, the first case's delay after the fault (sample 161), alarms and
- * activations. Acceptance: every fault file opens exactly one case, d00_te.dat none.
+ * multivariate model. Case intake runs on the product's defaults, as `npm start` has them. Prints per file the cases
+ * opened, the first case's delay after the fault (sample 161), alarms and activations. Acceptance: every fault file
+ * opens exactly one case, d00_te.dat none.
  *
  * Usage: npx tsx bench/alarm-tep.ts [--data ../shared/benchdata/tep] [--json]
  */
@@ -25,13 +26,6 @@ const tagOf = (variable: string) => `tep.unit.${variable}`;
 export const TEP_ALARM_CONFIG: AlarmManagerConfig = {
   assets: [{ match: 'tep.unit.*', asset: 'tep.unit', area: 'tep', criticality: 'high' }],
 };
-
-/**
- * Case intake of a slow continuous unit (a sample every 3 minutes): a fault holds an alarm for hours and comes and goes
- * while its case is open, so a case stays open while one of its alarms is active, and the same alarm coming back
- * within 12 hours rejoins it. The 30-minute window for unrelated returns stays.
- */
-export const TEP_INTAKE = { reopenSeconds: 12 * 3600, holdWhileActive: true };
 
 export type TepReplayRow = {
   file: string;
@@ -72,7 +66,6 @@ export async function replayTepFile(directory: string, file: string, bankOptions
       bank: createDetectorBank(bankOptions),
       alarms,
       alarmConfig: TEP_ALARM_CONFIG,
-      intake: TEP_INTAKE,
       onCaseOpened: () => {},
       log: () => {},
     });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_INTAKE_PARAMS, type IntakeAlarm, initialIntakeState, intakeAlarm } from './intake.ts';
+import {
+  closeGroup,
+  DEFAULT_INTAKE_PARAMS,
+  type IntakeAlarm,
+  type IntakeState,
+  initialIntakeState,
+  intakeAlarm,
+  touchGroup,
+} from './intake.ts';
 
 const BASE = Date.parse('2025-01-06T00:00:00.000Z');
 const at = (minutes: number) => new Date(BASE + minutes * 60_000).toISOString();
@@ -11,47 +19,87 @@ const alarm = (key: string, minutes: number, extra: Partial<IntakeAlarm> = {}): 
   time: at(minutes),
   ...extra,
 });
+const MULTIVARIATE = 'group:tep:multivariate';
+const place = (state: IntakeState, input: IntakeAlarm) => intakeAlarm(DEFAULT_INTAKE_PARAMS, state, input);
+/** A site whose alarms come and go over hours (a slow continuous unit) lets a recurrence rejoin its case for a day. */
+const SLOW_UNIT = { ...DEFAULT_INTAKE_PARAMS, reopenSeconds: 26 * 3600 };
+const placeSlow = (state: IntakeState, input: IntakeAlarm) => intakeAlarm(SLOW_UNIT, state, input);
+/** The alarm went back to normal at `minutes`. */
+const cleared = (state: IntakeState, key: string, minutes: number) => touchGroup(state, key, at(minutes), false);
 
-describe('case intake over hours (slow continuous units)', () => {
-  it('by default a return after the 30-minute window opens a new group', () => {
-    const first = intakeAlarm(DEFAULT_INTAKE_PARAMS, initialIntakeState(), alarm('group:tep:multivariate', 0));
-    const again = intakeAlarm(DEFAULT_INTAKE_PARAMS, first.state, alarm('group:tep:multivariate', 120));
-    expect(again.decision).toMatchObject({ opened: true, reason: 'new' });
+describe('case intake over hours', () => {
+  it('by default the same alarm back after the window is a new case; with a longer reopen time it rejoins its case', () => {
+    // TEP fault 9: the unit leaves its normal region at hour 20 for 40 minutes and again 24 hours later
+    const first = place(initialIntakeState(), alarm(MULTIVARIATE, 20 * 60));
+    const quiet = cleared(first.state, MULTIVARIATE, 20 * 60 + 40);
+    expect(place(quiet, alarm(MULTIVARIATE, 20 * 60 + 69)).decision.reason).toBe('same-alarm');
+    expect(place(quiet, alarm(MULTIVARIATE, 45 * 60)).decision).toMatchObject({ opened: true, reason: 'new' });
+    const again = placeSlow(quiet, alarm(MULTIVARIATE, 45 * 60));
+    expect(again.decision).toEqual({ groupId: first.decision.groupId, opened: false, reason: 'recurrence' });
+    // a different alarm on the asset does not rejoin a quiet case
+    expect(placeSlow(quiet, alarm('tep.unit.XMV4:sensor-health:flatline', 45 * 60)).decision.opened).toBe(true);
+    expect(placeSlow(quiet, alarm(MULTIVARIATE, 47 * 60)).decision.opened).toBe(true);
   });
 
-  it('with reopenSeconds the same alarm rejoins its group hours later, but an unrelated alarm does not', () => {
-    const params = { ...DEFAULT_INTAKE_PARAMS, reopenSeconds: 12 * 3600 };
-    const first = intakeAlarm(params, initialIntakeState(), alarm('group:tep:multivariate', 0));
-    const again = intakeAlarm(params, first.state, alarm('group:tep:multivariate', 9 * 60));
-    expect(again.decision).toEqual({ groupId: first.decision.groupId, opened: false, reason: 'same-alarm' });
-    const other = intakeAlarm(params, again.state, alarm('tep.unit.XMV4:sensor-health:flatline', 9 * 60 + 45));
-    expect(other.decision.opened).toBe(true);
-    const late = intakeAlarm(params, first.state, alarm('group:tep:multivariate', 13 * 60));
-    expect(late.decision.opened).toBe(true);
+  it('a quiet case that another case on the asset superseded is not reopened: the recurrence opens a new case', () => {
+    // packaging line: seal temperature drift at 01:30, film tension stuck at 05:00, seal temperature variance at 07:00
+    let state = placeSlow(initialIntakeState(), alarm('seal_temperature:ewma:limit', 90)).state;
+    state = cleared(state, 'seal_temperature:ewma:limit', 100);
+    const stuck = placeSlow(state, alarm('film_tension:sensor-health:flatline', 300));
+    expect(stuck.decision).toMatchObject({ opened: true, reason: 'new' });
+    state = cleared(stuck.state, 'film_tension:sensor-health:flatline', 306);
+    const variance = placeSlow(state, alarm('seal_temperature:ewma:limit', 420));
+    expect(variance.decision).toMatchObject({ opened: true, reason: 'new' });
+    // the superseded group is forgotten; the film tension case stays reopenable
+    expect(Object.keys(variance.state.groups)).toEqual([stuck.decision.groupId, variance.decision.groupId]);
   });
 
-  it('with holdWhileActive a group stays open while one of its alarms is active, so a later burst joins it', () => {
-    const params = { ...DEFAULT_INTAKE_PARAMS, holdWhileActive: true };
-    const first = intakeAlarm(params, initialIntakeState(), alarm('group:tep:multivariate', 0));
-    const activeKeys = new Set(['group:tep:multivariate']);
-    const burst = intakeAlarm(
-      params,
-      first.state,
-      alarm('tep.unit.XMEAS1:sensor-health:flatline', 7 * 60, { activeKeys }),
-    );
-    expect(burst.decision).toEqual({ groupId: first.decision.groupId, opened: false, reason: 'same-asset' });
-    const cleared = intakeAlarm(
-      params,
-      first.state,
-      alarm('tep.unit.XMEAS1:sensor-health:flatline', 7 * 60, { activeKeys: new Set() }),
-    );
-    expect(cleared.decision.opened).toBe(true);
-    // without the option the active keys are ignored
-    const plain = intakeAlarm(
-      DEFAULT_INTAKE_PARAMS,
-      first.state,
-      alarm('tep.unit.XMEAS1:sensor-health:flatline', 7 * 60, { activeKeys }),
-    );
-    expect(plain.decision.opened).toBe(true);
+  it('a new situation on the asset takes the alarms that come with it, even one that had a case before', () => {
+    // a drift that cleared, then an hour later a line upset on four signals, starting with another signal
+    let state = place(initialIntakeState(), alarm('seal_temperature:ewma:limit', 37)).state;
+    state = cleared(state, 'seal_temperature:ewma:limit', 43);
+    const upset = place(state, alarm('cycle_time:sensor-health:rate-of-change', 100));
+    expect(upset.decision).toMatchObject({ opened: true, reason: 'new' });
+    const seal = place(upset.state, alarm('seal_temperature:ewma:limit', 100.5));
+    expect(seal.decision).toEqual({ groupId: upset.decision.groupId, opened: false, reason: 'same-asset' });
+  });
+
+  it('within the window a related alarm joins; after it, a different alarm on the asset opens a new case', () => {
+    let state = place(initialIntakeState(), alarm('seal_temperature:ewma:limit', 0)).state;
+    state = cleared(state, 'seal_temperature:ewma:limit', 5);
+    expect(place(state, alarm('seal_pressure:ewma:limit', 30)).decision.reason).toBe('same-asset');
+    expect(place(state, alarm('seal_pressure:ewma:limit', 40)).decision).toMatchObject({ opened: true, reason: 'new' });
+  });
+
+  it('a case stays open while one of its alarms is active, however long, so a later alarm on the asset joins it', () => {
+    // TEP fault 6: the multivariate alarm stands for hours, then the instruments flatline
+    const first = place(initialIntakeState(), alarm(MULTIVARIATE, 0));
+    const flatline = place(first.state, alarm('tep.unit.XMEAS1:sensor-health:flatline', 7 * 60));
+    expect(flatline.decision).toEqual({ groupId: first.decision.groupId, opened: false, reason: 'same-asset' });
+    // once it is back to normal (or shelved, suppressed, out of service) only the window holds the case open
+    const back = cleared(first.state, MULTIVARIATE, 60);
+    expect(place(back, alarm('tep.unit.XMEAS1:sensor-health:flatline', 7 * 60)).decision.opened).toBe(true);
+    // a repeat keeps it active
+    const repeated = touchGroup(first.state, MULTIVARIATE, at(120));
+    expect(place(repeated, alarm('tep.unit.XMV4:sensor-health:flatline', 7 * 60)).decision.opened).toBe(false);
+  });
+
+  it('a recurrence after the case was closed opens a new case', () => {
+    const first = placeSlow(initialIntakeState(), alarm(MULTIVARIATE, 0));
+    const closed = closeGroup(cleared(first.state, MULTIVARIATE, 10), first.decision.groupId);
+    expect(placeSlow(closed, alarm(MULTIVARIATE, 600)).decision).toMatchObject({ opened: true, reason: 'new' });
+  });
+
+  it('tags without an asset: a quiet group is superseded by a later group on one of its tags', () => {
+    const plain = (key: string, minutes: number) => alarm(key, minutes, { asset: null, area: null });
+    let state = placeSlow(initialIntakeState(), plain('line.temp:ewma:limit', 0)).state;
+    state = cleared(state, 'line.temp:ewma:limit', 5);
+    expect(placeSlow(state, plain('line.temp:ewma:limit', 600)).decision.reason).toBe('recurrence');
+    state = placeSlow(state, plain('line.temp:cusum:decision-interval', 300)).state;
+    state = cleared(state, 'line.temp:cusum:decision-interval', 310);
+    expect(placeSlow(state, plain('line.temp:ewma:limit', 600)).decision).toMatchObject({
+      opened: true,
+      reason: 'new',
+    });
   });
 });

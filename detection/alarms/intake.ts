@@ -1,27 +1,29 @@
 /**
- * Case intake, pure: decides which annunciated alarms belong together, so that one fault becomes one case. An alarm
- * joins an open group when, within the grouping window since the group's last alarm, it
- * - is the same alarm again (a re-activation of an alarm that already has a case),
- * - sits on the same asset,
- * - shares a tag with the group, counting the variables a multivariate deviation named together, or
- * - belongs to the same flood (all alarms of a flood in one area form one case).
- * Otherwise it opens a new group. The same alarm coming back rejoins its group for `reopenSeconds`, which a slow
- * continuous unit sets to hours: a fault that comes and goes while its case is open is one case, not one per return. The caller maps groups to cases and closes a group when its case is closed.
+ * Case intake, pure: decides which annunciated alarms belong together, so that one fault becomes one case.
+ *
+ * A group (one case) is live while one of its alarms is still active, and for the grouping window after its last
+ * activity. An alarm joins a live group when it
+ * - is the same alarm again,
+ * - belongs to the same flood (all alarms of a flood in one area form one case),
+ * - sits on the same asset, or
+ * - shares a tag with the group, counting the variables a multivariate deviation named together.
+ * A group that has gone quiet takes back only the same alarm (a recurrence), for `reopenSeconds` after its last
+ * activity, and only while no other case has opened on its asset since. The caller closes the group when its case
+ * is closed, so that a recurrence then opens a new case.
+ *
+ * The live group comes first: an alarm that had a case before, coming back with a new situation on its asset (a line
+ * upset an hour after a drift), joins the new situation's case, not the old one.
  */
 
 export type IntakeParams = {
-  /** How long after a group's last alarm a related alarm still joins it. Default 30 min. */
+  /** How long after a group's last activity a related alarm still joins it. Default 30 min. */
   windowSeconds: number;
   /**
-   * How long after a group's last activity the same alarm, coming back, still rejoins it (and its case). Default 30 min,
-   * like the window; a continuous unit whose faults come and go for hours sets it longer.
+   * How long after a group's last activity the same alarm, coming back, still rejoins it. Default 30 min, like the
+   * window: each occurrence of an alarm that comes and goes more slowly is a case of its own, which operators
+   * disposition one by one (and three false-alarm dispositions yield a tuning proposal, see store/alarms.ts).
    */
   reopenSeconds: number;
-  /**
-   * Keep a group open while one of its alarms is still active (the caller passes the active keys), however long ago it
-   * was raised: a slow unit whose fault holds an alarm for hours. Default false: the window alone decides.
-   */
-  holdWhileActive?: boolean;
 };
 
 export const DEFAULT_INTAKE_PARAMS: IntakeParams = { windowSeconds: 1800, reopenSeconds: 1800 };
@@ -32,6 +34,8 @@ export type IntakeGroup = {
   area: string | null;
   tags: string[];
   keys: string[];
+  /** Keys of the group's alarms that are active (annunciated and not back to normal). Absent in older snapshots. */
+  active?: string[];
   floodId: string | null;
   openedAt: string;
   lastActivity: string;
@@ -48,19 +52,22 @@ export type IntakeAlarm = {
   /** Tags named together with the alarm (a multivariate deviation's contributions). */
   related?: readonly string[];
   floodId?: string | null;
-  /** Keys of the alarms whose condition is active now: a group holding one of them stays open. */
-  activeKeys?: ReadonlySet<string>;
 };
 
 export type IntakeDecision = {
   groupId: string;
   opened: boolean;
-  reason: 'same-alarm' | 'same-asset' | 'related-tags' | 'flood' | 'new';
+  /** Why the alarm joined the group; `recurrence` is the same alarm back after its group had gone quiet. */
+  reason: 'same-alarm' | 'same-asset' | 'related-tags' | 'flood' | 'recurrence' | 'new';
 };
 
 export const initialIntakeState = (): IntakeState => ({ groups: {} });
 
 const seconds = (from: string, to: string): number => (Date.parse(to) - Date.parse(from)) / 1000;
+
+/** Whether two groups are about the same place: the same asset, or, for tags without an asset, a shared tag. */
+const sameScope = (a: IntakeGroup, b: IntakeGroup): boolean =>
+  a.asset !== null || b.asset !== null ? a.asset === b.asset : a.tags.some((tag) => b.tags.includes(tag));
 
 /**
  * Place one annunciated alarm in a group.
@@ -74,36 +81,37 @@ export function intakeAlarm(
   previous: IntakeState,
   alarm: IntakeAlarm,
 ): { state: IntakeState; decision: IntakeDecision } {
-  const groups: Record<string, IntakeGroup> = {};
-  const live = new Set<string>();
+  const all = Object.values(previous.groups);
+  const isLive = (group: IntakeGroup) =>
+    (group.active?.length ?? 0) > 0 || seconds(group.lastActivity, alarm.time) <= params.windowSeconds;
   const reopen = params.reopenSeconds ?? DEFAULT_INTAKE_PARAMS.reopenSeconds;
-  for (const [id, group] of Object.entries(previous.groups)) {
-    const idle = seconds(group.lastActivity, alarm.time);
-    const active =
-      params.holdWhileActive === true &&
-      alarm.activeKeys !== undefined &&
-      group.keys.some((key) => alarm.activeKeys!.has(key));
-    if (idle <= params.windowSeconds || active) live.add(id);
-    if (idle <= Math.max(params.windowSeconds, reopen) || active) groups[id] = group;
-  }
-  const tags = new Set([alarm.tag, ...(alarm.related ?? [])]);
+  const isSuperseded = (group: IntakeGroup) =>
+    all.some((other) => other !== group && other.openedAt > group.openedAt && sameScope(other, group));
+  // a quiet group past its reopen time, or that a later group on its asset superseded, can take nothing any more
+  const groups: Record<string, IntakeGroup> = {};
+  for (const group of all)
+    if (isLive(group) || (seconds(group.lastActivity, alarm.time) <= reopen && !isSuperseded(group)))
+      groups[group.id] = group;
   const candidates = Object.values(groups).sort((a, b) => b.lastActivity.localeCompare(a.lastActivity));
-  const liveCandidates = candidates.filter((group) => live.has(group.id));
+  const live = candidates.filter(isLive);
+  const tags = new Set([alarm.tag, ...(alarm.related ?? [])]);
+  let match: IntakeGroup | undefined;
   let reason: IntakeDecision['reason'] = 'new';
-  // the same alarm rejoins its group for reopenSeconds; the other tests need a live group
-  let match: IntakeGroup | undefined = candidates.find((group) => group.keys.includes(alarm.key));
-  if (match) reason = 'same-alarm';
   for (const [test, why] of [
+    [(group: IntakeGroup) => group.keys.includes(alarm.key), 'same-alarm'],
     [(group: IntakeGroup) => alarm.floodId != null && group.floodId === alarm.floodId, 'flood'],
     [(group: IntakeGroup) => alarm.asset !== null && group.asset === alarm.asset, 'same-asset'],
     [(group: IntakeGroup) => group.tags.some((tag) => tags.has(tag)), 'related-tags'],
   ] as const) {
-    if (match) break;
-    match = liveCandidates.find(test);
+    match = live.find(test);
     if (match) {
       reason = why;
       break;
     }
+  }
+  if (!match) {
+    match = candidates.find((group) => group.keys.includes(alarm.key));
+    if (match) reason = 'recurrence';
   }
   if (!match) {
     const id = `${alarm.key}@${alarm.time}`;
@@ -113,16 +121,19 @@ export function intakeAlarm(
       area: alarm.area,
       tags: [...tags],
       keys: [alarm.key],
+      active: [alarm.key],
       floodId: alarm.floodId ?? null,
       openedAt: alarm.time,
       lastActivity: alarm.time,
     };
     return { state: { groups }, decision: { groupId: id, opened: true, reason } };
   }
+  const active = match.active ?? [];
   groups[match.id] = {
     ...match,
     tags: [...new Set([...match.tags, ...tags])],
     keys: match.keys.includes(alarm.key) ? match.keys : [...match.keys, alarm.key],
+    active: active.includes(alarm.key) ? active : [...active, alarm.key],
     floodId: match.floodId ?? alarm.floodId ?? null,
     lastActivity: seconds(match.lastActivity, alarm.time) > 0 ? alarm.time : match.lastActivity,
   };
@@ -145,13 +156,26 @@ export function closeGroup(previous: IntakeState, groupId: string): IntakeState 
 }
 
 /**
- * Note activity of an alarm already in a group (a repeat, its return to normal), so that the group stays open for the
- * grouping window after its alarms were last seen, not only after they were first raised.
+ * Note activity of an alarm already in a group, so that the group stays live for the grouping window after its alarms
+ * were last seen, not only after they were first raised: a repeat (`still: true`), or the alarm leaving the active
+ * state (`still: false`: back to normal, shelved, suppressed or taken out of service), after which it no longer holds
+ * its group open.
  */
-export function touchGroup(previous: IntakeState, key: string, time: string): IntakeState {
+export function touchGroup(previous: IntakeState, key: string, time: string, still = true): IntakeState {
   let groups = previous.groups;
-  for (const group of Object.values(previous.groups))
-    if (group.keys.includes(key) && seconds(group.lastActivity, time) > 0)
-      groups = { ...groups, [group.id]: { ...group, lastActivity: time } };
+  for (const group of Object.values(previous.groups)) {
+    if (!group.keys.includes(key)) continue;
+    const later = seconds(group.lastActivity, time) > 0;
+    const active = still || !group.active?.includes(key) ? group.active : group.active.filter((k) => k !== key);
+    if (later || active !== group.active)
+      groups = {
+        ...groups,
+        [group.id]: {
+          ...group,
+          ...(active === undefined ? {} : { active }),
+          lastActivity: later ? time : group.lastActivity,
+        },
+      };
+  }
   return groups === previous.groups ? previous : { groups };
 }

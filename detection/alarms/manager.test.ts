@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closeGroup, DEFAULT_INTAKE_PARAMS, initialIntakeState, intakeAlarm, markFlood } from './intake.ts';
+import { closeGroup, DEFAULT_INTAKE_PARAMS, initialIntakeState, intakeAlarm, markFlood, touchGroup } from './intake.ts';
 import { alarmKpis, formatKpiTable } from './kpi.ts';
 import {
   type AlarmCondition,
@@ -171,7 +171,8 @@ describe('case intake', () => {
       alarm('d', 'line.l1.temp', 5000),
     ].map((input) => {
       const result = intakeAlarm(DEFAULT_INTAKE_PARAMS, state, input);
-      state = result.state;
+      // each alarm is back to normal a minute later, so only the grouping window holds its case open
+      state = touchGroup(result.state, input.key, new Date(Date.parse(input.time) + 60_000).toISOString(), false);
       return [result.decision.opened, result.decision.reason];
     });
     expect(decisions).toEqual([
