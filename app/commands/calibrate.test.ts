@@ -69,6 +69,21 @@ describe('andon calibrate (Phase I limits into detectors.yaml)', () => {
     expect(stderr).toMatch(/calibrated 2 variables on 300 rows \(\d+ outlying values dropped\)/);
   });
 
+  it('leaves the --time-column out of the variables, as andon backtest does', async () => {
+    const { code, stderr } = await runCommand(command, [
+      '--input',
+      path('history.csv'),
+      '--time-column',
+      'time',
+      '--output',
+      path('timed.yaml'),
+    ]);
+    expect(code, stderr).toBe(0);
+    const config = DetectionConfig.parse(parse(await readFile(path('timed.yaml'), 'utf8')));
+    expect(Object.keys(config.models!.tags).sort()).toEqual(['pressure', 'temperature']);
+    expect(config.models!.multivariate[0]!.model.variables).toEqual(['temperature', 'pressure']);
+  });
+
   it('reads parquet through nodejs-polars and gives the same models as the CSV', async () => {
     const { temperature, pressure } = history();
     pl.DataFrame({ temperature, pressure, site: temperature.map(() => 'north') }).writeParquet(path('history.parquet'));
@@ -129,6 +144,19 @@ describe('andon calibrate (Phase I limits into detectors.yaml)', () => {
     const missing = await runCommand(command, ['--input', path('nope.csv'), '--output', path('x.yaml')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('nope.csv');
+    const directoryInput = await runCommand(command, ['--input', directory, '--output', path('x.yaml')]);
+    expect(directoryInput.code).toBe(1);
+    expect(directoryInput.stderr).toContain('it is a directory, not a file');
+    const badTime = await runCommand(command, [
+      '--input',
+      path('history.csv'),
+      '--time-column',
+      'when',
+      '--output',
+      path('x.yaml'),
+    ]);
+    expect(badTime.code).toBe(2);
+    expect(badTime.stderr).toContain('--time-column "when" is not a column');
     const noOutput = await runCommand(command, ['--input', path('history.csv')]);
     expect(noOutput.code).toBe(2);
     expect(noOutput.stderr).toContain('--output is required');

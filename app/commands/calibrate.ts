@@ -1,13 +1,14 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import pl from 'nodejs-polars';
 import { stringify } from 'yaml';
 import { calibrate, type DetectionConfig, parseCsv, type Table, tableFromRows } from '../../detection/index.ts';
 import { parseCommandArgs } from './args.ts';
-import { readDetectionConfig } from './backtest.ts';
+import { readDetectionConfig, readTextFile } from './backtest.ts';
 import type { Command } from './command.ts';
 
-const usage = `andon calibrate --input history.csv|.parquet [--config base.yaml] [--exclude-columns a,b] --output detectors.yaml
+const usage = `andon calibrate --input history.csv|.parquet [--config base.yaml] [--time-column NAME] [--exclude-columns a,b]
+                 --output detectors.yaml
 
 Phase I calibration: estimates per-variable means and moving-range sigmas (outliers beyond 3 sigma dropped and
 re-estimated), a PCA model with T²/SPE limits and the false-alarm-calibrated multivariate threshold, and records
@@ -15,7 +16,7 @@ where each limit came from.`;
 
 /** Load a history file into a numeric table: parquet through nodejs-polars, CSV through the detection parser. */
 async function loadTable(path: string): Promise<Table> {
-  if (extname(path).toLowerCase() !== '.parquet') return parseCsv(await readFile(path, 'utf8'));
+  if (extname(path).toLowerCase() !== '.parquet') return parseCsv(await readTextFile('--input', path));
   const frame = pl.readParquet(path);
   const numeric = frame.columns.filter((name) => frame.getColumn(name).isNumeric());
   const columns = numeric.map((name) =>
@@ -40,6 +41,7 @@ export const command: Command = {
         config: { type: 'string' },
         output: { type: 'string' },
         'exclude-columns': { type: 'string' },
+        'time-column': { type: 'string' },
       },
       usage,
       ['input', 'output'],
@@ -50,9 +52,21 @@ export const command: Command = {
     try {
       const table = await loadTable(input);
       const base: DetectionConfig = values.config ? await readDetectionConfig(values.config as string) : { version: 1 };
-      const excludeColumns = ((values['exclude-columns'] as string | undefined) ?? '')
-        .split(',')
-        .filter((name) => name !== '');
+      const timeColumn = values['time-column'] as string | undefined;
+      const excludeColumns = [
+        ...((values['exclude-columns'] as string | undefined) ?? '')
+          .split(',')
+          .map((name) => name.trim())
+          .filter((name) => name !== ''),
+        // the time column is never a variable, as in andon backtest
+        ...(timeColumn ? [timeColumn] : []),
+      ];
+      if (timeColumn && !table.columns.includes(timeColumn) && !table.nonNumericColumns.includes(timeColumn)) {
+        console.error(
+          `--time-column "${timeColumn}" is not a column of ${input}; its columns are ${[...table.columns, ...table.nonNumericColumns].join(', ')}`,
+        );
+        return 2;
+      }
       const { config, report } = calibrate(table, base, { source: input, excludeColumns });
       await writeFile(
         output,
