@@ -73,7 +73,9 @@ describe.skipIf(!databaseUrl || !mqttUrl)('the journey on PostgreSQL + pgvector,
     const signing = page.getByRole('dialog', { name: /Approve and sign draft/ });
     await signing.getByLabel('Comment (why)').fill('Contain the lot until seal strength is verified.');
     await signing.getByLabel(/Your password/).fill('andon-quality');
-    await signing.getByRole('button', { name: 'Sign: approve' }).click();
+    // the server resumes triage before it answers: wait for the signed page with a deadline that fits a loaded machine
+    await signing.getByRole('button', { name: 'Sign: approve' }).click({ noWaitAfter: true });
+    await page.waitForURL(/[?&]signed=/, { timeout: 180_000, waitUntil: 'load' });
     expect(await page.getByRole('status').textContent()).toContain('Signed: approved by Quinn Quality');
 
     await waitFor('the case to close', async () => (await andon.cases.get(drifting.id))?.status === 'closed', 90_000);
