@@ -133,8 +133,11 @@ export function alarmKpis(activations: readonly AlarmActivation[], options: KpiO
   const floodPercent = floodBins.size / periods;
   const worstArea = Math.max(0, ...Object.values(byArea));
   const target = ISA_18_2_TARGETS;
+  // No alarm in the period is no evidence about the priority mix: the row says so instead of "meets".
   const priorityOk =
-    inPeriod.length === 0 || (priority.high <= 0.1 && priority.medium <= 0.25 + 1e-9 && priority.low >= 0.65 - 1e-9);
+    inPeriod.length === 0
+      ? null
+      : priority.high <= 0.1 && priority.medium <= 0.25 + 1e-9 && priority.low >= 0.65 - 1e-9;
   const rows: KpiRow[] = [
     {
       metric: 'Alarms per 10 min per area (average; worst area)',
@@ -186,7 +189,10 @@ export function alarmKpis(activations: readonly AlarmActivation[], options: KpiO
     },
     {
       metric: 'Priority low / medium / high',
-      value: `${percent(priority.low)} / ${percent(priority.medium)} / ${percent(priority.high)}`,
+      value:
+        inPeriod.length === 0
+          ? 'no alarms in the period'
+          : `${percent(priority.low)} / ${percent(priority.medium)} / ${percent(priority.high)}`,
       target: 'about 80 / 15 / 5 %',
       ok: priorityOk,
     },
