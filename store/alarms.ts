@@ -659,7 +659,7 @@ export function createAlarmStore(database: Database, clock: Clock) {
             current: proposal.current,
             proposed: proposal.proposed,
           },
-          reason: `${falseAlarms.length} false-alarm dispositions. ${proposal.summary}`,
+          reason: `${falseAlarms.length} occurrences dispositioned false alarm. ${proposal.summary}`,
           requester: input.requester,
         });
         await database.query('update alarm_requests set evidence = $2 where id = $1', [
@@ -672,17 +672,32 @@ export function createAlarmStore(database: Database, clock: Clock) {
     },
 
     /**
-     * When an alarm (`tag:detector:rule`) started in each case dispositioned false alarm or true deviation: the first
-     * deviation of the alarm recorded on the case (an alarm instance can span several cases, its deviations cannot).
+     * When an alarm (`tag:detector:rule`) started in cases dispositioned false alarm or true deviation, once per
+     * occurrence (each raise of the alarm): a case that one alarm joined three times holds three false alarms. An
+     * occurrence belongs to a case when its activation overlaps the alarm's deviations recorded on the case (an alarm
+     * instance can span several cases, its deviations cannot); it is dated by its raise, or by the case's first
+     * deviation of the alarm when that is later. A case with no recorded activation (data from before alarm
+     * management) counts once, at its first deviation of the alarm.
      */
     async dispositionedAlarms(key: string): Promise<{ falseAlarms: string[]; trueDeviations: string[] }> {
       const [tag, detector, ...rule] = key.split(':');
       const result = await database.query<{ disposition: Disposition; first_seen: Date }>(
         `with latest as (
            select distinct on (case_id) case_id, disposition from case_dispositions order by case_id, at desc, id desc
+         ), spans as (
+           select d.case_id, l.disposition, min(d.detected_at) as first_seen, max(d.detected_at) as last_seen
+             from deviations d join latest l on l.case_id = d.case_id
+            where d.tag = $1 and d.detector = $2 and d.rule = $3 and l.disposition in ('false_alarm', 'true_deviation')
+            group by d.case_id, l.disposition
          )
-         select l.disposition, min(d.detected_at) as first_seen from deviations d join latest l on l.case_id = d.case_id
-          where d.tag = $1 and d.detector = $2 and d.rule = $3 group by d.case_id, l.disposition order by 2`,
+         select s.disposition, greatest(s.first_seen, a.raised_at) as first_seen
+           from spans s
+           left join lateral (
+             select a.raised_at from alarm_activations a
+              where a.tag = $1 and a.detector = $2 and a.rule = $3
+                and a.raised_at <= s.last_seen and coalesce(a.cleared_at, 'infinity') >= s.first_seen
+           ) a on true
+          order by 2`,
         [tag ?? '', detector ?? '', rule.join(':')],
       );
       return {

@@ -21,34 +21,37 @@ const alarm = (key: string, minutes: number, extra: Partial<IntakeAlarm> = {}): 
 });
 const MULTIVARIATE = 'group:tep:multivariate';
 const place = (state: IntakeState, input: IntakeAlarm) => intakeAlarm(DEFAULT_INTAKE_PARAMS, state, input);
-/** A site whose alarms come and go over hours (a slow continuous unit) lets a recurrence rejoin its case for a day. */
-const SLOW_UNIT = { ...DEFAULT_INTAKE_PARAMS, reopenSeconds: 26 * 3600 };
-const placeSlow = (state: IntakeState, input: IntakeAlarm) => intakeAlarm(SLOW_UNIT, state, input);
+/** A site that wants each occurrence of an alarm more than 30 min apart as a case of its own. */
+const SHORT_REOPEN = { ...DEFAULT_INTAKE_PARAMS, reopenSeconds: 1800 };
+const placeShort = (state: IntakeState, input: IntakeAlarm) => intakeAlarm(SHORT_REOPEN, state, input);
 /** The alarm went back to normal at `minutes`. */
 const cleared = (state: IntakeState, key: string, minutes: number) => touchGroup(state, key, at(minutes), false);
 
 describe('case intake over hours', () => {
-  it('by default the same alarm back after the window is a new case; with a longer reopen time it rejoins its case', () => {
+  it('by default the same alarm back rejoins its open case however late; with a reopen time it is a new case', () => {
     // TEP fault 9: the unit leaves its normal region at hour 20 for 40 minutes and again 24 hours later
     const first = place(initialIntakeState(), alarm(MULTIVARIATE, 20 * 60));
     const quiet = cleared(first.state, MULTIVARIATE, 20 * 60 + 40);
     expect(place(quiet, alarm(MULTIVARIATE, 20 * 60 + 69)).decision.reason).toBe('same-alarm');
-    expect(place(quiet, alarm(MULTIVARIATE, 45 * 60)).decision).toMatchObject({ opened: true, reason: 'new' });
-    const again = placeSlow(quiet, alarm(MULTIVARIATE, 45 * 60));
+    const again = place(quiet, alarm(MULTIVARIATE, 45 * 60));
     expect(again.decision).toEqual({ groupId: first.decision.groupId, opened: false, reason: 'recurrence' });
+    expect(placeShort(quiet, alarm(MULTIVARIATE, 45 * 60)).decision).toMatchObject({ opened: true, reason: 'new' });
     // a different alarm on the asset does not rejoin a quiet case
-    expect(placeSlow(quiet, alarm('tep.unit.XMV4:sensor-health:flatline', 45 * 60)).decision.opened).toBe(true);
-    expect(placeSlow(quiet, alarm(MULTIVARIATE, 47 * 60)).decision.opened).toBe(true);
+    const other = place(quiet, alarm('tep.unit.XMV4:sensor-health:flatline', 45 * 60));
+    expect(other.decision.opened).toBe(true);
+    // and once it has opened a case on the asset, the recurrence no longer rejoins the old one
+    const cleanOther = cleared(other.state, 'tep.unit.XMV4:sensor-health:flatline', 46 * 60);
+    expect(place(cleanOther, alarm(MULTIVARIATE, 47 * 60)).decision).toMatchObject({ opened: true, reason: 'new' });
   });
 
   it('a quiet case that another case on the asset superseded is not reopened: the recurrence opens a new case', () => {
     // packaging line: seal temperature drift at 01:30, film tension stuck at 05:00, seal temperature variance at 07:00
-    let state = placeSlow(initialIntakeState(), alarm('seal_temperature:ewma:limit', 90)).state;
+    let state = place(initialIntakeState(), alarm('seal_temperature:ewma:limit', 90)).state;
     state = cleared(state, 'seal_temperature:ewma:limit', 100);
-    const stuck = placeSlow(state, alarm('film_tension:sensor-health:flatline', 300));
+    const stuck = place(state, alarm('film_tension:sensor-health:flatline', 300));
     expect(stuck.decision).toMatchObject({ opened: true, reason: 'new' });
     state = cleared(stuck.state, 'film_tension:sensor-health:flatline', 306);
-    const variance = placeSlow(state, alarm('seal_temperature:ewma:limit', 420));
+    const variance = place(state, alarm('seal_temperature:ewma:limit', 420));
     expect(variance.decision).toMatchObject({ opened: true, reason: 'new' });
     // the superseded group is forgotten; the film tension case stays reopenable
     expect(Object.keys(variance.state.groups)).toEqual([stuck.decision.groupId, variance.decision.groupId]);
@@ -85,19 +88,19 @@ describe('case intake over hours', () => {
   });
 
   it('a recurrence after the case was closed opens a new case', () => {
-    const first = placeSlow(initialIntakeState(), alarm(MULTIVARIATE, 0));
+    const first = place(initialIntakeState(), alarm(MULTIVARIATE, 0));
     const closed = closeGroup(cleared(first.state, MULTIVARIATE, 10), first.decision.groupId);
-    expect(placeSlow(closed, alarm(MULTIVARIATE, 600)).decision).toMatchObject({ opened: true, reason: 'new' });
+    expect(place(closed, alarm(MULTIVARIATE, 600)).decision).toMatchObject({ opened: true, reason: 'new' });
   });
 
   it('tags without an asset: a quiet group is superseded by a later group on one of its tags', () => {
     const plain = (key: string, minutes: number) => alarm(key, minutes, { asset: null, area: null });
-    let state = placeSlow(initialIntakeState(), plain('line.temp:ewma:limit', 0)).state;
+    let state = place(initialIntakeState(), plain('line.temp:ewma:limit', 0)).state;
     state = cleared(state, 'line.temp:ewma:limit', 5);
-    expect(placeSlow(state, plain('line.temp:ewma:limit', 600)).decision.reason).toBe('recurrence');
-    state = placeSlow(state, plain('line.temp:cusum:decision-interval', 300)).state;
+    expect(place(state, plain('line.temp:ewma:limit', 600)).decision.reason).toBe('recurrence');
+    state = place(state, plain('line.temp:cusum:decision-interval', 300)).state;
     state = cleared(state, 'line.temp:cusum:decision-interval', 310);
-    expect(placeSlow(state, plain('line.temp:ewma:limit', 600)).decision).toMatchObject({
+    expect(place(state, plain('line.temp:ewma:limit', 600)).decision).toMatchObject({
       opened: true,
       reason: 'new',
     });

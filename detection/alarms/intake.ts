@@ -7,9 +7,10 @@
  * - belongs to the same flood (all alarms of a flood in one area form one case),
  * - sits on the same asset, or
  * - shares a tag with the group, counting the variables a multivariate deviation named together.
- * A group that has gone quiet takes back only the same alarm (a recurrence), for `reopenSeconds` after its last
- * activity, and only while no other case has opened on its asset since. The caller closes the group when its case
- * is closed, so that a recurrence then opens a new case.
+ * A group that has gone quiet takes back only the same alarm (a recurrence), while its case is open (by default with no
+ * time limit, `reopenSeconds` sets one) and no other case has opened on its asset since: the same alarm coming back
+ * rejoins its case until a person closes it, as mature alarm management tools do. The caller closes the group when its
+ * case is closed, so that a recurrence then opens a new case.
  *
  * The live group comes first: an alarm that had a case before, coming back with a new situation on its asset (a line
  * upset an hour after a drift), joins the new situation's case, not the old one.
@@ -19,14 +20,15 @@ export type IntakeParams = {
   /** How long after a group's last activity a related alarm still joins it. Default 30 min. */
   windowSeconds: number;
   /**
-   * How long after a group's last activity the same alarm, coming back, still rejoins it. Default 30 min, like the
-   * window: each occurrence of an alarm that comes and goes more slowly is a case of its own, which operators
-   * disposition one by one (and three false-alarm dispositions yield a tuning proposal, see store/alarms.ts).
+   * How long after a group's last activity the same alarm, coming back, still rejoins it. Default: no limit, the
+   * recurrence rejoins its case while the case is open and no other case has opened on the asset since. A nuisance
+   * alarm that comes back hourly is then one case holding each occurrence; a false-alarm disposition counts every
+   * occurrence, and three yield a tuning proposal (see store/alarms.ts).
    */
   reopenSeconds: number;
 };
 
-export const DEFAULT_INTAKE_PARAMS: IntakeParams = { windowSeconds: 1800, reopenSeconds: 1800 };
+export const DEFAULT_INTAKE_PARAMS: IntakeParams = { windowSeconds: 1800, reopenSeconds: Number.POSITIVE_INFINITY };
 
 export type IntakeGroup = {
   id: string;
