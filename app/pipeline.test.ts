@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { KPI_REPLAY_ALARM_CONFIG, KPI_REPLAY_BANK_OPTIONS, replayAlarmDay } from '../bench/alarm-kpi-replay.ts';
 import { createPlant } from '../simulator/plant.ts';
 import { parseScenario } from '../simulator/scenario.ts';
+import { driftThenUpset } from './__fixtures__/drift-then-upset.ts';
 
 describe('pipeline with alarm management, replayed in simulated time', () => {
   it('opens exactly one case per injected fault, groups an upset into one flood case with one digest, and reports KPIs', async () => {
@@ -13,35 +14,7 @@ describe('pipeline with alarm management, replayed in simulated time', () => {
       batchSamples: 30,
       bankOptions: KPI_REPLAY_BANK_OPTIONS,
       alarmConfig: KPI_REPLAY_ALARM_CONFIG,
-      scenario: {
-        name: 'two-incidents',
-        seed: 3,
-        equipment: ['packaging-line'],
-        omit: ['packaging.line1.reject_count'],
-        faults: [
-          {
-            kind: 'drift',
-            tag: 'packaging.line1.seal_temperature',
-            startSample: 60,
-            durationSamples: 20,
-            magnitude: 0.3,
-          },
-          ...(
-            [
-              ['packaging.line1.seal_temperature', 8],
-              ['packaging.line1.seal_pressure', 8],
-              ['packaging.line1.cycle_time', 8],
-              ['packaging.line1.film_tension', -8],
-            ] as const
-          ).map(([tag, magnitude]) => ({
-            kind: 'step' as const,
-            tag,
-            startSample: 200,
-            durationSamples: 20,
-            magnitude,
-          })),
-        ],
-      },
+      scenario: driftThenUpset('two-incidents'),
     });
     expect(result.incidents.map((incident) => incident.cases.length)).toEqual([1, 1]);
     expect(result.unexplained).toEqual([]);

@@ -16,6 +16,7 @@ import {
   type Database,
   openDatabase,
 } from '../store/index.ts';
+import { driftThenUpset } from './__fixtures__/drift-then-upset.ts';
 import { slackAlarmNotices } from './slack.ts';
 
 const slackApi = fakeSlackApi();
@@ -81,35 +82,7 @@ describe('alarm floods in Slack', () => {
       // Slack catches up once the replay is done (as after a rate limit or an outage): what it posts does not depend on
       // how fast it keeps up, and the wiring must have asked it to catch up
       notify: slackAlarmNotices({ audit, notifier: { wake: () => wakes.push(Date.now()) }, log: () => {} }),
-      scenario: {
-        name: 'drift-then-upset',
-        seed: 3,
-        equipment: ['packaging-line'],
-        omit: ['packaging.line1.reject_count'],
-        faults: [
-          {
-            kind: 'drift',
-            tag: 'packaging.line1.seal_temperature',
-            startSample: 60,
-            durationSamples: 20,
-            magnitude: 0.3,
-          },
-          ...(
-            [
-              ['packaging.line1.seal_temperature', 8],
-              ['packaging.line1.seal_pressure', 8],
-              ['packaging.line1.cycle_time', 8],
-              ['packaging.line1.film_tension', -8],
-            ] as const
-          ).map(([tag, magnitude]) => ({
-            kind: 'step' as const,
-            tag,
-            startSample: 200,
-            durationSamples: 20,
-            magnitude,
-          })),
-        ],
-      },
+      scenario: driftThenUpset('drift-then-upset'),
     });
     const floodAlarms = result.notices.find((notice) => notice.type === 'flood.digest')!;
     expect(floodAlarms.type === 'flood.digest' && floodAlarms.alarms).toBeGreaterThan(10);
