@@ -1,4 +1,4 @@
-import type { ScenarioInput } from '../../simulator/scenario.ts';
+import type { ScenarioInput } from '../../simulator/index.ts';
 
 /**
  * The packaging line's two incidents used by the pipeline and Slack replays: a seal-temperature drift at sample 60, then
