@@ -43,6 +43,29 @@ export const CapaPlan = z.object({
 });
 export type CapaPlan = z.infer<typeof CapaPlan>;
 
+/** The 8D sections of a CAPA plan, D1 to D7, in order (D8, closure, is the signature). */
+export const CAPA_SECTIONS = [
+  'team',
+  'problem',
+  'containment',
+  'rootCause',
+  'corrective',
+  'preventive',
+  'effectiveness',
+] as const satisfies readonly (keyof CapaPlan)[];
+export type CapaSection = (typeof CAPA_SECTIONS)[number];
+
+/** The names a quality lead reads for each section of the plan. */
+export const CAPA_SECTION_LABELS: Record<CapaSection, string> = {
+  team: 'Team',
+  problem: 'Problem description',
+  containment: 'Containment',
+  rootCause: 'Root cause',
+  corrective: 'Corrective actions',
+  preventive: 'Preventive actions',
+  effectiveness: 'Verification of effectiveness',
+};
+
 export const RiskLevel = z.enum(['low', 'medium', 'high']);
 export type RiskLevel = z.infer<typeof RiskLevel>;
 

@@ -1,5 +1,12 @@
 import { verifyCitations } from '../agent/index.ts';
-import type { CapaPlan, Citation, Draft, Evidence, RetrievedPassage } from '../core/index.ts';
+import {
+  CAPA_SECTIONS,
+  type CapaPlan,
+  type Citation,
+  type Draft,
+  type Evidence,
+  type RetrievedPassage,
+} from '../core/index.ts';
 import { categoryOf, eventOf } from './dataset.ts';
 
 /**
@@ -83,16 +90,8 @@ export function citationScores(
   return { total: all.length, valid: valid.length, invalid };
 }
 
-/** The 8D sections of a CAPA plan, D1 to D7 (D8, closure, is the signature). */
-export const capaSections = [
-  'team',
-  'problem',
-  'containment',
-  'rootCause',
-  'corrective',
-  'preventive',
-  'effectiveness',
-] as const satisfies readonly (keyof CapaPlan)[];
+/** The 8D sections of a CAPA plan (one list, in core). */
+export const capaSections = CAPA_SECTIONS;
 
 /**
  * Is the CAPA plan complete: every 8D section present and non-empty, and every action section (containment, root cause,

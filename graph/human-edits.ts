@@ -1,27 +1,15 @@
-import { type CapaItem, type CapaPlan, canonicalJson } from '../core/index.ts';
+import {
+  CAPA_SECTION_LABELS,
+  CAPA_SECTIONS,
+  type CapaItem,
+  type CapaPlan,
+  type CapaSection,
+  canonicalJson,
+} from '../core/index.ts';
 
-/** The parts of an 8D CAPA plan a person can edit, each kept or redrafted as a whole. */
-export const CAPA_FIELDS = [
-  'team',
-  'problem',
-  'containment',
-  'rootCause',
-  'corrective',
-  'preventive',
-  'effectiveness',
-] as const;
-export type CapaField = (typeof CAPA_FIELDS)[number];
-
-/** The names a quality lead reads on the case page for each part of the plan. */
-export const CAPA_FIELD_LABELS: Record<CapaField, string> = {
-  team: 'Team',
-  problem: 'Problem description',
-  containment: 'Containment',
-  rootCause: 'Root cause',
-  corrective: 'Corrective actions',
-  preventive: 'Preventive actions',
-  effectiveness: 'Verification of effectiveness',
-};
+/** The parts of an 8D CAPA plan a person can edit, each kept or redrafted as a whole: its sections. */
+const CAPA_FIELDS = CAPA_SECTIONS;
+type CapaField = CapaSection;
 
 /** One part of the CAPA plan as a person last wrote it, and where: a redraft keeps it. */
 export interface HumanCapaEdit {
@@ -70,7 +58,7 @@ export function keepCapaEdits(redrafted: CapaPlan, edits: HumanCapaEdits): { cap
     (capa as Record<CapaField, unknown>)[field] = edit.value;
     const kept = new Set(texts(edit.value).map((text) => text.trim()));
     const suggested = texts(redrafted[field]).filter((text) => !kept.has(text.trim()));
-    const label = CAPA_FIELD_LABELS[field];
+    const label = CAPA_SECTION_LABELS[field];
     flags.push(
       suggested.length === 0
         ? `${label}: kept as edited by a person in v${edit.version}.`

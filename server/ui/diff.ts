@@ -1,4 +1,4 @@
-import type { Draft } from '../../core/index.ts';
+import { CAPA_SECTION_LABELS, CAPA_SECTIONS, type CapaSection, type Draft } from '../../core/index.ts';
 
 export type DiffLine = { kind: 'same' | 'added' | 'removed'; text: string };
 
@@ -35,13 +35,10 @@ export function lineDiff(before: readonly string[], after: readonly string[]): D
   return lines;
 }
 
-const capaSections = [
-  ['containment', 'Containment'],
-  ['rootCause', 'Root cause'],
-  ['corrective', 'Corrective actions'],
-  ['preventive', 'Preventive actions'],
-  ['effectiveness', 'Verification of effectiveness'],
-] as const;
+// the action sections of the 8D plan; team and problem are plain lines above them
+const capaSections = CAPA_SECTIONS.filter((key) => key !== 'team' && key !== 'problem') as Array<
+  Exclude<CapaSection, 'team' | 'problem'>
+>;
 
 /** A draft as the lines a person compares: summary, hypotheses, the 8D CAPA plan and the proposed actions. */
 export function draftLines(draft: Draft): string[] {
@@ -50,8 +47,8 @@ export function draftLines(draft: Draft): string[] {
     lines.push(`  ${index + 1}. ${hypothesis.statement} (${Math.round(hypothesis.confidence * 100)} %)`);
   });
   lines.push(`CAPA team: ${draft.capa.team.join(', ')}`, `CAPA problem: ${draft.capa.problem}`);
-  for (const [key, title] of capaSections) {
-    lines.push(`${title}:`);
+  for (const key of capaSections) {
+    lines.push(`${CAPA_SECTION_LABELS[key]}:`);
     draft.capa[key].forEach((item, index) => {
       lines.push(`  ${index + 1}. ${item.text} (owner ${item.owner ?? 'unassigned'}, due ${item.due ?? 'not set'})`);
     });
