@@ -31,7 +31,7 @@ import {
   type TagSettings,
   touchGroup,
 } from '../detection/index.ts';
-import type { AlarmStore, CaseStore, ReadingStore } from '../store/index.ts';
+import type { AlarmLayerWrite, AlarmStore, CaseStore, ReadingStore } from '../store/index.ts';
 import { type DetectorStateStore, detectorStateRecord, restoreDetectorState } from './detector-state.ts';
 import { inSpan, type Span } from './observability/tracing.ts';
 
@@ -100,6 +100,15 @@ export interface AlarmControl {
   tune(tag: string, settings: TagSettings): void;
 }
 
+/** One step of the alarm layer while it is decided: what it writes, and what happens once that is written. */
+interface AlarmStep {
+  writes: AlarmLayerWrite[];
+  /** Cases this step opens: not in the database yet, and active. */
+  opened: Set<string>;
+  /** Counters, logs, triage starts and notices, run once the step is written. */
+  after: Array<() => void>;
+}
+
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 const HISTORY_DAYS = 14;
@@ -146,6 +155,8 @@ export function createPipeline(deps: PipelineDeps) {
   const caseOfKey: Record<string, string> = {};
   const latestDeviation = new Map<string, Deviation>();
   let latestTime: string | null = null;
+  /** Events (and held deviations) whose step failed to be written: handled again, first, with the next step. */
+  let unwritten: { events: AlarmManagerEvent[]; held: Deviation[] } = { events: [], held: [] };
   let chain: Promise<unknown> = Promise.resolve();
   /** The readings insert of the last batch, possibly still running. */
   let writing: Promise<void> = Promise.resolve();
@@ -194,17 +205,21 @@ export function createPipeline(deps: PipelineDeps) {
     };
   };
 
-  /** Case intake for one annunciated alarm: join the related open case or open one. Returns the case id. */
-  const intakeRaise = async (event: ManagedAlarmEvent & { type: 'alarm.raised' }): Promise<string | null> => {
+  /**
+   * Case intake for one annunciated alarm: join the related open case or open one. What it writes goes into `step`,
+   * written with the rest of the step (and the alarm state that names the case) in one transaction.
+   */
+  const intakeRaise = async (event: ManagedAlarmEvent & { type: 'alarm.raised' }, step: AlarmStep): Promise<void> => {
     const deviation = event.deviation ? latestDeviation.get(event.deviation.id) : undefined;
     if (!deps.alarms) {
-      if (!deviation) return null;
+      if (!deviation) return;
       const recorded = await deps.cases.recordDeviation(deviation, contextFor(deviation.tag));
-      if (recorded.opened) {
-        stats.casesOpened += 1;
-        deps.onCaseOpened(recorded.caseId);
-      }
-      return recorded.caseId;
+      if (recorded.opened)
+        step.after.push(() => {
+          stats.casesOpened += 1;
+          deps.onCaseOpened(recorded.caseId);
+        });
+      return;
     }
     const input = {
       key: event.key,
@@ -217,7 +232,7 @@ export function createPipeline(deps: PipelineDeps) {
     };
     let result = intakeAlarm(intakeParams, intake, input);
     const joined = caseOfGroup.get(result.decision.groupId);
-    if (!result.decision.opened && joined && !(await deps.alarms.caseIsActive(joined))) {
+    if (!result.decision.opened && joined && !step.opened.has(joined) && !(await deps.alarms.caseIsActive(joined))) {
       // the related case was closed meanwhile: this alarm starts a new one
       intake = closeGroup(intake, result.decision.groupId);
       caseOfGroup.delete(result.decision.groupId);
@@ -227,7 +242,11 @@ export function createPipeline(deps: PipelineDeps) {
     let caseId = caseOfGroup.get(result.decision.groupId);
     if (caseId === undefined) {
       const message = event.deviation?.message ?? `${event.detector}/${event.rule}`;
-      caseId = await deps.alarms.openCase({
+      const opened = deps.alarms.newCaseId();
+      caseId = opened;
+      step.writes.push({
+        type: 'case.open',
+        caseId: opened,
         title: `${event.tag}: ${message}`,
         severity: event.deviation?.severity ?? 'medium',
         area: event.area,
@@ -235,18 +254,26 @@ export function createPipeline(deps: PipelineDeps) {
         context: await caseContext(event),
         alarmKey: event.key,
       });
-      caseOfGroup.set(result.decision.groupId, caseId);
-      stats.casesOpened += 1;
-      deps.log(`case ${caseId} opened: ${event.tag} ${event.detector}/${event.rule} (${event.priority} priority)`);
-      deps.onCaseOpened(caseId);
-      if (event.floodId === null)
-        deps.notify?.({ type: 'case.opened', caseId, title: message, priority: event.priority, area: event.area });
+      step.opened.add(opened);
+      caseOfGroup.set(result.decision.groupId, opened);
+      step.after.push(() => {
+        stats.casesOpened += 1;
+        deps.log(`case ${opened} opened: ${event.tag} ${event.detector}/${event.rule} (${event.priority} priority)`);
+        deps.onCaseOpened(opened);
+        if (event.floodId === null)
+          deps.notify?.({
+            type: 'case.opened',
+            caseId: opened,
+            title: message,
+            priority: event.priority,
+            area: event.area,
+          });
+      });
     } else {
-      await deps.alarms.joinCase(caseId, [event.tag, ...event.related]);
+      step.writes.push({ type: 'case.join', caseId, tags: [event.tag, ...event.related] });
     }
     caseOfKey[event.key] = caseId;
-    if (deviation) await deps.alarms.recordDeviation(deviation, caseId);
-    return caseId;
+    if (deviation) step.writes.push({ type: 'deviation', deviation, caseId });
   };
 
   const floodDigest = (
@@ -270,42 +297,83 @@ export function createPipeline(deps: PipelineDeps) {
     };
   };
 
-  /** Persist and act on what the alarm manager reported, in order. */
-  const handle = async (events: AlarmManagerEvent[]) => {
-    for (const event of events) {
-      if (event.type === 'alarm.raised') {
+  /** Decide what one event of the alarm manager does: intake, floods, deviations; written later with the step. */
+  const plan = async (event: AlarmManagerEvent, step: AlarmStep) => {
+    if (event.type === 'alarm.raised') {
+      step.after.push(() => {
         stats.alarms += 1;
-        await intakeRaise(event);
-      } else if (event.type === 'alarm.repeated') {
-        intake = touchGroup(intake, event.key, event.time);
-      } else if (
-        event.type === 'alarm.cleared' ||
-        event.type === 'alarm.shelved' ||
-        event.type === 'alarm.suppressed' ||
-        event.type === 'alarm.removed_from_service'
-      ) {
-        // no longer active: it stops holding its case's group open
-        intake = touchGroup(intake, event.key, event.time, false);
-      }
-      if (event.type === 'alarm.repeated' && event.deviation) {
-        const deviation = latestDeviation.get(event.deviation.id);
-        const caseId = caseOfKey[event.key];
-        if (deviation && deps.alarms) await deps.alarms.recordDeviation(deviation, caseId ?? null);
-        else if (deviation && !deps.alarms) await deps.cases.recordDeviation(deviation, contextFor(deviation.tag));
-      } else if (event.type === 'flood.started') {
-        stats.floods += 1;
-        intake = markFlood(intake, event.area, event.floodId, event.keys);
-        const caseId = event.keys.map((key) => caseOfKey[key]).find((id) => id !== undefined);
-        if (caseId && deps.alarms)
-          await deps.alarms.joinCase(caseId, [], { id: event.floodId, area: event.area, startedAt: event.time });
-        deps.log(`alarm flood in ${event.area}: ${event.keys.length} alarms in 10 minutes`);
-        deps.notify?.(floodDigest('started', event));
-      } else if (event.type === 'flood.ended') {
-        deps.notify?.(floodDigest('ended', event));
-      }
+      });
+      await intakeRaise(event, step);
+    } else if (event.type === 'alarm.repeated') {
+      intake = touchGroup(intake, event.key, event.time);
+    } else if (
+      event.type === 'alarm.cleared' ||
+      event.type === 'alarm.shelved' ||
+      event.type === 'alarm.suppressed' ||
+      event.type === 'alarm.removed_from_service'
+    ) {
+      // no longer active: it stops holding its case's group open
+      intake = touchGroup(intake, event.key, event.time, false);
     }
-    if (deps.alarms) await deps.alarms.applyEvents(events, manager.alarms, caseOfKey);
-    if (deps.alarms && events.length > 0) await deps.alarms.saveState(alarmLayerSnapshot(), deps.alarmStateId);
+    if (event.type === 'alarm.repeated' && event.deviation) {
+      const deviation = latestDeviation.get(event.deviation.id);
+      if (deviation && deps.alarms)
+        step.writes.push({ type: 'deviation', deviation, caseId: caseOfKey[event.key] ?? null });
+      else if (deviation && !deps.alarms) await deps.cases.recordDeviation(deviation, contextFor(deviation.tag));
+    } else if (event.type === 'flood.started') {
+      intake = markFlood(intake, event.area, event.floodId, event.keys);
+      const caseId = event.keys.map((key) => caseOfKey[key]).find((id) => id !== undefined);
+      if (caseId && deps.alarms)
+        step.writes.push({
+          type: 'case.join',
+          caseId,
+          tags: [],
+          flood: { id: event.floodId, area: event.area, startedAt: event.time },
+        });
+      const notice = floodDigest('started', event);
+      step.after.push(() => {
+        stats.floods += 1;
+        deps.log(`alarm flood in ${event.area}: ${event.keys.length} alarms in 10 minutes`);
+        deps.notify?.(notice);
+      });
+    } else if (event.type === 'flood.ended') {
+      const notice = floodDigest('ended', event);
+      step.after.push(() => deps.notify?.(notice));
+    }
+  };
+
+  /**
+   * Persist and act on what the alarm manager reported, in order: the cases opened and joined, the deviations (also
+   * `held` ones, of alarms that are shelved, suppressed or out of service), the alarms and the alarm layer's state are
+   * written in one transaction (`AlarmStore.commit`), and only then are triage started and notices sent. When the write
+   * fails, nothing of it happened: the intake decisions are undone and the events handled again with the next step.
+   */
+  const handle = async (fresh: readonly AlarmManagerEvent[], freshHeld: readonly Deviation[] = []) => {
+    const events = [...unwritten.events, ...fresh];
+    const held = [...unwritten.held, ...freshHeld];
+    const before = { intake, caseOfGroup: [...caseOfGroup], caseOfKey: { ...caseOfKey } };
+    const step: AlarmStep = { writes: [], opened: new Set(), after: [] };
+    try {
+      for (const event of events) await plan(event, step);
+      for (const deviation of held) step.writes.push({ type: 'deviation', deviation, caseId: null });
+      await deps.alarms?.commit({
+        writes: step.writes,
+        events,
+        alarms: manager.alarms,
+        caseOf: caseOfKey,
+        state: events.length > 0 ? { snapshot: alarmLayerSnapshot(), id: deps.alarmStateId } : null,
+      });
+    } catch (error) {
+      intake = before.intake;
+      caseOfGroup.clear();
+      for (const [group, caseId] of before.caseOfGroup) caseOfGroup.set(group, caseId);
+      for (const key of Object.keys(caseOfKey)) delete caseOfKey[key];
+      Object.assign(caseOfKey, before.caseOfKey);
+      unwritten = { events, held };
+      throw error;
+    }
+    unwritten = { events: [], held: [] };
+    for (const effect of step.after) effect();
   };
 
   /** The alarm layer's working state, saved after every change and restored at start (see 0100_alarm_state.sql). */
@@ -331,14 +399,15 @@ export function createPipeline(deps: PipelineDeps) {
   };
 
   /** Deviations of alarms that are shelved, suppressed or out of service: recorded, in no case. */
-  const recordHeld = async (conditions: readonly DetectorCondition[]) => {
-    if (!deps.alarms) return;
+  const heldDeviations = (conditions: readonly DetectorCondition[]): Deviation[] => {
+    if (!deps.alarms) return [];
+    const held: Deviation[] = [];
     for (const condition of conditions) {
       if (!condition.deviation) continue;
       const state = manager.alarms[condition.key]?.record.state;
-      if (state === 'shelved' || state === 'suppressed' || state === 'out_of_service')
-        await deps.alarms.recordDeviation(condition.deviation, null);
+      if (state === 'shelved' || state === 'suppressed' || state === 'out_of_service') held.push(condition.deviation);
     }
+    return held;
   };
 
   const process = (batch: Reading[]) =>
@@ -395,9 +464,8 @@ export function createPipeline(deps: PipelineDeps) {
         Date.now() - lastSaveAt >= (every.everySeconds ?? 30) * 1000)
     )
       void saveDetectorState().catch(() => undefined);
-    if (events.length > 0) await write;
-    await handle(events);
-    await recordHeld(conditions);
+    if (events.length > 0 || unwritten.events.length > 0) await write;
+    await handle(events, heldDeviations(conditions));
     if (latestDeviation.size > 1000) latestDeviation.clear();
   };
 

@@ -71,6 +71,35 @@ export interface FalseAlarmRate {
   rate: number;
 }
 
+/** One write of a step of the alarm layer (see `commit`). */
+export type AlarmLayerWrite =
+  | {
+      type: 'case.open';
+      /** From `newCaseId`. */
+      caseId: string;
+      title: string;
+      severity: Deviation['severity'];
+      area: string | null;
+      tags: string[];
+      context: ProductionContext;
+      /** The alarm that opened the case. */
+      alarmKey: string;
+    }
+  | { type: 'case.join'; caseId: string; tags: string[]; flood?: { id: string; area: string; startedAt: string } }
+  /** A deviation, recorded once, in its case or (an alarm that did not annunciate) in none. */
+  | { type: 'deviation'; deviation: Deviation; caseId: string | null };
+
+/** Everything one step of the alarm layer writes, in one transaction (`commit`). */
+export interface AlarmLayerStep {
+  writes: readonly AlarmLayerWrite[];
+  events: readonly AlarmManagerEvent[];
+  alarms: Readonly<Record<string, ManagedAlarm>>;
+  /** The case of each alarm that case intake placed. */
+  caseOf: Readonly<Record<string, string>>;
+  /** The alarm layer's working state after the step; row `id` (default `pipeline`). */
+  state: { snapshot: unknown; id?: string | undefined } | null;
+}
+
 /** Roles that may approve a shelve or a tuning change (until the governance work brings approval policies). */
 export const ALARM_APPROVER_ROLES = ['supervisor', 'quality_lead'] as const;
 
@@ -124,162 +153,173 @@ export function createAlarmStore(database: Database, clock: Clock) {
     );
   };
 
-  const store = {
-    /**
-     * Persist what the alarm manager reported: the alarms it touched, activations (raised, cleared), floods, and an
-     * audit entry for every shelve, suppression, service change, chattering and acknowledgement. `caseOf` gives the case
-     * of alarms that case intake placed.
-     */
-    async applyEvents(
-      events: readonly AlarmManagerEvent[],
-      alarms: Readonly<Record<string, ManagedAlarm>>,
-      caseOf: Readonly<Record<string, string>> = {},
-    ): Promise<void> {
-      if (events.length === 0) return;
-      await database.transaction(async (client) => {
-        const touched = new Set<string>();
-        for (const event of events) {
-          if (event.type === 'flood.started') {
-            await client.query(
-              'insert into alarm_floods (id, area, started_at, alarm_keys) values ($1, $2, $3, $4) on conflict do nothing',
-              [event.floodId, event.area, event.time, event.keys],
-            );
-            await appendAudit(client, clock, {
-              actor: { kind: 'service', id: 'alarm-management' },
-              action: 'alarm.flood_started',
-              subject: event.floodId,
-              details: { area: event.area, alarms: event.keys.length },
-            });
-            continue;
-          }
-          if (event.type === 'flood.ended') {
-            await client.query('update alarm_floods set ended_at = $2, alarm_keys = $3 where id = $1', [
-              event.floodId,
-              event.time,
-              event.keys,
-            ]);
-            continue;
-          }
-          const alarm = alarms[event.key];
-          if (!alarm) continue;
-          if (!touched.has(event.key)) {
-            touched.add(event.key);
-            await upsertAlarm(client, alarm, caseOf[event.key] ?? null);
-          }
-          const alarmId = event.alarmId ?? alarm.record.id;
-          if (alarmId === null) continue;
-          if (event.type === 'alarm.raised') {
-            await client.query(
-              `insert into alarm_activations (alarm_id, key, tag, detector, rule, area, priority, flood_id, raised_at)
-               values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-              [
-                alarmId,
-                event.key,
-                event.tag,
-                event.detector,
-                event.rule,
-                event.area,
-                event.priority,
-                event.floodId,
-                event.time,
-              ],
-            );
-          } else if (
-            event.type === 'alarm.cleared' ||
-            (event.type === 'alarm.suppressed' && event.cause === 'chattering') ||
-            event.type === 'alarm.shelved' ||
-            event.type === 'alarm.removed_from_service'
-          ) {
-            await client.query(
-              'update alarm_activations set cleared_at = $2 where alarm_id = $1 and cleared_at is null',
-              [alarmId, event.time],
-            );
-          }
-          if (AUDITED.has(event.type)) {
-            const audited: ManagedAlarmEvent = event;
-            const {
-              type,
-              key,
-              alarmId: _id,
-              time,
-              from,
-              to,
-              tag,
-              detector,
-              rule,
-              area,
-              asset,
-              related: _r,
-              ...details
-            } = audited;
-            const by = 'by' in event ? event.by : 'alarm-management';
-            await appendAudit(client, clock, {
-              actor:
-                by === 'alarm-management' || by === 'configuration'
-                  ? { kind: 'service', id: by }
-                  : { kind: 'user', id: by },
-              action: type,
-              subject: alarmId,
-              caseId: caseOf[key] ?? null,
-              details: { key, time, from, to, tag, detector, rule, area, asset, ...details },
-            });
-          }
-        }
-      });
-    },
-
-    /** Open a case from an alarm with its production context; audited as `case.opened`. */
-    async openCase(input: {
-      title: string;
-      severity: Deviation['severity'];
-      area: string | null;
-      tags: string[];
-      context: ProductionContext;
-      alarmKey: string;
-    }): Promise<string> {
-      const now = clock.now();
-      const id = newId('CASE', now);
-      await database.transaction(async (client) => {
+  /**
+   * Persist what the alarm manager reported: the alarms it touched, activations (raised, cleared), floods, and an audit
+   * entry for every shelve, suppression, service change, chattering and acknowledgement. `caseOf` gives the case of
+   * alarms that case intake placed.
+   */
+  const writeEvents = async (
+    client: Queryable,
+    events: readonly AlarmManagerEvent[],
+    alarms: Readonly<Record<string, ManagedAlarm>>,
+    caseOf: Readonly<Record<string, string>>,
+  ) => {
+    const touched = new Set<string>();
+    for (const event of events) {
+      if (event.type === 'flood.started') {
         await client.query(
-          `insert into cases (id, title, status, severity, area, tags, context, thread_id, created_at, updated_at)
-           values ($1, $2, 'open', $3, $4, $5, $6, $7, $8, $8)`,
-          [
-            id,
-            input.title.slice(0, 500),
-            input.severity,
-            input.area,
-            input.tags,
-            JSON.stringify(input.context),
-            `case:${id}`,
-            now,
-          ],
+          'insert into alarm_floods (id, area, started_at, alarm_keys) values ($1, $2, $3, $4) on conflict do nothing',
+          [event.floodId, event.area, event.time, event.keys],
         );
         await appendAudit(client, clock, {
-          actor: { kind: 'service', id: 'case-intake' },
-          action: 'case.opened',
-          subject: id,
-          caseId: id,
-          details: { alarm: input.alarmKey, context: input.context },
+          actor: { kind: 'service', id: 'alarm-management' },
+          action: 'alarm.flood_started',
+          subject: event.floodId,
+          details: { area: event.area, alarms: event.keys.length },
         });
-      });
-      return id;
-    },
-
-    /** Add tags to a case an alarm joined; a flood marks the case as the flood's case. */
-    async joinCase(caseId: string, tags: string[], flood?: { id: string; area: string; startedAt: string }) {
-      await database.transaction(async (client) => {
+        continue;
+      }
+      if (event.type === 'flood.ended') {
+        await client.query('update alarm_floods set ended_at = $2, alarm_keys = $3 where id = $1', [
+          event.floodId,
+          event.time,
+          event.keys,
+        ]);
+        continue;
+      }
+      const alarm = alarms[event.key];
+      if (!alarm) continue;
+      if (!touched.has(event.key)) {
+        touched.add(event.key);
+        await upsertAlarm(client, alarm, caseOf[event.key] ?? null);
+      }
+      const alarmId = event.alarmId ?? alarm.record.id;
+      if (alarmId === null) continue;
+      if (event.type === 'alarm.raised') {
         await client.query(
-          `update cases set tags = (select array_agg(distinct t) from unnest(tags || $2::text[]) t), updated_at = $3
-           ${flood ? `, context = context || jsonb_build_object('flood', $4::jsonb)` : ''} where id = $1`,
-          flood ? [caseId, tags, clock.now(), JSON.stringify(flood)] : [caseId, tags, clock.now()],
+          `insert into alarm_activations (alarm_id, key, tag, detector, rule, area, priority, flood_id, raised_at)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          [
+            alarmId,
+            event.key,
+            event.tag,
+            event.detector,
+            event.rule,
+            event.area,
+            event.priority,
+            event.floodId,
+            event.time,
+          ],
         );
-        if (flood) await client.query('update alarm_floods set case_id = $2 where id = $1', [flood.id, caseId]);
-      });
-    },
+      } else if (
+        event.type === 'alarm.cleared' ||
+        (event.type === 'alarm.suppressed' && event.cause === 'chattering') ||
+        event.type === 'alarm.shelved' ||
+        event.type === 'alarm.removed_from_service'
+      ) {
+        await client.query('update alarm_activations set cleared_at = $2 where alarm_id = $1 and cleared_at is null', [
+          alarmId,
+          event.time,
+        ]);
+      }
+      if (AUDITED.has(event.type)) {
+        const audited: ManagedAlarmEvent = event;
+        const {
+          type,
+          key,
+          alarmId: _id,
+          time,
+          from,
+          to,
+          tag,
+          detector,
+          rule,
+          area,
+          asset,
+          related: _r,
+          ...details
+        } = audited;
+        const by = 'by' in event ? event.by : 'alarm-management';
+        await appendAudit(client, clock, {
+          actor:
+            by === 'alarm-management' || by === 'configuration'
+              ? { kind: 'service', id: by }
+              : { kind: 'user', id: by },
+          action: type,
+          subject: alarmId,
+          caseId: caseOf[key] ?? null,
+          details: { key, time, from, to, tag, detector, rule, area, asset, ...details },
+        });
+      }
+    }
+  };
 
-    /** Record a deviation (once), attached to a case or, for an alarm that did not annunciate, to none. */
-    async recordDeviation(deviation: Deviation, caseId: string | null): Promise<boolean> {
-      return database.transaction((client) => insertDeviation(client, clock, deviation, caseId));
+  /** A case opened from an alarm with its production context; audited as `case.opened`. */
+  const insertCase = async (client: Queryable, write: AlarmLayerWrite & { type: 'case.open' }) => {
+    const now = clock.now();
+    await client.query(
+      `insert into cases (id, title, status, severity, area, tags, context, thread_id, created_at, updated_at)
+       values ($1, $2, 'open', $3, $4, $5, $6, $7, $8, $8)`,
+      [
+        write.caseId,
+        write.title.slice(0, 500),
+        write.severity,
+        write.area,
+        write.tags,
+        JSON.stringify(write.context),
+        `case:${write.caseId}`,
+        now,
+      ],
+    );
+    await appendAudit(client, clock, {
+      actor: { kind: 'service', id: 'case-intake' },
+      action: 'case.opened',
+      subject: write.caseId,
+      caseId: write.caseId,
+      details: { alarm: write.alarmKey, context: write.context },
+    });
+  };
+
+  /** Add tags to a case an alarm joined; a flood marks the case as the flood's case. */
+  const joinCase = async (client: Queryable, write: AlarmLayerWrite & { type: 'case.join' }) => {
+    const { caseId, tags, flood } = write;
+    await client.query(
+      `update cases set tags = (select array_agg(distinct t) from unnest(tags || $2::text[]) t), updated_at = $3
+       ${flood ? `, context = context || jsonb_build_object('flood', $4::jsonb)` : ''} where id = $1`,
+      flood ? [caseId, tags, clock.now(), JSON.stringify(flood)] : [caseId, tags, clock.now()],
+    );
+    if (flood) await client.query('update alarm_floods set case_id = $2 where id = $1', [flood.id, caseId]);
+  };
+
+  const writeState = async (client: Queryable, snapshot: unknown, id: string) => {
+    await client.query(
+      `insert into alarm_state_snapshots (id, snapshot, saved_at) values ($1, $2, $3)
+       on conflict (id) do update set snapshot = excluded.snapshot, saved_at = excluded.saved_at`,
+      [id, JSON.stringify(snapshot), clock.now()],
+    );
+  };
+
+  const store = {
+    /** The id of a case that a later `commit` opens (the alarm layer's state names it before it is written). */
+    newCaseId: (): string => newId('CASE', clock.now()),
+
+    /**
+     * Write one step of the alarm layer in one transaction: the cases it opened and joined, the deviations it
+     * recorded, what the alarm manager reported, and the alarm layer's working state, which names the case each alarm
+     * opened. A process killed in the middle leaves none of it, so whoever replays the step opens each case once; a
+     * step that was written is not replayed into a second case, because the restored state already holds its case.
+     */
+    async commit(step: AlarmLayerStep): Promise<void> {
+      if (step.writes.length === 0 && step.events.length === 0 && !step.state) return;
+      await database.transaction(async (client) => {
+        for (const write of step.writes) {
+          if (write.type === 'case.open') await insertCase(client, write);
+          else if (write.type === 'case.join') await joinCase(client, write);
+          else await insertDeviation(client, clock, write.deviation, write.caseId);
+        }
+        await writeEvents(client, step.events, step.alarms, step.caseOf);
+        if (step.state) await writeState(client, step.state.snapshot, step.state.id ?? 'pipeline');
+      });
     },
 
     /** Whether a case still takes new alarms (not closed, rejected or escalated). */
@@ -564,11 +604,7 @@ export function createAlarmStore(database: Database, clock: Clock) {
 
     /** Save the alarm layer's working state (one row per pipeline, replaced each time). */
     async saveState(snapshot: unknown, id = 'pipeline'): Promise<void> {
-      await database.query(
-        `insert into alarm_state_snapshots (id, snapshot, saved_at) values ($1, $2, $3)
-         on conflict (id) do update set snapshot = excluded.snapshot, saved_at = excluded.saved_at`,
-        [id, JSON.stringify(snapshot), clock.now()],
-      );
+      await database.transaction((client) => writeState(client, snapshot, id));
     },
 
     /** Approved tuning changes, oldest first, to re-apply to a fresh detector bank at start. */
