@@ -13,7 +13,7 @@
  * line the harness read is the last step that happened before the kill); the key is an idempotency key, a case id
  * (triage steps) or a deviation id.
  *
- * usage: node --import tsx app/crash-actions-worker.ts work|drain [--triage] --data-dir DIR | --database-url URL
+ * usage: node --import tsx app/crash-actions-worker.ts work|drain [--triage] [--standby] --data-dir DIR | --database-url URL
  */
 
 import { parseArgs } from 'node:util';
@@ -30,7 +30,6 @@ import {
   openDatabase,
 } from '../store/index.ts';
 import { approveActions, fixtureSigner } from './action-fixtures.ts';
-import { startCrashTriage } from './crash-triage.ts';
 import { startDispatcher } from './dispatcher.ts';
 
 const { values, positionals } = parseArgs({
@@ -42,9 +41,29 @@ const { values, positionals } = parseArgs({
     'approve-every-ms': { type: 'string', default: '120' },
     'lease-ms': { type: 'string', default: '1500' },
     triage: { type: 'boolean', default: false },
+    standby: { type: 'boolean', default: false },
   },
 });
 const mode = positionals[0] === 'drain' ? 'drain' : 'work';
+
+/** Resolves on the first line on stdin; the process exits if stdin closes first (the harness went away). */
+const goLine = () =>
+  new Promise<void>((resolve) => {
+    const ended = () => process.exit(0);
+    process.stdin.on('end', ended);
+    process.stdin.on('data', function go(chunk: Buffer) {
+      if (!chunk.includes(10)) return;
+      process.stdin.off('data', go).off('end', ended).destroy();
+      resolve();
+    });
+  });
+
+// The graph, knowledge and agent modules only when triage runs: loading them is most of a start.
+const crashTriage = values.triage ? await import('./crash-triage.ts') : null;
+// --standby: every module is loaded now, but nothing touches the database before a `go` line on stdin. The harness
+// starts the next worker while the current one runs and says go once that one is dead, so that a run's time goes to
+// the run, not to module loading; from the database's side the new process starts after the kill, as before.
+if (values.standby) await goLine();
 const mark = (step: string, key = '-', detail = '') =>
   process.stdout.write(`M ${step} ${key}${detail ? ` ${detail}` : ''}\n`);
 const clock: Clock = { now: () => new Date() };
@@ -96,7 +115,7 @@ const dispatcher = startDispatcher({
 
 const signer = await fixtureSigner(users, 'crash-quality');
 const types: ActionType[] = ['lot_hold', 'maintenance_work_order', 'ncr_create', 'capa_create', 'supplier_car'];
-const triage = values.triage ? await startCrashTriage({ database, clock, outbox, signer, mark }) : null;
+const triage = crashTriage ? await crashTriage.startCrashTriage({ database, clock, outbox, signer, mark }) : null;
 mark('ready');
 
 if (triage && mode === 'work') await triage.work();
