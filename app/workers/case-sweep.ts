@@ -1,16 +1,16 @@
 import type { Triage } from '../../graph/index.ts';
 import type { ApprovalStore, CaseStore } from '../../store/index.ts';
 import { startPoller } from '../poller.ts';
-import { recoverTriage } from '../recovery.ts';
+import { RECOVERABLE_STATUSES, recoverCase } from '../recovery.ts';
 import type { CaseLeases } from './leases.ts';
 
-/** Case statuses whose triage a worker may have left half-way when it died. */
-const UNFINISHED = ['open', 'triaging', 'approved', 'rejected'] as const;
-
 /**
- * A scale-out worker's sweep: every `everyMs`, the unfinished cases no live worker holds a lease on (a worker died
- * mid-triage, or opened the case and died before starting it) go through the same recovery as a restart
- * (`recoverTriage`), each under its case lease, so a case is taken over by exactly one worker.
+ * A scale-out worker's sweep: every `everyMs`, the unfinished cases no live worker holds a lease on go through the same
+ * recovery as a restart (`recoverCase`): a worker died mid-triage, opened the case and died before starting it, or
+ * died before a signed decision reached its gate (also one signed while another worker ran the case up to the gate,
+ * which left it `awaiting_approval`). Each case is recovered under its lease, reading the thread's state afresh inside
+ * it, so exactly one worker takes a case over and a decision reaches its gate once; the outbox's idempotency keys keep
+ * the external effect single even so.
  */
 export function startCaseSweep(deps: {
   leases: CaseLeases;
@@ -21,13 +21,13 @@ export function startCaseSweep(deps: {
   log(line: string): void;
 }) {
   const sweep = async () => {
-    const claimable = new Set(await deps.leases.claimable(UNFINISHED, 50));
-    if (claimable.size === 0) return;
-    const cases: CaseStore = {
-      ...deps.cases,
-      list: async (filter) => (await deps.cases.list(filter)).filter((item) => claimable.has(item.id)),
-    };
-    await recoverTriage({ cases, approvals: deps.approvals, triage: deps.triage, log: deps.log });
+    for (const caseId of await deps.leases.claimable(RECOVERABLE_STATUSES, 50)) {
+      const outcome = await deps.leases.run(caseId, async () => {
+        const item = await deps.cases.get(caseId);
+        if (item && (RECOVERABLE_STATUSES as readonly string[]).includes(item.status)) await recoverCase(deps, item);
+      });
+      if (!outcome.ran) deps.log(`case sweep: ${caseId} was taken by worker ${outcome.holder} meanwhile`);
+    }
   };
   return startPoller('scale-out case sweep', sweep, { intervalMs: deps.everyMs, log: deps.log });
 }

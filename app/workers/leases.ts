@@ -25,34 +25,59 @@ export function createCaseLeases(database: Pick<Database, 'query'>, options: Lea
   const release = (caseId: string) =>
     database.query('delete from case_leases where case_id = $1 and worker = $2', [caseId, options.worker]);
 
+  /** Cases this worker runs now, with how many runs share the lease and the timer that renews it. */
+  const held = new Map<string, { runs: number; renew: NodeJS.Timeout }>();
+
   return {
+    /**
+     * Run `work` under the case's lease. A run inside another run of the same case on this worker (the sweep recovering
+     * a case through the leased triage) shares its lease: the lease is renewed until the last of them ends, then
+     * released.
+     */
     async run<T>(
       caseId: string,
       work: () => Promise<T>,
     ): Promise<{ ran: true; value: T } | { ran: false; holder: string }> {
-      if (!(await take(caseId))) {
+      if (!held.has(caseId) && !(await take(caseId))) {
         const { rows } = await database.query<{ worker: string }>('select worker from case_leases where case_id = $1', [
           caseId,
         ]);
         return { ran: false, holder: rows[0]?.worker ?? 'unknown' };
       }
-      const renew = setInterval(() => void take(caseId).catch(() => {}), Math.max(50, options.ttlMs / 3));
-      renew.unref();
+      let lease = held.get(caseId);
+      if (!lease) {
+        const renew = setInterval(() => void take(caseId).catch(() => {}), Math.max(50, options.ttlMs / 3));
+        renew.unref();
+        lease = { runs: 0, renew };
+        held.set(caseId, lease);
+      }
+      lease.runs += 1;
       try {
         return { ran: true, value: await work() };
       } finally {
-        clearInterval(renew);
-        await release(caseId).catch(() => {});
+        lease.runs -= 1;
+        if (lease.runs === 0) {
+          clearInterval(lease.renew);
+          held.delete(caseId);
+          await release(caseId).catch(() => {});
+        }
       }
     },
     /**
-     * Cases that need a worker (status in `statuses`) and that no live worker holds, oldest first. SKIP LOCKED lets
-     * several workers sweep at once without waiting on each other or picking the same case.
+     * Cases that need a worker (status in `statuses`) and that no live worker holds, oldest first. A case
+     * `awaiting_approval` needs one only when a decision that completes its approval was signed on its current draft and
+     * has not reached the gate (the gate moves the case on, or a rejection makes a new draft): one waiting for a person
+     * is left alone. SKIP LOCKED lets several workers sweep at once without waiting on each other or picking the same
+     * case.
      */
     async claimable(statuses: readonly string[], limit: number): Promise<string[]> {
       const { rows } = await database.query<{ id: string }>(
         `select c.id from cases c
           where c.status = any($1::text[])
+            and (c.status <> 'awaiting_approval' or exists (
+                  select 1 from approvals a
+                   where a.case_id = c.id and a.meaning <> 'reviewed'
+                     and a.draft_version = (select max(d.version) from drafts d where d.case_id = c.id)))
             and not exists (select 1 from case_leases l where l.case_id = c.id and l.expires_at >= now() and l.worker <> $2)
           order by c.created_at
           limit $3

@@ -1,0 +1,244 @@
+import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOfflineDrafter } from '../../agent/index.ts';
+import type { CasePort, Deviation, KnowledgePort } from '../../core/index.ts';
+import { createTriage, type Triage, type TriagePorts } from '../../graph/index.ts';
+import { decide } from '../../server/index.ts';
+import {
+  createApprovalStore,
+  createAuditLog,
+  createCaseStore,
+  createDraftStore,
+  createOutbox,
+  createReadingStore,
+  createUserStore,
+  type Database,
+  openDatabase,
+  type User,
+} from '../../store/index.ts';
+import { recoverTriage } from '../recovery.ts';
+import { startCaseSweep } from './case-sweep.ts';
+import { leaseTriage } from './leased-triage.ts';
+import { createCaseLeases } from './leases.ts';
+
+const clock = { now: () => new Date() };
+/** A fixed knowledge base: the sweep is under test here, retrieval has its own tests. */
+const knowledge: KnowledgePort = {
+  async search() {
+    return [
+      {
+        citation: {
+          chunkId: 'k1',
+          documentId: 'SOP-1',
+          title: 'SOP-1 Deviations',
+          section: '§ 4.2 Containment',
+          quote: 'Hold all lots produced since the drift',
+          start: 0,
+          end: 47,
+        },
+        text: 'Hold all lots produced since the drift began.',
+        score: 0.9,
+        kind: 'sop',
+        metadata: {},
+      },
+    ];
+  },
+};
+
+/**
+ * A signed decision that no worker delivered to its waiting gate: the scale-out sweep (app/workers/case-sweep.ts)
+ * hands it over on a live worker, exactly once, without waiting for a worker to start. Leases expire by SQL, never by
+ * sleeping.
+ */
+describe('the case sweep and signed decisions', () => {
+  let database: Database;
+  let stores: ReturnType<typeof makeStores>;
+  let quality: User;
+  let supervisor: User;
+  let count = 0;
+  const makeStores = (db: Database) => ({
+    cases: createCaseStore(db, clock),
+    drafts: createDraftStore(db, clock),
+    approvals: createApprovalStore(db, clock),
+    outbox: createOutbox(db, clock),
+    readings: createReadingStore(db),
+    users: createUserStore(db),
+    audit: createAuditLog(db, clock),
+  });
+
+  beforeAll(async () => {
+    database = await openDatabase({ dataDir: 'memory://case-sweep-decisions-test', poolSize: 6 });
+    stores = makeStores(database);
+    await new PostgresSaver(database.pool).setup();
+    quality = await stores.users.create({
+      username: 'q',
+      displayName: 'Quinn',
+      roles: ['quality_lead'],
+      password: 'pw-q',
+    });
+    supervisor = await stores.users.create({
+      username: 's',
+      displayName: 'Sam',
+      roles: ['supervisor'],
+      password: 'pw-s',
+    });
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  /** One worker process: its own graph instance on the shared checkpointer, its own case leases. */
+  const worker = (name: string, cases: CasePort = stores.cases, afterClaim?: Promise<void>) => {
+    const claimed: string[] = [];
+    const ports: TriagePorts = {
+      cases,
+      drafts: stores.drafts,
+      knowledge,
+      signals: stores.readings,
+      drafter: createOfflineDrafter(),
+      audit: stores.audit,
+      outbox: stores.outbox,
+      clock,
+      escalationRoles: ['quality_lead'],
+    };
+    const leases = createCaseLeases(database, { worker: name, ttlMs: 60_000 });
+    const triage = leaseTriage(createTriage(ports, new PostgresSaver(database.pool)), leases, () => {});
+    const sweep = startCaseSweep({
+      // `afterClaim` holds this worker between picking its cases and taking their leases
+      leases: afterClaim
+        ? {
+            ...leases,
+            claimable: async (...args) => {
+              const ids = await leases.claimable(...args);
+              claimed.push(...ids);
+              await afterClaim;
+              return ids;
+            },
+          }
+        : leases,
+      cases: stores.cases,
+      approvals: stores.approvals,
+      triage,
+      everyMs: 3_600_000,
+      log: () => {},
+    });
+    return { leases, triage, sweep, claimed };
+  };
+
+  const newCase = async (): Promise<string> => {
+    count += 1;
+    const deviation: Deviation = {
+      id: `sweep.line${count}.seal_temperature:ewma:limit:${count}`,
+      tag: `sweep.line${count}.seal_temperature`,
+      detector: 'ewma',
+      rule: 'limit',
+      severity: 'medium',
+      detectedAt: new Date().toISOString(),
+      value: 181,
+      statistic: 180.6,
+      limits: { lower: 179.5, center: 180, upper: 180.5 },
+      message: 'seal temperature drifting high',
+      window: [],
+      contributions: [],
+    };
+    return (await stores.cases.recordDeviation(deviation, { lot: 'L-1', product: 'Bars' })).caseId;
+  };
+
+  const sign = (caseId: string, triage: Pick<Triage, 'resume'>, user = quality, password = 'pw-q') =>
+    decide({ ...stores, triage }, { caseId, user, decision: 'approve', comment: 'ok', password, channel: 'api' });
+
+  /** What the graph did once the decision reached the gate, and what the outbox holds. */
+  const delivered = async (caseId: string) => {
+    const actions = (await stores.audit.listForCase(caseId)).map((entry) => entry.action);
+    return {
+      handedOver: actions.filter((action) => action === 'actions.handed_to_outbox').length,
+      outbox: (await stores.outbox.forCase(caseId)).length,
+      actions: (await stores.drafts.latest(caseId))?.actions.length ?? 0,
+    };
+  };
+
+  it('delivers a decision signed while another worker ran the case up to its gate, once, on the next sweep', async () => {
+    const caseId = await newCase();
+    const http = worker('http');
+    // Worker a runs the triage. The quality lead signs the stored draft through worker http just before a's graph
+    // marks the case as awaiting approval: http cannot resume the case a holds, and a then overwrites the status.
+    let signedMeanwhile = false;
+    const racing: CasePort = {
+      ...stores.cases,
+      setStatus: async (id, status, options) => {
+        if (status === 'awaiting_approval' && !signedMeanwhile) {
+          signedMeanwhile = true;
+          await sign(id, http.triage);
+        }
+        return stores.cases.setStatus(id, status, options);
+      },
+    };
+    const a = worker('a', racing);
+    expect(await a.triage.start(caseId)).toMatchObject({ waitingForDecision: true, draftVersion: 1 });
+    expect(signedMeanwhile).toBe(true);
+    expect((await stores.cases.get(caseId))?.status).toBe('awaiting_approval');
+    expect(await delivered(caseId)).toMatchObject({ handedOver: 0 });
+
+    // No worker restarts. Two live workers sweep at once and both pick the case; c takes its lease only after b is done.
+    let resumeC = () => {};
+    const c = worker('c', stores.cases, new Promise<void>((resolve) => (resumeC = resolve)));
+    const b = worker('b');
+    const sweepC = c.sweep.sweep();
+    await b.sweep.sweep();
+    resumeC();
+    await sweepC;
+    expect(c.claimed).toContain(caseId);
+    const after = await delivered(caseId);
+    expect(after.handedOver).toBe(1);
+    expect(after.outbox).toBe(after.actions);
+    expect(after.actions).toBeGreaterThan(0);
+    expect((await stores.cases.get(caseId))?.status).toBe('executing');
+
+    // later sweeps find nothing more to do
+    await Promise.all([b.sweep.sweep(), c.sweep.sweep()]);
+    expect(await delivered(caseId)).toEqual(after);
+  });
+
+  it('delivers a decision whose worker died holding the case lease, once the lease has expired', async () => {
+    const caseId = await newCase();
+    const a = worker('a');
+    await a.triage.start(caseId);
+    // the worker that took the signature died while resuming: its lease is still there, the graph still at the gate
+    await database.query(
+      `insert into case_leases (case_id, worker, expires_at) values ($1, 'dead', now() + interval '1 hour')`,
+      [caseId],
+    );
+    const dead = { resume: async () => null };
+    await sign(caseId, dead);
+    const b = worker('b');
+    await b.sweep.sweep();
+    expect(await delivered(caseId)).toMatchObject({ handedOver: 0 }); // the lease is live: b leaves the case
+
+    await database.query(`update case_leases set expires_at = now() - interval '1 second' where worker = 'dead'`);
+    await b.sweep.sweep();
+    const after = await delivered(caseId);
+    expect(after).toMatchObject({ handedOver: 1, outbox: after.actions });
+  });
+
+  it('never delivers a signature that does not complete the decision (two-person rule), at start or by the sweep', async () => {
+    const caseId = await newCase();
+    const a = worker('a');
+    await a.triage.start(caseId);
+    const stored = await stores.drafts.latestStored(caseId);
+    await stores.approvals.record({
+      caseId,
+      draft: stored!.draft,
+      recordHash: stored!.recordHash,
+      signer: supervisor,
+      decision: 'approve',
+      comment: 'first of two',
+      reauthenticatedWith: 'password',
+      complete: false,
+    });
+    const b = worker('b');
+    await b.sweep.sweep();
+    await recoverTriage({ cases: stores.cases, approvals: stores.approvals, triage: b.triage, log: () => {} });
+    expect(await a.triage.status(caseId)).toMatchObject({ waitingForDecision: true, draftVersion: 1 });
+    expect(await delivered(caseId)).toMatchObject({ handedOver: 0, outbox: 0 });
+  });
+});
