@@ -5,9 +5,9 @@
  * Deterministic: time comes from the readings (and from `tick` for missing data), never from a clock.
  */
 import type { Contribution, Deviation, EvidencePoint, Reading, Severity } from '../core/index.ts';
-import { type CusumState, initialCusumState, stepCusum } from './cusum.ts';
+import { type CusumParams, type CusumState, cusumLimit, initialCusumState, updateCusum } from './cusum.ts';
 import { chiSquareQuantile } from './distributions.ts';
-import { type EwmaState, initialEwmaState, stepEwma } from './ewma.ts';
+import { type EwmaParams, type EwmaState, initialEwmaState, updateEwma } from './ewma.ts';
 import {
   createMonitorState,
   createMonitorStepper,
@@ -17,14 +17,20 @@ import {
   restoreMonitorState,
   snapshotMonitorState,
 } from './monitor.ts';
-import { initialPageHinkleyState, type PageHinkleyState, stepPageHinkley } from './page-hinkley.ts';
-import { initialRobustZState, type RobustZState, stepRobustZ } from './robust-z.ts';
 import {
+  initialPageHinkleyState,
+  type PageHinkleyParams,
+  type PageHinkleyState,
+  updatePageHinkley,
+} from './page-hinkley.ts';
+import { initialRobustZState, type RobustZParams, type RobustZState, updateRobustZ } from './robust-z.ts';
+import {
+  evaluateRule,
   initialShewhartState,
+  pushShewhart,
   SHEWHART_RULE_TEXT,
   type ShewhartRule,
   type ShewhartState,
-  stepShewhart,
 } from './shewhart.ts';
 import { mean, median, movingRangeSigma, standardDeviation } from './stats.ts';
 import { initialXbarRState, stepXbarR, type XbarRState, xbarRLimitsFromSigma } from './xbar-r.ts';
@@ -391,6 +397,150 @@ type Finding = {
   contributions?: Contribution[];
 };
 
+type Limits = DetectorCondition['limits'];
+
+/** One rule of one tag: the keys it is reported under and its slot in the tag's alarm directions. */
+type Rule = { detector: string; rule: string; activeKey: string; key: string; slot: number };
+
+/** The rules of a tag under its current settings, with their keys built once rather than per reading. */
+type TagRules = {
+  shewhart: readonly Rule[];
+  xbarRange: Rule;
+  xbar: readonly Rule[];
+  ewma: Rule;
+  cusum: Rule;
+  pageHinkley: Rule;
+  robustZ: Rule;
+  flatline: Rule;
+  rateOfChange: Rule;
+  aboveSpecification: Rule;
+  belowSpecification: Rule;
+  badQuality: Rule;
+  missingData: Rule;
+  count: number;
+};
+
+/** Detector parameters of a tag, derived from its model and settings once per model rather than per reading. */
+type Derived = {
+  model: TagModel;
+  resolved: Resolved;
+  shewhart: { mean: number; sigma: number; L: number; lower: number; upper: number } | null;
+  ewma: EwmaParams | null;
+  cusum: CusumParams | null;
+  pageHinkley: PageHinkleyParams | null;
+  robustZ: RobustZParams | null;
+  /** The tag normally varies, so a run of identical readings means a stuck sensor. */
+  varies: boolean;
+  jumpSigma: number;
+};
+
+/** The last `capacity` good readings of a tag, oldest first from `start`: the evidence window, without an object per reading. */
+type Evidence = { times: string[]; values: Float64Array; start: number; size: number };
+
+/**
+ * A tag of the bank: its snapshot state (whose `window` stays empty; the evidence lives in `evidence`) and caches that
+ * are rebuilt when its settings change (`configure`) or its state is replaced (`restore`).
+ */
+type Tag = {
+  name: string;
+  state: TagState;
+  evidence: Evidence;
+  resolved: Resolved | null;
+  rules: TagRules | null;
+  /** Alarm direction per rule slot, mirroring `state.active` so that a reading that changes nothing reads no record. */
+  directions: Int8Array;
+  derived: Derived | null;
+};
+
+function createEvidence(capacity: number, points: readonly EvidencePoint[] = []): Evidence {
+  // a restored window longer than the bank's keeps its length, as the array it replaces did
+  const size = Math.max(capacity, points.length);
+  const evidence: Evidence = {
+    times: new Array<string>(size).fill(''),
+    values: new Float64Array(size),
+    start: 0,
+    size: 0,
+  };
+  for (const point of points) pushEvidence(evidence, point.t, point.value);
+  return evidence;
+}
+
+function pushEvidence(evidence: Evidence, t: string, value: number): void {
+  const capacity = evidence.values.length;
+  let index = evidence.start + evidence.size;
+  if (index >= capacity) index -= capacity;
+  evidence.times[index] = t;
+  evidence.values[index] = value;
+  if (evidence.size < capacity) evidence.size++;
+  else evidence.start = evidence.start + 1 === capacity ? 0 : evidence.start + 1;
+}
+
+function evidencePoints(evidence: Evidence): EvidencePoint[] {
+  const capacity = evidence.values.length;
+  const points: EvidencePoint[] = new Array(evidence.size);
+  for (let i = 0; i < evidence.size; i++) {
+    let index = evidence.start + i;
+    if (index >= capacity) index -= capacity;
+    points[i] = { t: evidence.times[index]!, value: evidence.values[index]! };
+  }
+  return points;
+}
+
+/** The unit of a reading as it follows a number in a message. */
+const unitOf = (reading: Reading): string => (reading.unit ? ` ${reading.unit}` : '');
+
+/** Bits set in a 32-bit integer. */
+function bitCount(bits: number): number {
+  let v = bits >>> 0;
+  v -= (v >>> 1) & 0x55555555;
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+}
+
+function deriveParameters(model: TagModel, resolved: Resolved): Derived {
+  const center = model.mean;
+  const shewhart = resolved.shewhart;
+  const ewma = resolved.ewma;
+  const cusum = resolved.cusum;
+  return {
+    model,
+    resolved,
+    shewhart: shewhart && {
+      mean: center,
+      sigma: model.sigma,
+      L: shewhart.L,
+      lower: center - shewhart.L * model.sigma,
+      upper: center + shewhart.L * model.sigma,
+    },
+    ewma: ewma && { ...ewma, mean: center, sigma: model.sigma * ewmaSigmaFactor(model, ewma.lambda) },
+    cusum: cusum && {
+      ...cusum,
+      // the reference value also absorbs two standard errors of an estimated mean, or CUSUM integrates that error
+      k: cusum.k + (model.source === 'auto' && model.samples > 0 ? 2 / Math.sqrt(model.samples) : 0),
+      cap: 2 * cusum.h,
+      mean: center,
+      sigma: model.sigma * longRunFactor(model.autocorrelation ?? 0),
+    },
+    pageHinkley: resolved.pageHinkley && { ...resolved.pageHinkley, sigma: model.sigma },
+    robustZ: resolved.robustZ && { ...resolved.robustZ, minimumScale: model.sigma * 1e-3 },
+    varies: model.sigma > 1e-6 * Math.max(1, Math.abs(center)),
+    jumpSigma: model.shortTermSigma ?? model.sigma,
+  };
+}
+
+/** Milliseconds of an ISO time, remembering the last one parsed: the readings of one plant scan share their time. */
+const createTimeParser = () => {
+  let lastText = '';
+  let lastTime = Number.NaN;
+  return (text: string): number => {
+    if (text !== lastText) {
+      lastTime = Date.parse(text);
+      lastText = text;
+    }
+    return lastTime;
+  };
+};
+
 /** Create a bank of detectors that calibrates itself per tag. */
 export function createDetectorBank(options: BankOptions = {}): DetectorBank {
   const calibrationSamples = Math.max(2, options.calibrationSamples ?? 30);
@@ -413,7 +563,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
   const groupsOfTag = new Map<string, typeof groups>();
   for (const group of groups)
     for (const tag of group.model.variables) groupsOfTag.set(tag, [...(groupsOfTag.get(tag) ?? []), group]);
-  let tags = new Map<string, TagState>();
+  let tags = new Map<string, Tag>();
   let groupStates = new Map(
     groups.map((group) => [
       group.name,
@@ -425,6 +575,74 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
       },
     ]),
   );
+  const parseTime = createTimeParser();
+  const ewmaLimits = { lower: 0, upper: 0 };
+  const pageHinkleyResult = { statistic: 0, limit: 0 };
+  const robustZResult = { z: 0, center: 0, scale: 0 };
+
+  const wrap = (name: string, state: TagState): Tag => {
+    const tag: Tag = {
+      name,
+      state,
+      evidence: createEvidence(windowSize, state.window),
+      resolved: null,
+      rules: null,
+      directions: new Int8Array(0),
+      derived: null,
+    };
+    state.window = [];
+    return tag;
+  };
+
+  /** The tag's settings and rules, rebuilt after `configure` or `restore`. */
+  const rulesOf = (tag: Tag): TagRules => {
+    if (tag.rules !== null) return tag.rules;
+    const resolved = settingsOf(tag.name);
+    const slots = new Map<string, Rule>();
+    const rule = (detector: string, name: string): Rule => {
+      const activeKey = `${detector}:${name}`;
+      let found = slots.get(activeKey);
+      if (!found) {
+        found = { detector, rule: name, activeKey, key: `${tag.name}:${activeKey}`, slot: slots.size };
+        slots.set(activeKey, found);
+      }
+      return found;
+    };
+    const rules: TagRules = {
+      shewhart: (resolved.shewhart?.rules ?? []).map((name) => rule('shewhart', name)),
+      xbarRange: rule('xbar-r', 'range'),
+      xbar: (resolved.xbarR?.rules ?? []).map((name) => rule('xbar-r', name)),
+      ewma: rule('ewma', 'limit'),
+      cusum: rule('cusum', 'decision-interval'),
+      pageHinkley: rule('page-hinkley', 'drift'),
+      robustZ: rule('robust-z', 'median-mad'),
+      flatline: rule('sensor-health', 'flatline'),
+      rateOfChange: rule('sensor-health', 'rate-of-change'),
+      aboveSpecification: rule('specification', 'above-specification'),
+      belowSpecification: rule('specification', 'below-specification'),
+      badQuality: rule('sensor-health', 'bad-quality'),
+      missingData: rule('sensor-health', 'missing-data'),
+      count: slots.size,
+    };
+    tag.directions = new Int8Array(slots.size);
+    for (const found of slots.values()) tag.directions[found.slot] = tag.state.active[found.activeKey] ?? 0;
+    tag.resolved = resolved;
+    tag.rules = rules;
+    tag.derived = null;
+    return rules;
+  };
+
+  const resolvedOf = (tag: Tag): Resolved => {
+    if (tag.rules === null) rulesOf(tag);
+    return tag.resolved!;
+  };
+
+  const derivedOf = (tag: Tag, model: TagModel, resolved: Resolved): Derived => {
+    const derived = tag.derived;
+    if (derived !== null && derived.model === model && derived.resolved === resolved) return derived;
+    tag.derived = deriveParameters(model, resolved);
+    return tag.derived;
+  };
 
   const newTag = (tag: string): TagState => {
     const state: TagState = {
@@ -497,22 +715,26 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
     if (baseline.length >= refineSamples) delete state.baseline;
   };
 
-  /** Record the rule's alarm state; true when it has just gone into alarm (or flipped side). */
-  const transition = (state: { active: Record<string, -1 | 1> }, key: string, direction: -1 | 0 | 1): boolean => {
-    const previous = state.active[key];
+  /**
+   * Record the rule's alarm state in `state.active` (keyed `${detector}:${rule}`); true when it has just gone into alarm
+   * (or flipped side). A rule that stays where it was touches nothing.
+   */
+  const enter = (tag: Tag, rule: Rule, direction: -1 | 0 | 1): boolean => {
+    if (tag.directions[rule.slot] === direction) return false;
+    tag.directions[rule.slot] = direction;
     if (direction === 0) {
-      delete state.active[key];
+      delete tag.state.active[rule.activeKey];
       return false;
     }
-    state.active[key] = direction;
-    return previous !== direction;
+    tag.state.active[rule.activeKey] = direction;
+    return true;
   };
 
   const toDeviation = (
     tag: string,
     time: string,
     value: number,
-    state: TagState,
+    evidence: Evidence,
     resolved: Resolved,
     finding: Finding,
   ): Deviation => ({
@@ -526,11 +748,35 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
     statistic: finding.statistic,
     limits: finding.limits,
     message: finding.message(),
-    window: state.window.slice(),
+    window: evidencePoints(evidence),
     contributions: finding.contributions ?? [],
     ...(resolved.area === null ? {} : { area: resolved.area }),
     ...(resolved.asset === null ? {} : { asset: resolved.asset }),
   });
+
+  /** The Deviation of a rule of `tag` that has just gone into alarm on `reading`, added to `out`. */
+  const raise = (
+    tag: Tag,
+    reading: Reading,
+    rule: Rule,
+    severity: Severity,
+    statistic: number,
+    limits: Limits,
+    message: string,
+    out: Deviation[],
+  ): Deviation => {
+    const deviation = toDeviation(reading.tag, reading.sourceTime, reading.value, tag.evidence, tag.resolved!, {
+      detector: rule.detector,
+      rule: rule.rule,
+      direction: 1,
+      severity,
+      statistic,
+      limits,
+      message: () => message,
+    });
+    out.push(deviation);
+    return deviation;
+  };
 
   /** Conditions of the current `scan`; null while plain `step` runs (no allocation then). */
   let collected: DetectorCondition[] | null = null;
@@ -538,61 +784,79 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
     key: string,
     tag: string,
     time: string,
-    finding: Pick<Finding, 'detector' | 'rule' | 'direction' | 'statistic' | 'limits'>,
+    detector: string,
+    rule: string,
+    direction: -1 | 0 | 1,
+    statistic: number,
+    limits: Limits,
     deviation: Deviation | undefined,
   ): void => {
     if (collected === null) return;
-    collected.push({
-      key,
-      tag,
-      detector: finding.detector,
-      rule: finding.rule,
-      active: finding.direction !== 0,
-      statistic: finding.statistic,
-      limits: finding.limits,
-      time,
-      ...(deviation === undefined ? {} : { deviation }),
-    });
+    collected.push(
+      deviation === undefined
+        ? { key, tag, detector, rule, active: direction !== 0, statistic, limits, time }
+        : { key, tag, detector, rule, active: direction !== 0, statistic, limits, time, deviation },
+    );
+  };
+  /** Report the condition of a rule of the reading's tag. */
+  const note = (
+    reading: Reading,
+    rule: Rule,
+    direction: -1 | 0 | 1,
+    statistic: number,
+    limits: Limits,
+    deviation: Deviation | undefined,
+  ): void => {
+    if (collected === null) return;
+    collect(
+      rule.key,
+      reading.tag,
+      reading.sourceTime,
+      rule.detector,
+      rule.rule,
+      direction,
+      statistic,
+      limits,
+      deviation,
+    );
   };
 
-  const emit = (reading: Reading, state: TagState, resolved: Resolved, findings: Finding[]): Deviation[] => {
-    const out: Deviation[] = [];
-    for (const finding of findings) {
-      const key = `${finding.detector}:${finding.rule}`;
-      const deviation = transition(state, key, finding.direction)
-        ? toDeviation(reading.tag, reading.sourceTime, reading.value, state, resolved, finding)
-        : undefined;
-      if (deviation) out.push(deviation);
-      collect(`${reading.tag}:${key}`, reading.tag, reading.sourceTime, finding, deviation);
-    }
-    return out;
-  };
-
-  const score = (reading: Reading, state: TagState, model: TagModel, resolved: Resolved, time: number): Finding[] => {
-    const findings: Finding[] = [];
+  /** Run every detector of a monitored tag on a good reading, adding the Deviations that start on it to `out`. */
+  const score = (reading: Reading, tag: Tag, model: TagModel, time: number, out: Deviation[]): void => {
+    const state = tag.state;
+    const rules = tag.rules!;
+    const resolved = tag.resolved!;
+    const derived = derivedOf(tag, model, resolved);
     const x = reading.value;
-    const tag = reading.tag;
-    const unit = reading.unit ? ` ${reading.unit}` : '';
+    const name = reading.tag;
     const center = model.mean;
-    if (resolved.shewhart) {
-      const params = { mean: center, sigma: model.sigma, ...resolved.shewhart };
-      const result = stepShewhart(params, state.shewhart, x);
-      state.shewhart = result.state;
-      for (const rule of params.rules) {
-        const direction = result.signals.find((signal) => signal.rule === rule)?.direction ?? 0;
-        const beyond = rule === 'we1' || rule === 'nelson1';
-        findings.push({
-          detector: 'shewhart',
-          rule,
-          direction,
-          severity: beyond ? severityFor(result.z) : 'low',
-          statistic: result.z,
-          limits: { lower: result.lower, center, upper: result.upper },
-          message: () =>
+    let raised = 0;
+    const shewhart = derived.shewhart;
+    if (shewhart !== null) {
+      // the history is this tag's own array (snapshots copy it), so it is updated in place
+      const history = state.shewhart.history as number[];
+      const z = pushShewhart(shewhart, history, x);
+      for (const rule of rules.shewhart) {
+        const direction = evaluateRule(rule.rule as ShewhartRule, history, shewhart.L);
+        const limits = { lower: shewhart.lower, center, upper: shewhart.upper };
+        let deviation: Deviation | undefined;
+        if (enter(tag, rule, direction)) {
+          const beyond = rule.rule === 'we1' || rule.rule === 'nelson1';
+          deviation = raise(
+            tag,
+            reading,
+            rule,
+            beyond ? severityFor(z) : 'low',
+            z,
+            limits,
             beyond
-              ? `${tag} reads ${format(x)}${unit}, ${direction > 0 ? 'above its upper' : 'below its lower'} control limit of ${format(direction > 0 ? result.upper : result.lower)}${unit} (center ${format(center)}${unit}, ${format(Math.abs(result.z))} sigma away): the process has likely shifted or the sensor has failed.`
-              : `${tag} shows ${SHEWHART_RULE_TEXT[rule]} (${direction > 0 ? 'above' : 'below'} center ${format(center)}${unit}, last value ${format(x)}${unit}): a non-random pattern that usually means a shift, drift or cycle in the process.`,
-        });
+              ? `${name} reads ${format(x)}${unitOf(reading)}, ${direction > 0 ? 'above its upper' : 'below its lower'} control limit of ${format(direction > 0 ? shewhart.upper : shewhart.lower)}${unitOf(reading)} (center ${format(center)}${unitOf(reading)}, ${format(Math.abs(z))} sigma away): the process has likely shifted or the sensor has failed.`
+              : `${name} shows ${SHEWHART_RULE_TEXT[rule.rule as ShewhartRule]} (${direction > 0 ? 'above' : 'below'} center ${format(center)}${unitOf(reading)}, last value ${format(x)}${unitOf(reading)}): a non-random pattern that usually means a shift, drift or cycle in the process.`,
+            out,
+          );
+          raised++;
+        }
+        note(reading, rule, direction, z, limits, deviation);
       }
     }
     if (resolved.xbarR && state.xbarR) {
@@ -608,187 +872,245 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
       if (subgroup) {
         const n = limits.subgroupSize;
         const range = subgroup.signals.find((signal) => signal.rule === 'range')?.direction ?? 0;
-        findings.push({
-          detector: 'xbar-r',
-          rule: 'range',
-          direction: range,
-          severity: 'medium',
-          statistic: subgroup.range,
-          limits: limits.range,
-          message: () =>
-            `The range of the last ${n} readings of ${tag} is ${format(subgroup.range)}${unit}, ${range > 0 ? 'above' : 'below'} its R-chart limit of ${format(range > 0 ? limits.range.upper : limits.range.lower)}${unit} (mean range ${format(limits.range.center)}${unit}): the short-term variation has ${range > 0 ? 'grown' : 'collapsed'}.`,
-        });
-        for (const rule of resolved.xbarR.rules) {
-          const direction = subgroup.signals.find((signal) => signal.rule === rule)?.direction ?? 0;
-          findings.push({
-            detector: 'xbar-r',
-            rule,
-            direction,
-            severity: rule === 'we1' || rule === 'nelson1' ? severityFor(subgroup.z) : 'low',
-            statistic: subgroup.mean,
-            limits: limits.xbar,
-            message: () =>
-              `The mean of the last ${n} readings of ${tag} is ${format(subgroup.mean)}${unit}: ${SHEWHART_RULE_TEXT[rule]} on the X-bar chart (center ${format(limits.xbar.center)}${unit}, limits ${format(limits.xbar.lower)}–${format(limits.xbar.upper)}${unit}).`,
-          });
+        let deviation: Deviation | undefined;
+        if (enter(tag, rules.xbarRange, range)) {
+          deviation = raise(
+            tag,
+            reading,
+            rules.xbarRange,
+            'medium',
+            subgroup.range,
+            limits.range,
+            `The range of the last ${n} readings of ${name} is ${format(subgroup.range)}${unitOf(reading)}, ${range > 0 ? 'above' : 'below'} its R-chart limit of ${format(range > 0 ? limits.range.upper : limits.range.lower)}${unitOf(reading)} (mean range ${format(limits.range.center)}${unitOf(reading)}): the short-term variation has ${range > 0 ? 'grown' : 'collapsed'}.`,
+            out,
+          );
+          raised++;
+        }
+        note(reading, rules.xbarRange, range, subgroup.range, limits.range, deviation);
+        for (const rule of rules.xbar) {
+          const direction = subgroup.signals.find((signal) => signal.rule === rule.rule)?.direction ?? 0;
+          let deviation: Deviation | undefined;
+          if (enter(tag, rule, direction)) {
+            deviation = raise(
+              tag,
+              reading,
+              rule,
+              rule.rule === 'we1' || rule.rule === 'nelson1' ? severityFor(subgroup.z) : 'low',
+              subgroup.mean,
+              limits.xbar,
+              `The mean of the last ${n} readings of ${name} is ${format(subgroup.mean)}${unitOf(reading)}: ${SHEWHART_RULE_TEXT[rule.rule as ShewhartRule]} on the X-bar chart (center ${format(limits.xbar.center)}${unitOf(reading)}, limits ${format(limits.xbar.lower)}–${format(limits.xbar.upper)}${unitOf(reading)}).`,
+              out,
+            );
+            raised++;
+          }
+          note(reading, rule, direction, subgroup.mean, limits.xbar, deviation);
         }
       }
     }
-    if (resolved.ewma && state.ewma) {
-      const ewmaSigma = model.sigma * ewmaSigmaFactor(model, resolved.ewma.lambda);
-      const result = stepEwma({ ...resolved.ewma, mean: center, sigma: ewmaSigma }, state.ewma, x);
-      state.ewma = result.state;
-      const sigmas = (result.statistic - center) / model.sigma;
-      findings.push({
-        detector: 'ewma',
-        rule: 'limit',
-        direction: result.signal,
-        severity: Math.abs(sigmas) >= 3 ? 'high' : 'medium',
-        statistic: result.statistic,
-        limits: { lower: result.lower, center, upper: result.upper },
-        message: () =>
-          `${tag} has drifted ${result.signal > 0 ? 'up' : 'down'}: its exponentially weighted average ${format(result.statistic)}${unit} crossed the ${result.signal > 0 ? 'upper' : 'lower'} EWMA limit of ${format(result.signal > 0 ? result.upper : result.lower)}${unit} (center ${format(center)}${unit}), a small but sustained shift of about ${format(Math.abs(sigmas))} sigma.`,
-      });
+    if (derived.ewma !== null && state.ewma) {
+      const ewma = state.ewma;
+      const signal = updateEwma(derived.ewma, ewma, x, ewmaLimits);
+      const statistic = ewma.z;
+      const limits = { lower: ewmaLimits.lower, center, upper: ewmaLimits.upper };
+      let deviation: Deviation | undefined;
+      if (enter(tag, rules.ewma, signal)) {
+        const sigmas = (statistic - center) / model.sigma;
+        deviation = raise(
+          tag,
+          reading,
+          rules.ewma,
+          Math.abs(sigmas) >= 3 ? 'high' : 'medium',
+          statistic,
+          limits,
+          `${name} has drifted ${signal > 0 ? 'up' : 'down'}: its exponentially weighted average ${format(statistic)}${unitOf(reading)} crossed the ${signal > 0 ? 'upper' : 'lower'} EWMA limit of ${format(signal > 0 ? limits.upper : limits.lower)}${unitOf(reading)} (center ${format(center)}${unitOf(reading)}), a small but sustained shift of about ${format(Math.abs(sigmas))} sigma.`,
+          out,
+        );
+        raised++;
+      }
+      note(reading, rules.ewma, signal, statistic, limits, deviation);
     }
-    if (resolved.cusum && state.cusum) {
-      // the reference value also absorbs two standard errors of an estimated mean, or CUSUM integrates that error
-      const meanError = model.source === 'auto' && model.samples > 0 ? 2 / Math.sqrt(model.samples) : 0;
-      const params = {
-        ...resolved.cusum,
-        k: resolved.cusum.k + meanError,
-        cap: 2 * resolved.cusum.h,
-        mean: center,
-        sigma: model.sigma * longRunFactor(model.autocorrelation ?? 0),
+    if (derived.cusum !== null && state.cusum) {
+      const params = derived.cusum;
+      const cusum = state.cusum;
+      const signal = updateCusum(params, cusum, x);
+      const statistic = signal < 0 ? cusum.lower : cusum.upper;
+      const limit = cusumLimit(params);
+      const limits = { lower: null, center: 0, upper: limit };
+      let deviation: Deviation | undefined;
+      if (enter(tag, rules.cusum, signal)) {
+        const run = signal > 0 ? cusum.upperRun : cusum.lowerRun;
+        deviation = raise(
+          tag,
+          reading,
+          rules.cusum,
+          'medium',
+          statistic,
+          limits,
+          `${name} has been running ${signal > 0 ? 'above' : 'below'} its target ${format(center)}${unitOf(reading)} for about ${run} samples: the cumulative sum ${format(statistic)}${unitOf(reading)} passed the decision interval ${format(limit)}${unitOf(reading)}, a sustained shift of roughly ${format(params.k + statistic / params.sigma / Math.max(1, run))} sigma.`,
+          out,
+        );
+        raised++;
+      }
+      note(reading, rules.cusum, signal, statistic, limits, deviation);
+    }
+    if (derived.pageHinkley !== null && state.pageHinkley) {
+      const pageHinkley = state.pageHinkley;
+      const signal = updatePageHinkley(derived.pageHinkley, pageHinkley, x, pageHinkleyResult);
+      const { statistic, limit } = pageHinkleyResult;
+      const limits = { lower: null, center: 0, upper: limit };
+      let deviation: Deviation | undefined;
+      if (enter(tag, rules.pageHinkley, signal)) {
+        deviation = raise(
+          tag,
+          reading,
+          rules.pageHinkley,
+          'medium',
+          statistic,
+          limits,
+          `${name} is drifting ${signal > 0 ? 'upward' : 'downward'} (Page-Hinkley statistic ${format(statistic)}${unitOf(reading)} over the limit ${format(limit)}${unitOf(reading)}); the running mean is now ${format(pageHinkley.runningMean)}${unitOf(reading)} against a baseline of ${format(center)}${unitOf(reading)}.`,
+          out,
+        );
+        raised++;
+      }
+      note(reading, rules.pageHinkley, signal, statistic, limits, deviation);
+    }
+    if (derived.robustZ !== null && state.robustZ) {
+      const params = derived.robustZ;
+      // the window is this tag's own array (snapshots copy it), so it is updated in place
+      const signal = updateRobustZ(params, state.robustZ.recent as number[], x, robustZResult);
+      const { z, center: median, scale } = robustZResult;
+      const limits = {
+        lower: median - params.threshold * scale,
+        center: median,
+        upper: median + params.threshold * scale,
       };
-      const result = stepCusum(params, state.cusum, x);
-      state.cusum = result.state;
-      const run = result.signal > 0 ? result.state.upperRun : result.state.lowerRun;
-      findings.push({
-        detector: 'cusum',
-        rule: 'decision-interval',
-        direction: result.signal,
-        severity: 'medium',
-        statistic: result.statistic,
-        limits: { lower: null, center: 0, upper: result.limit },
-        message: () =>
-          `${tag} has been running ${result.signal > 0 ? 'above' : 'below'} its target ${format(center)}${unit} for about ${run} samples: the cumulative sum ${format(result.statistic)}${unit} passed the decision interval ${format(result.limit)}${unit}, a sustained shift of roughly ${format(params.k + result.statistic / params.sigma / Math.max(1, run))} sigma.`,
-      });
-    }
-    if (resolved.pageHinkley && state.pageHinkley) {
-      const result = stepPageHinkley({ ...resolved.pageHinkley, sigma: model.sigma }, state.pageHinkley, x);
-      state.pageHinkley = result.state;
-      findings.push({
-        detector: 'page-hinkley',
-        rule: 'drift',
-        direction: result.signal,
-        severity: 'medium',
-        statistic: result.statistic,
-        limits: { lower: null, center: 0, upper: result.limit },
-        message: () =>
-          `${tag} is drifting ${result.signal > 0 ? 'upward' : 'downward'} (Page-Hinkley statistic ${format(result.statistic)}${unit} over the limit ${format(result.limit)}${unit}); the running mean is now ${format(result.state.runningMean)}${unit} against a baseline of ${format(center)}${unit}.`,
-      });
-    }
-    if (resolved.robustZ && state.robustZ) {
-      const params = { ...resolved.robustZ, minimumScale: model.sigma * 1e-3 };
-      const result = stepRobustZ(params, state.robustZ, x);
-      state.robustZ = result.state;
-      findings.push({
-        detector: 'robust-z',
-        rule: 'median-mad',
-        direction: result.signal,
-        severity: severityFor(result.z),
-        statistic: result.z,
-        limits: {
-          lower: result.center - params.threshold * result.scale,
-          center: result.center,
-          upper: result.center + params.threshold * result.scale,
-        },
-        message: () =>
-          `${tag} reads ${format(x)}${unit}, ${format(Math.abs(result.z))} robust sigmas from the median ${format(result.center)}${unit} of its last ${params.window} samples: an outlier against recent behaviour.`,
-      });
+      let deviation: Deviation | undefined;
+      if (enter(tag, rules.robustZ, signal)) {
+        deviation = raise(
+          tag,
+          reading,
+          rules.robustZ,
+          severityFor(z),
+          z,
+          limits,
+          `${name} reads ${format(x)}${unitOf(reading)}, ${format(Math.abs(z))} robust sigmas from the median ${format(median)}${unitOf(reading)} of its last ${params.window} samples: an outlier against recent behaviour.`,
+          out,
+        );
+        raised++;
+      }
+      note(reading, rules.robustZ, signal, z, limits, deviation);
     }
     // sensor health
     const previousValue = state.lastValue;
     state.repeats = previousValue !== null && x === previousValue ? state.repeats + 1 : 1;
     if (resolved.flatline) {
-      const stuck = state.repeats >= resolved.flatline.samples && model.sigma > 1e-6 * Math.max(1, Math.abs(center));
-      findings.push({
-        detector: 'sensor-health',
-        rule: 'flatline',
-        direction: stuck ? 1 : 0,
-        severity: 'medium',
-        statistic: state.repeats,
-        limits: { lower: null, center: null, upper: resolved.flatline.samples },
-        message: () =>
-          `${tag} has reported exactly ${format(x)}${unit} for ${state.repeats} readings in a row although it normally varies (sigma ${format(model.sigma)}${unit}): the sensor or its transmitter may be stuck or frozen.`,
-      });
+      const samples = resolved.flatline.samples;
+      const direction = state.repeats >= samples && derived.varies ? 1 : 0;
+      const limits = { lower: null, center: null, upper: samples };
+      let deviation: Deviation | undefined;
+      if (enter(tag, rules.flatline, direction)) {
+        deviation = raise(
+          tag,
+          reading,
+          rules.flatline,
+          'medium',
+          state.repeats,
+          limits,
+          `${name} has reported exactly ${format(x)}${unitOf(reading)} for ${state.repeats} readings in a row although it normally varies (sigma ${format(model.sigma)}${unitOf(reading)}): the sensor or its transmitter may be stuck or frozen.`,
+          out,
+        );
+        raised++;
+      }
+      note(reading, rules.flatline, direction, state.repeats, limits, deviation);
     }
     if (resolved.rateOfChange && previousValue !== null && state.lastTime !== null) {
       const jump = x - previousValue;
       const seconds = (time - state.lastTime) / 1000;
-      const jumpSigma = model.shortTermSigma ?? model.sigma;
-      const bySigma = Math.abs(jump) > resolved.rateOfChange.sigmas * jumpSigma;
+      const limit = resolved.rateOfChange.sigmas * derived.jumpSigma;
+      const bySigma = Math.abs(jump) > limit;
       const max = resolved.rateOfChange.maxPerSecond;
       const byRate = max !== null && seconds > 0 && Math.abs(jump) / seconds > max;
-      const limit = resolved.rateOfChange.sigmas * jumpSigma;
-      findings.push({
-        detector: 'sensor-health',
-        rule: 'rate-of-change',
-        direction: bySigma || byRate ? (jump > 0 ? 1 : -1) : 0,
-        // an instrument-health finding, like a flatline: maintenance work, rarely an operator emergency
-        severity: 'medium',
-        statistic: jump,
-        limits: { lower: -limit, center: 0, upper: limit },
-        message: () =>
-          `${tag} jumped from ${format(previousValue)}${unit} to ${format(x)}${unit} in ${format(seconds)} s, faster than it can physically change (limit ${format(limit)}${unit} per sample${max === null ? '' : ` or ${format(max)}${unit}/s`}): check the sensor and its wiring.`,
-      });
+      const direction = bySigma || byRate ? (jump > 0 ? 1 : -1) : 0;
+      const limits = { lower: -limit, center: 0, upper: limit };
+      let deviation: Deviation | undefined;
+      if (enter(tag, rules.rateOfChange, direction)) {
+        deviation = raise(
+          tag,
+          reading,
+          rules.rateOfChange,
+          // an instrument-health finding, like a flatline: maintenance work, rarely an operator emergency
+          'medium',
+          jump,
+          limits,
+          `${name} jumped from ${format(previousValue)}${unitOf(reading)} to ${format(x)}${unitOf(reading)} in ${format(seconds)} s, faster than it can physically change (limit ${format(limit)}${unitOf(reading)} per sample${max === null ? '' : ` or ${format(max)}${unitOf(reading)}/s`}): check the sensor and its wiring.`,
+          out,
+        );
+        raised++;
+      }
+      note(reading, rules.rateOfChange, direction, jump, limits, deviation);
     }
     const { lower, upper } = resolved.specification;
     // one rule per side, so that each side also sees its own return inside the specification
-    for (const side of [1, -1] as const) {
-      const limit = side > 0 ? upper : lower;
-      if (limit === null) continue;
-      const direction = side > 0 ? (x > limit ? 1 : 0) : x < limit ? -1 : 0;
-      findings.push({
-        detector: 'specification',
-        rule: side < 0 ? 'below-specification' : 'above-specification',
-        direction,
-        severity: 'high',
-        statistic: x,
-        limits: { lower, center: null, upper },
-        message: () =>
-          `${tag} reads ${format(x)}${unit}, outside its specification ${lower === null ? '' : `${format(lower)}`}–${upper === null ? '' : format(upper)}${unit}: product made now may be nonconforming.`,
-      });
-    }
-    return findings;
+    if (upper !== null) raised += specification(reading, tag, rules.aboveSpecification, x > upper ? 1 : 0, out);
+    if (lower !== null) raised += specification(reading, tag, rules.belowSpecification, x < lower ? -1 : 0, out);
+    if (state.baseline !== undefined) refine(state, x, raised > 0);
   };
 
-  const qualityFinding = (reading: Reading, state: TagState, resolved: Resolved): Deviation[] => {
-    if (!resolved.badQuality) return [];
-    const windowMask = resolved.badQuality.window >= 32 ? 0xffffffff : (1 << resolved.badQuality.window) - 1;
+  const specification = (reading: Reading, tag: Tag, rule: Rule, direction: -1 | 0 | 1, out: Deviation[]): number => {
+    const { lower, upper } = tag.resolved!.specification;
+    const x = reading.value;
+    const limits = { lower, center: null, upper };
+    let deviation: Deviation | undefined;
+    if (enter(tag, rule, direction)) {
+      const unit = unitOf(reading);
+      deviation = raise(
+        tag,
+        reading,
+        rule,
+        'high',
+        x,
+        limits,
+        `${reading.tag} reads ${format(x)}${unit}, outside its specification ${lower === null ? '' : `${format(lower)}`}–${upper === null ? '' : format(upper)}${unit}: product made now may be nonconforming.`,
+        out,
+      );
+    }
+    note(reading, rule, direction, x, limits, deviation);
+    return deviation === undefined ? 0 : 1;
+  };
+
+  const scoreQuality = (reading: Reading, tag: Tag, out: Deviation[]): void => {
+    const badQuality = tag.resolved!.badQuality;
+    if (!badQuality) return;
+    const state = tag.state;
+    const window = badQuality.window;
+    const windowMask = window >= 32 ? 0xffffffff : (1 << window) - 1;
     const bad = reading.quality !== 'good' ? 1 : 0;
     state.qualityBits = ((state.qualityBits << 1) | bad) & windowMask;
-    state.qualitySeen = Math.min(resolved.badQuality.window, state.qualitySeen + 1);
-    let count = 0;
-    for (let bits = state.qualityBits >>> 0; bits !== 0; bits >>>= 1) count += bits & 1;
-    const share = count / resolved.badQuality.window;
-    const direction = state.qualitySeen >= resolved.badQuality.window && share > resolved.badQuality.share ? 1 : 0;
-    return emit(reading, state, resolved, [
-      {
-        detector: 'sensor-health',
-        rule: 'bad-quality',
-        direction,
-        severity: 'medium',
-        statistic: share,
-        limits: { lower: null, center: null, upper: resolved.badQuality.share },
-        message: () =>
-          `${count} of the last ${resolved.badQuality?.window} readings of ${reading.tag} had bad or uncertain quality (${Math.round(100 * share)} %, limit ${Math.round(100 * (resolved.badQuality?.share ?? 0))} %): they are not scored, so the tag is effectively unmonitored; check the instrument and its communication.`,
-      },
-    ]);
+    state.qualitySeen = Math.min(window, state.qualitySeen + 1);
+    const count = bitCount(state.qualityBits);
+    const share = count / window;
+    const direction = state.qualitySeen >= window && share > badQuality.share ? 1 : 0;
+    const rule = tag.rules!.badQuality;
+    const limits = { lower: null, center: null, upper: badQuality.share };
+    let deviation: Deviation | undefined;
+    if (enter(tag, rule, direction))
+      deviation = raise(
+        tag,
+        reading,
+        rule,
+        'medium',
+        share,
+        limits,
+        `${count} of the last ${window} readings of ${reading.tag} had bad or uncertain quality (${Math.round(100 * share)} %, limit ${Math.round(100 * badQuality.share)} %): they are not scored, so the tag is effectively unmonitored; check the instrument and its communication.`,
+        out,
+      );
+    note(reading, rule, direction, share, limits, deviation);
   };
 
-  const scoreGroups = (reading: Reading): Deviation[] => {
-    const out: Deviation[] = [];
-    for (const group of groupsOfTag.get(reading.tag) ?? []) {
+  const scoreGroups = (reading: Reading, out: Deviation[]): void => {
+    const ofTag = groupsOfTag.get(reading.tag);
+    if (ofTag === undefined) return;
+    for (const group of ofTag) {
       const groupState = groupStates.get(group.name)!;
       groupState.latest[reading.tag] = reading.value;
       groupState.fresh.add(reading.tag);
@@ -798,25 +1120,24 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
       const result: MonitorStep = group.stepper(groupState.monitor, row);
       const wasActive = groupState.active;
       groupState.active = result.alarm;
-      const groupCondition = {
-        detector: 'multivariate',
-        rule: 'combined',
-        direction: result.alarm ? (1 as const) : (0 as const),
-        statistic: result.score,
-        limits: { lower: null, center: null, upper: 1 },
-      };
+      const direction = result.alarm ? 1 : 0;
+      const groupLimits = { lower: null, center: null, upper: 1 };
       if (!result.onset || wasActive) {
         collect(
           `group:${group.name}:multivariate`,
           result.topVariables[0] ?? reading.tag,
           reading.sourceTime,
-          groupCondition,
+          'multivariate',
+          'combined',
+          direction,
+          result.score,
+          groupLimits,
           undefined,
         );
         continue;
       }
       const top = result.topVariables[0] ?? reading.tag;
-      const topState = tags.get(top) ?? tags.get(reading.tag)!;
+      const topTag = tags.get(top) ?? tags.get(reading.tag)!;
       const contributions = group.model.variables
         .map((tag, j) => ({ tag, share: result.contributions[j] ?? 0 }))
         .filter((contribution) => contribution.share > 0)
@@ -831,7 +1152,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
         top,
         reading.sourceTime,
         groupState.latest[top] ?? reading.value,
-        topState,
+        topTag.evidence,
         resolved,
         {
           detector: 'multivariate',
@@ -849,67 +1170,64 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
         },
       );
       out.push(deviation);
-      collect(`group:${group.name}:multivariate`, top, reading.sourceTime, groupCondition, deviation);
+      collect(
+        `group:${group.name}:multivariate`,
+        top,
+        reading.sourceTime,
+        'multivariate',
+        'combined',
+        direction,
+        result.score,
+        groupLimits,
+        deviation,
+      );
     }
-    return out;
   };
 
   const step = (reading: Reading): Deviation[] => {
-    let state = tags.get(reading.tag);
-    if (!state) {
-      state = newTag(reading.tag);
-      tags.set(reading.tag, state);
+    let tag = tags.get(reading.tag);
+    if (!tag) {
+      tag = wrap(reading.tag, newTag(reading.tag));
+      tags.set(reading.tag, tag);
     }
-    const resolved = settingsOf(reading.tag);
+    const rules = rulesOf(tag);
+    const state = tag.state;
     const counts = state.counts;
-    const quality = qualityFinding(reading, state, resolved);
+    const out: Deviation[] = [];
+    scoreQuality(reading, tag, out);
     if (reading.quality === 'bad') {
       counts.badQuality++;
-      return quality;
+      return out;
     }
     if (reading.quality === 'uncertain') {
       counts.uncertainQuality++;
-      return quality;
+      return out;
     }
     if (!Number.isFinite(reading.value)) {
       counts.nonFinite++;
-      return quality;
+      return out;
     }
-    const time = Date.parse(reading.sourceTime);
+    const time = parseTime(reading.sourceTime);
     if (Number.isNaN(time)) {
       counts.invalidTime++;
-      return quality;
+      return out;
     }
     if (state.lastTime !== null) {
       if (time < state.lastTime) {
         counts.outOfOrder++;
-        return quality;
+        return out;
       }
       if (time === state.lastTime) {
         counts.duplicateTime++;
-        return quality;
+        return out;
       }
     }
-    state.window.push({ t: reading.sourceTime, value: reading.value });
-    if (state.window.length > windowSize) state.window.shift();
-    if (state.active['sensor-health:missing-data'] !== undefined) {
-      delete state.active['sensor-health:missing-data'];
-      collect(
-        `${reading.tag}:sensor-health:missing-data`,
-        reading.tag,
-        reading.sourceTime,
-        {
-          detector: 'sensor-health',
-          rule: 'missing-data',
-          direction: 0,
-          statistic: 0,
-          limits: { lower: null, center: null, upper: null },
-        },
-        undefined,
-      );
+    pushEvidence(tag.evidence, reading.sourceTime, reading.value);
+    if (tag.directions[rules.missingData.slot] !== 0) {
+      enter(tag, rules.missingData, 0);
+      note(reading, rules.missingData, 0, 0, { lower: null, center: null, upper: null }, undefined);
     }
 
-    let out = quality;
     if (state.phase === 'calibrating' || !state.model) {
       counts.calibration++;
       state.calibration.push(reading.value);
@@ -917,8 +1235,8 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
       if (state.calibration.length >= calibrationSamples) {
         if (refineSamples > calibrationSamples) state.baseline = state.calibration.slice();
         const estimate = estimateAutoModel(state.calibration);
-        const intervals = state.calibrationTimes.slice(1).map((t, i) => (t - state!.calibrationTimes[i]!) / 1000);
-        startMonitoring(state, resolved, {
+        const intervals = state.calibrationTimes.slice(1).map((t, i) => (t - state.calibrationTimes[i]!) / 1000);
+        startMonitoring(state, tag.resolved!, {
           mean: estimate.mean,
           sigma: estimate.sigma,
           shortTermSigma: estimate.shortTermSigma,
@@ -930,39 +1248,35 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
       }
     } else {
       counts.scored++;
-      const raised = emit(reading, state, resolved, score(reading, state, state.model, resolved, time));
-      out = [...out, ...raised];
-      if (state.baseline !== undefined) refine(state, reading.value, raised.length > 0);
+      score(reading, tag, state.model, time, out);
     }
     state.lastValue = reading.value;
     state.lastTime = time;
     state.lastSourceTime = reading.sourceTime;
-    return [...out, ...scoreGroups(reading)];
+    scoreGroups(reading, out);
+    return out;
   };
 
   const tick = (time: string): Deviation[] => {
     const now = Date.parse(time);
     if (Number.isNaN(now)) return [];
     const out: Deviation[] = [];
-    for (const [tag, state] of tags) {
-      const resolved = settingsOf(tag);
+    for (const [name, tag] of tags) {
+      const state = tag.state;
+      const resolved = resolvedOf(tag);
       if (!resolved.missingData || state.lastTime === null) continue;
       const interval = resolved.missingData.expectedIntervalSeconds ?? state.model?.expectedIntervalSeconds ?? null;
       if (interval === null || interval <= 0) continue;
       const limit = resolved.missingData.multiple * interval;
       const silent = (now - state.lastTime) / 1000;
-      const condition = {
-        detector: 'sensor-health',
-        rule: 'missing-data',
-        direction: silent > limit ? (1 as const) : (0 as const),
-        statistic: silent,
-        limits: { lower: null, center: interval, upper: limit },
-      };
-      if (!transition(state, 'sensor-health:missing-data', condition.direction)) {
-        collect(`${tag}:sensor-health:missing-data`, tag, time, condition, undefined);
+      const direction = silent > limit ? 1 : 0;
+      const rule = tag.rules!.missingData;
+      const limits = { lower: null, center: interval, upper: limit };
+      if (!enter(tag, rule, direction)) {
+        collect(rule.key, name, time, rule.detector, rule.rule, direction, silent, limits, undefined);
         continue;
       }
-      const deviation = toDeviation(tag, time, state.lastValue ?? 0, state, resolved, {
+      const deviation = toDeviation(name, time, state.lastValue ?? 0, tag.evidence, resolved, {
         detector: 'sensor-health',
         rule: 'missing-data',
         direction: 1,
@@ -970,10 +1284,10 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
         statistic: silent,
         limits: { lower: null, center: interval, upper: limit },
         message: () =>
-          `${tag} has sent no good reading for ${format(silent)} s (expected every ${format(interval)} s, limit ${format(limit)} s); last value ${format(state.lastValue ?? Number.NaN)} at ${state.lastSourceTime}: check the connection and the instrument.`,
+          `${name} has sent no good reading for ${format(silent)} s (expected every ${format(interval)} s, limit ${format(limit)} s); last value ${format(state.lastValue ?? Number.NaN)} at ${state.lastSourceTime}: check the connection and the instrument.`,
       });
       out.push(deviation);
-      collect(`${tag}:sensor-health:missing-data`, tag, time, condition, deviation);
+      collect(rule.key, name, time, rule.detector, rule.rule, direction, silent, limits, deviation);
     }
     return out;
   };
@@ -1005,7 +1319,13 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
     scanTick,
     snapshot: () => ({
       version: 1,
-      tags: JSON.parse(JSON.stringify(Object.fromEntries(tags))) as Record<string, TagState>,
+      tags: JSON.parse(
+        JSON.stringify(
+          Object.fromEntries(
+            [...tags].map(([name, tag]) => [name, { ...tag.state, window: evidencePoints(tag.evidence) }]),
+          ),
+        ),
+      ) as Record<string, TagState>,
       groups: Object.fromEntries(
         [...groupStates].map(([name, group]) => [
           name,
@@ -1021,7 +1341,12 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
     restore: (snapshot) => {
       if (snapshot.version !== 1)
         throw new Error(`unsupported detector bank snapshot version ${String(snapshot.version)}`);
-      tags = new Map(Object.entries(JSON.parse(JSON.stringify(snapshot.tags)) as Record<string, TagState>));
+      tags = new Map(
+        Object.entries(JSON.parse(JSON.stringify(snapshot.tags)) as Record<string, TagState>).map(([name, state]) => [
+          name,
+          wrap(name, state),
+        ]),
+      );
       groupStates = new Map(
         Object.entries(snapshot.groups ?? {}).map(([name, group]) => [
           name,
@@ -1046,11 +1371,13 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
       }
       configured = { ...configured, tags: { ...configured.tags, [tag]: merged } };
       settings.delete(tag);
+      const known = tags.get(tag);
+      if (known) known.rules = null;
     },
-    counts: () => Object.fromEntries([...tags].map(([tag, state]) => [tag, { ...state.counts }])),
+    counts: () => Object.fromEntries([...tags].map(([tag, { state }]) => [tag, { ...state.counts }])),
     models: () =>
       Object.fromEntries(
-        [...tags].flatMap(([tag, state]) => (state.model ? [[tag, { ...state.model }] as const] : [])),
+        [...tags].flatMap(([tag, { state }]) => (state.model ? [[tag, { ...state.model }] as const] : [])),
       ),
   };
 }

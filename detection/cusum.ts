@@ -46,17 +46,31 @@ export function initialCusumState(params: CusumParams): CusumState {
  * stepCusum(p, initialCusumState(p), 12).state.upper; // 1.5
  */
 export function stepCusum(params: CusumParams, state: CusumState, x: number): CusumStep {
+  const next = { upper: state.upper, lower: state.lower, upperRun: state.upperRun, lowerRun: state.lowerRun };
+  const signal = updateCusum(params, next, x);
+  return { state: next, signal, statistic: signal < 0 ? next.lower : next.upper, limit: cusumLimit(params) };
+}
+
+/** The decision interval H = hσ, in the units of the readings. */
+export const cusumLimit = (params: CusumParams): number => params.h * params.sigma;
+
+/**
+ * `stepCusum` without allocating, for the detector bank's hot loop: folds `x` into `state` in place and returns the
+ * signal; the statistic is `state.lower` when the signal is -1, else `state.upper`.
+ */
+export function updateCusum(
+  params: CusumParams,
+  state: { upper: number; lower: number; upperRun: number; lowerRun: number },
+  x: number,
+): -1 | 0 | 1 {
   const K = params.k * params.sigma;
-  const H = params.h * params.sigma;
+  const H = cusumLimit(params);
   const cap = params.cap === undefined ? Number.POSITIVE_INFINITY : params.cap * params.sigma;
   const upper = Math.min(cap, Math.max(0, x - (params.mean + K) + state.upper));
   const lower = Math.min(cap, Math.max(0, params.mean - K - x + state.lower));
-  const next = {
-    upper,
-    lower,
-    upperRun: upper > 0 ? state.upperRun + 1 : 0,
-    lowerRun: lower > 0 ? state.lowerRun + 1 : 0,
-  };
-  const signal = upper > H ? 1 : lower > H ? -1 : 0;
-  return { state: next, signal, statistic: signal < 0 ? lower : upper, limit: H };
+  state.upper = upper;
+  state.lower = lower;
+  state.upperRun = upper > 0 ? state.upperRun + 1 : 0;
+  state.lowerRun = lower > 0 ? state.lowerRun + 1 : 0;
+  return upper > H ? 1 : lower > H ? -1 : 0;
 }

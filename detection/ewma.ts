@@ -50,12 +50,32 @@ export function ewmaHalfWidth(params: EwmaParams, n: number): number {
  * const { state, signal } = stepEwma(p, initialEwmaState(p), 13);
  */
 export function stepEwma(params: EwmaParams, state: EwmaState, x: number): EwmaStep {
+  const next = { z: state.z, n: state.n, decay: state.decay };
+  const limits = { lower: 0, upper: 0 };
+  const signal = updateEwma(params, next, x, limits);
+  return { state: next, statistic: next.z, lower: limits.lower, upper: limits.upper, signal };
+}
+
+/**
+ * `stepEwma` without allocating, for the detector bank's hot loop: folds `x` into `state` in place (the new statistic is
+ * `state.z`), writes the limits into `limits` and returns the signal.
+ */
+export function updateEwma(
+  params: EwmaParams,
+  state: { z: number; n: number; decay: number },
+  x: number,
+  limits: { lower: number; upper: number },
+): -1 | 0 | 1 {
   const { lambda, L, mean, sigma } = params;
   const z = lambda * x + (1 - lambda) * state.z;
   const decay = state.decay * (1 - lambda) * (1 - lambda);
   const half = L * sigma * Math.sqrt((lambda / (2 - lambda)) * (1 - decay));
   const lower = mean - half;
   const upper = mean + half;
-  const signal = z > upper ? 1 : z < lower ? -1 : 0;
-  return { state: { z, n: state.n + 1, decay }, statistic: z, lower, upper, signal };
+  state.z = z;
+  state.n = state.n + 1;
+  state.decay = decay;
+  limits.lower = lower;
+  limits.upper = upper;
+  return z > upper ? 1 : z < lower ? -1 : 0;
 }

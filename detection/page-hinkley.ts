@@ -35,6 +35,22 @@ export function stepPageHinkley(
   state: PageHinkleyState,
   x: number,
 ): { state: PageHinkleyState; signal: -1 | 0 | 1; statistic: number; limit: number } {
+  const next = { ...state };
+  const out = { statistic: 0, limit: 0 };
+  const signal = updatePageHinkley(params, next, x, out);
+  return { state: next, signal, statistic: out.statistic, limit: out.limit };
+}
+
+/**
+ * `stepPageHinkley` without allocating, for the detector bank's hot loop: folds `x` into `state` in place, writes the
+ * statistic and limit into `out` and returns the signal.
+ */
+export function updatePageHinkley(
+  params: PageHinkleyParams,
+  state: { n: number; runningMean: number; up: number; upMin: number; down: number; downMax: number },
+  x: number,
+  out: { statistic: number; limit: number },
+): -1 | 0 | 1 {
   const n = state.n + 1;
   const runningMean = state.runningMean + (x - state.runningMean) / n;
   const delta = params.delta * params.sigma;
@@ -45,6 +61,13 @@ export function stepPageHinkley(
   const limit = params.threshold * params.sigma;
   const rise = up - upMin;
   const fall = downMax - down;
-  const signal = rise > limit ? 1 : fall > limit ? -1 : 0;
-  return { state: { n, runningMean, up, upMin, down, downMax }, signal, statistic: Math.max(rise, fall), limit };
+  state.n = n;
+  state.runningMean = runningMean;
+  state.up = up;
+  state.upMin = upMin;
+  state.down = down;
+  state.downMax = downMax;
+  out.statistic = Math.max(rise, fall);
+  out.limit = limit;
+  return rise > limit ? 1 : fall > limit ? -1 : 0;
 }

@@ -22,16 +22,37 @@ export function stepRobustZ(
   state: RobustZState,
   x: number,
 ): { state: RobustZState; signal: -1 | 0 | 1; z: number; center: number; scale: number } {
-  const recent = state.recent.length >= params.window ? state.recent.slice(1) : state.recent.slice();
+  const recent = state.recent.slice();
+  const out = { z: 0, center: 0, scale: 0 };
+  const signal = updateRobustZ(params, recent, x, out);
+  return { state: { recent }, signal, z: out.z, center: out.center, scale: out.scale };
+}
+
+/**
+ * `stepRobustZ` for the detector bank's hot loop: scores `x` against `recent`, then appends it in place (dropping the
+ * oldest beyond the window); writes z, the median and the scale into `out` and returns the signal.
+ */
+export function updateRobustZ(
+  params: RobustZParams,
+  recent: number[],
+  x: number,
+  out: { z: number; center: number; scale: number },
+): -1 | 0 | 1 {
   let z = 0;
   let center = x;
   let scale = params.minimumScale;
-  if (state.recent.length >= Math.min(params.window, 10)) {
-    center = median(state.recent);
-    scale = Math.max(params.minimumScale, median(state.recent.map((value) => Math.abs(value - center))) * MAD_TO_SIGMA);
+  const length = recent.length;
+  if (length >= Math.min(params.window, 10)) {
+    center = median(recent);
+    const deviations = new Float64Array(length);
+    for (let i = 0; i < length; i++) deviations[i] = Math.abs(recent[i]! - center);
+    scale = Math.max(params.minimumScale, median(deviations) * MAD_TO_SIGMA);
     z = (x - center) / scale;
   }
+  if (length >= params.window) recent.shift();
   recent.push(x);
-  const signal = z > params.threshold ? 1 : z < -params.threshold ? -1 : 0;
-  return { state: { recent }, signal, z, center, scale };
+  out.z = z;
+  out.center = center;
+  out.scale = scale;
+  return z > params.threshold ? 1 : z < -params.threshold ? -1 : 0;
 }

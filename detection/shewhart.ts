@@ -153,15 +153,25 @@ export function evaluateRule(rule: ShewhartRule, history: readonly number[], L: 
 }
 
 /**
+ * Standardise `x` and append it to `history` in place, dropping the oldest beyond 15; returns z. The allocation-free
+ * half of `stepShewhart` for the detector bank's hot loop, which then evaluates its rules with `evaluateRule`.
+ */
+export function pushShewhart(params: Pick<ShewhartParams, 'mean' | 'sigma'>, history: number[], x: number): number {
+  const z = (x - params.mean) / params.sigma;
+  if (history.length >= HISTORY_LENGTH) history.shift();
+  history.push(z);
+  return z;
+}
+
+/**
  * Standardise one observation, append it to the history and evaluate the enabled rules.
  * @example
  * const p = { mean: 0, sigma: 1, L: 3, rules: ['we1', 'we2'] as const };
  * stepShewhart(p, initialShewhartState(), 3.5).signals; // [{ rule: 'we1', direction: 1 }]
  */
 export function stepShewhart(params: ShewhartParams, state: ShewhartState, x: number): ShewhartStep {
-  const z = (x - params.mean) / params.sigma;
-  const history = state.history.length >= HISTORY_LENGTH ? state.history.slice(1) : state.history.slice();
-  history.push(z);
+  const history = state.history.slice();
+  const z = pushShewhart(params, history, x);
   const signals: RuleSignal[] = [];
   for (const rule of params.rules) {
     const direction = evaluateRule(rule, history, params.L);
