@@ -9,18 +9,7 @@ import { createOfflineDrafter } from '../agent/index.ts';
 import type { Deviation, KnowledgePort } from '../core/index.ts';
 import { createTriage } from '../graph/index.ts';
 import { createServer } from '../server/index.ts';
-import {
-  createApprovalStore,
-  createAuditLog,
-  createCaseStore,
-  createDraftStore,
-  createOutbox,
-  createReadingStore,
-  createSandboxErpStore,
-  createUserStore,
-  type Database,
-  openDatabase,
-} from '../store/index.ts';
+import { createStores, type Database, openDatabase, type StoreSet } from '../store/index.ts';
 import { createChatFromConfig } from './chat.ts';
 import { loadConfig } from './config.ts';
 
@@ -45,20 +34,10 @@ const knowledge: KnowledgePort = {
 let database: Database;
 let baseUrl: string;
 let close: () => Promise<void>;
-let stores: ReturnType<typeof makeStores>;
+let stores: StoreSet;
 const tokens: Record<string, string> = {};
 let caseId: string;
 let replies: FakeCompletion[] = [];
-const makeStores = (db: Database) => ({
-  cases: createCaseStore(db, clock),
-  drafts: createDraftStore(db, clock),
-  approvals: createApprovalStore(db, clock),
-  outbox: createOutbox(db, clock),
-  readings: createReadingStore(db),
-  users: createUserStore(db),
-  audit: createAuditLog(db, clock),
-  sandbox: createSandboxErpStore(db),
-});
 const editCall: FakeCompletion = {
   toolCalls: [
     {
@@ -85,7 +64,7 @@ beforeAll(async () => {
     ),
   );
   database = await openDatabase({ dataDir: 'memory://app-chat-test' });
-  stores = makeStores(database);
+  stores = createStores(database, clock);
   await new PostgresSaver(database.pool).setup();
   for (const [username, roles] of [
     ['supervisor', ['supervisor']],

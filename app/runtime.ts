@@ -43,18 +43,9 @@ import {
   startSimulator,
 } from '../simulator/index.ts';
 import {
-  createAlarmStore,
-  createApprovalStore,
-  createAuditLog,
-  createCaseStore,
-  createDraftStore,
-  createEffectivenessStore,
-  createOutbox,
   createPolicySignoffStore,
-  createReadingStore,
   createRootCauseStore,
-  createSandboxErpStore,
-  createUserStore,
+  createStores,
   type Database,
   openDatabase,
 } from '../store/index.ts';
@@ -98,19 +89,7 @@ export async function openStores(config: Config, clock: Clock = systemClock) {
       : join(config.ANDON_DATA_DIR, 'pglite'),
     poolSize: config.DATABASE_POOL_SIZE,
   });
-  return {
-    database,
-    cases: createCaseStore(database, clock),
-    drafts: createDraftStore(database, clock),
-    approvals: createApprovalStore(database, clock),
-    outbox: createOutbox(database, clock, { maxAttempts: config.OUTBOX_MAX_ATTEMPTS }),
-    readings: createReadingStore(database),
-    users: createUserStore(database),
-    audit: createAuditLog(database, clock),
-    effectivenessChecks: createEffectivenessStore(database, clock),
-    sandbox: createSandboxErpStore(database),
-    alarms: createAlarmStore(database, clock),
-  };
+  return { database, ...createStores(database, clock, { outboxMaxAttempts: config.OUTBOX_MAX_ATTEMPTS }) };
 }
 
 export type Stores = Awaited<ReturnType<typeof openStores>>;

@@ -8,19 +8,7 @@ import { createOpenAiLlm } from '../connectors/llm/index.ts';
 import { type Deviation, parseApprovalPolicy } from '../core/index.ts';
 import { createKnowledgeBase, createOfflineEmbedder, indexIncident, type KnowledgeBase } from '../knowledge/index.ts';
 import { decide, editDraft } from '../server/index.ts';
-import {
-  createApprovalStore,
-  createAuditLog,
-  createCaseStore,
-  createDraftStore,
-  createEffectivenessStore,
-  createOutbox,
-  createReadingStore,
-  createUserStore,
-  type Database,
-  openDatabase,
-  type User,
-} from '../store/index.ts';
+import { createStores, type Database, openDatabase, type StoreSet, type User } from '../store/index.ts';
 import { createTriage, type TriagePorts } from './index.ts';
 
 /** Time the graph and the poller see: the real clock plus a shift, so a verification period can pass in a test. */
@@ -31,19 +19,9 @@ const STEP_MS = 30_000;
 
 let database: Database;
 let knowledge: KnowledgeBase;
-let stores: ReturnType<typeof makeStores>;
+let stores: StoreSet;
 let quality: User;
 let sequence = 0;
-const makeStores = (db: Database) => ({
-  cases: createCaseStore(db, real),
-  drafts: createDraftStore(db, real),
-  approvals: createApprovalStore(db, real),
-  outbox: createOutbox(db, real),
-  readings: createReadingStore(db),
-  users: createUserStore(db),
-  audit: createAuditLog(db, real),
-  effectivenessChecks: createEffectivenessStore(db, real),
-});
 
 const noise = (index: number) => 180 + 0.3 * Math.sin(index * 1.7) + 0.2 * Math.cos(index * 0.9);
 
@@ -132,7 +110,7 @@ const count = (list: string[], action: string) => list.filter((item) => item ===
 
 beforeAll(async () => {
   database = await openDatabase({ dataDir: 'memory://graph-lifecycle-test' });
-  stores = makeStores(database);
+  stores = createStores(database, real);
   knowledge = createKnowledgeBase(database, createOfflineEmbedder());
   await knowledge.add({
     title: 'SOP-7 Heat sealer',

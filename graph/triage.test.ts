@@ -3,18 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOfflineDrafter } from '../agent/index.ts';
 import { AndonError, type Deviation, type DrafterPort, type KnowledgePort } from '../core/index.ts';
 import { decide, editDraft } from '../server/index.ts';
-import {
-  createApprovalStore,
-  createAuditLog,
-  createCaseStore,
-  createDraftStore,
-  createOutbox,
-  createReadingStore,
-  createUserStore,
-  type Database,
-  openDatabase,
-  type User,
-} from '../store/index.ts';
+import { createStores, type Database, openDatabase, type StoreSet, type User } from '../store/index.ts';
 import { createTriage, type TriagePorts } from './index.ts';
 
 const clock = { now: () => new Date() };
@@ -48,19 +37,10 @@ const knowledge: KnowledgePort = {
 };
 
 let database: Database;
-let stores: ReturnType<typeof makeStores>;
+let stores: StoreSet;
 let quality: User;
 let engineer: User;
 let deviationCount = 0;
-const makeStores = (db: Database) => ({
-  cases: createCaseStore(db, clock),
-  drafts: createDraftStore(db, clock),
-  approvals: createApprovalStore(db, clock),
-  outbox: createOutbox(db, clock),
-  readings: createReadingStore(db),
-  users: createUserStore(db),
-  audit: createAuditLog(db, clock),
-});
 
 function triageWith(overrides: Partial<TriagePorts> = {}) {
   const ports: TriagePorts = {
@@ -101,7 +81,7 @@ const actionsOf = async (caseId: string) => (await stores.audit.listForCase(case
 
 beforeAll(async () => {
   database = await openDatabase({ dataDir: 'memory://graph-test' });
-  stores = makeStores(database);
+  stores = createStores(database, clock);
   await new PostgresSaver(database.pool).setup();
   quality = await stores.users.create({
     username: 'q',

@@ -13,4 +13,5 @@ export * from './readings.ts';
 export * from './root-causes.ts';
 export * from './sandbox-erp.ts';
 export * from './slack.ts';
+export * from './stores.ts';
 export * from './users.ts';

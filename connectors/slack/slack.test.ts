@@ -9,19 +9,7 @@ import { type Deviation, type KnowledgePort, ok } from '../../core/index.ts';
 import { createDetectorBank } from '../../detection/index.ts';
 import { createTriage } from '../../graph/index.ts';
 import { approverRoles, createServer, createSigningApp, decisionRefusal } from '../../server/index.ts';
-import {
-  createApprovalStore,
-  createAuditLog,
-  createCaseStore,
-  createDraftStore,
-  createOutbox,
-  createReadingStore,
-  createSandboxErpStore,
-  createSlackStore,
-  createUserStore,
-  type Database,
-  openDatabase,
-} from '../../store/index.ts';
+import { createStores, type Database, openDatabase, type StoreSet } from '../../store/index.ts';
 import { fakeSlackApi, textOf } from './__fixtures__/slack-api.ts';
 import { createSlackApp, type SlackApp, SlackRouting, signSlackRequest } from './index.ts';
 
@@ -51,23 +39,11 @@ const knowledge: KnowledgePort = {
 };
 
 let database: Database;
-let stores: ReturnType<typeof makeStores>;
+let stores: StoreSet;
 let slack: SlackApp;
 let baseUrl: string;
 let closeHttp: () => Promise<void>;
 let sequence = 0;
-
-const makeStores = (db: Database) => ({
-  cases: createCaseStore(db, clock),
-  drafts: createDraftStore(db, clock),
-  approvals: createApprovalStore(db, clock),
-  outbox: createOutbox(db, clock),
-  readings: createReadingStore(db),
-  users: createUserStore(db),
-  audit: createAuditLog(db, clock),
-  sandbox: createSandboxErpStore(db),
-  slack: createSlackStore(db),
-});
 
 async function newCase(options: { area?: string; line?: string; severity?: Deviation['severity'] } = {}) {
   sequence += 1;
@@ -175,7 +151,7 @@ let triage: ReturnType<typeof createTriage>;
 beforeAll(async () => {
   slackApi.server.listen({ onUnhandledRequest: 'bypass' });
   database = await openDatabase({ dataDir: 'memory://slack-test' });
-  stores = makeStores(database);
+  stores = createStores(database, clock);
   await new PostgresSaver(database.pool).setup();
   const quality = await stores.users.create({
     username: 'quality',
