@@ -232,6 +232,87 @@ export function knowledgeContract(name: string, open: () => Promise<Database>): 
       expect(plan).toMatch(/Index Scan using knowledge_chunks_hnsw_/);
     });
 
+    it('a filtered vector search returns the exact top k of the matching chunks, by either path', async () => {
+      // Forty short records on four wrappers; the filter keeps one wrapper's ten, of which the search keeps four.
+      const parts = ['film tension', 'cutter blade', 'turntable speed', 'photo eye', 'pre-stretch roller'];
+      const faults = [
+        'slipping',
+        'jammed',
+        'overheating',
+        'misreading',
+        'worn out',
+        'chattering',
+        'stalling',
+        'drifting',
+      ];
+      const records = Array.from({ length: 40 }, (_, index) => ({
+        title: `Wrapper record ${index}`,
+        kind: 'incident' as const,
+        key: `wrapper-record-${index}`,
+        asset: `stretch wrapper SW-${index % 4}`,
+        text: `The ${parts[index % 5]} of the stretch wrapper was ${faults[(index * 3) % 8]} on shift ${index % 3}; the ${parts[(index + 2) % 5]} was ${faults[(index * 5) % 8]}.`,
+      }));
+      const added = await kb.addMany(records);
+      expect(added.every((result) => result.outcome === 'added')).toBe(true);
+      const asset = 'stretch wrapper SW-1';
+      const stored = await db.query<{ id: string; embedding: string }>(
+        `select c.id::text as id, c.embedding::text as embedding from knowledge_chunks c
+         join knowledge_documents d on d.id = c.document_id where d.asset = $1 and c.embedding_model = $2`,
+        [asset, kb.embedder.model],
+      );
+      expect(stored.rows).toHaveLength(10);
+      const cosineDistance = (a: readonly number[], b: readonly number[]) => {
+        let dot = 0;
+        let normA = 0;
+        let normB = 0;
+        a.forEach((value, index) => {
+          dot += value * b[index]!;
+          normA += value * value;
+          normB += b[index]! * b[index]!;
+        });
+        return 1 - dot / Math.sqrt(normA * normB);
+      };
+      for (const query of ['cutter blade jammed', 'photo eye misreading on shift 2', 'film slipping', 'roller worn']) {
+        const [vector] = await kb.embedder.embed([query], 'query');
+        const truth = stored.rows
+          .map((row) => ({ id: row.id, distance: cosineDistance(JSON.parse(row.embedding), vector!) }))
+          .sort((a, b) => a.distance - b.distance);
+        const kth = truth[3]!.distance;
+        const exact = await kb.search(query, {
+          mode: 'vector',
+          dedupe: false,
+          limit: 4,
+          candidates: 4,
+          filter: { asset },
+          exact: true,
+        });
+        // The default (few chunks match: all scored exactly) and the graph walk forced with a limit of 0.
+        for (const path of [{}, { exactFilterLimit: 0 }]) {
+          const hits = await kb.search(query, {
+            mode: 'vector',
+            dedupe: false,
+            limit: 4,
+            candidates: 4,
+            filter: { asset },
+            ...path,
+          });
+          expect(hits.map((hit) => hit.chunkId)).toEqual(exact.map((hit) => hit.chunkId));
+          expect(hits.every((hit) => hit.metadata.asset === asset)).toBe(true);
+          // Each hit is among the true four nearest (half-precision storage rounds distances to about 1e-3).
+          for (const hit of hits) {
+            const distance = truth.find((row) => row.id === hit.chunkId)!.distance;
+            expect(distance).toBeLessThanOrEqual(kth + 2e-3);
+            expect(1 - hit.scores.vector!.similarity).toBeCloseTo(distance, 2);
+          }
+        }
+      }
+      // Fewer matching chunks than wanted: all of them, nearest first.
+      const all = await kb.search('stretch wrapper', { mode: 'vector', dedupe: false, limit: 20, filter: { asset } });
+      expect(all).toHaveLength(10);
+      const similarities = all.map((hit) => hit.scores.vector!.similarity);
+      expect(similarities).toEqual([...similarities].sort((a, b) => b - a));
+    });
+
     it('removes a document with an audit event', async () => {
       const added = await kb.add({ title: 'Scratch note', kind: 'manual', text: 'Temporary note about the labeller.' });
       expect(await kb.remove(added.documentId, 'qa.lead', 'wrong upload')).toBe(true);
