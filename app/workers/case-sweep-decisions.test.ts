@@ -88,7 +88,13 @@ describe('the case sweep and signed decisions', () => {
   });
 
   /** One worker process: its own graph instance on the shared checkpointer, its own case leases. */
-  const worker = (name: string, cases: CasePort = stores.cases, afterClaim?: Promise<void>) => {
+  const worker = (
+    name: string,
+    cases: CasePort = stores.cases,
+    afterClaim?: Promise<void>,
+    /** Holds this worker's first read of a thread's state (after the read) until the promise resolves. */
+    stallFirstRead?: { reached(): void; until: Promise<void> },
+  ) => {
     const claimed: string[] = [];
     const ports: TriagePorts = {
       cases,
@@ -102,7 +108,21 @@ describe('the case sweep and signed decisions', () => {
       escalationRoles: ['quality_lead'],
     };
     const leases = createCaseLeases(database, { worker: name, ttlMs: 60_000 });
-    const triage = leaseTriage(createTriage(ports, new PostgresSaver(database.pool)), leases, () => {});
+    const leased = leaseTriage(createTriage(ports, new PostgresSaver(database.pool)), leases, () => {});
+    let reads = 0;
+    const triage: Triage = stallFirstRead
+      ? {
+          ...leased,
+          status: async (caseId) => {
+            const status = await leased.status(caseId);
+            if (reads++ === 0) {
+              stallFirstRead.reached();
+              await stallFirstRead.until;
+            }
+            return status;
+          },
+        }
+      : leased;
     const sweep = startCaseSweep({
       // `afterClaim` holds this worker between picking its cases and taking their leases
       leases: afterClaim
@@ -218,6 +238,36 @@ describe('the case sweep and signed decisions', () => {
     await b.sweep.sweep();
     const after = await delivered(caseId);
     expect(after).toMatchObject({ handedOver: 1, outbox: after.actions });
+  });
+
+  it('delivers a rejection once when a second worker read the waiting gate before the first delivered it', async () => {
+    const caseId = await newCase();
+    await worker('a').triage.start(caseId);
+    // signed through a worker that died before resuming the graph (the case is `rejected`, its gate still waits)
+    await decide(
+      { ...stores, triage: { resume: async () => null } },
+      { caseId, user: quality, decision: 'reject', comment: 'wrong cause', password: 'pw-q', channel: 'api' },
+    );
+    // c reads the waiting gate of v1 and stalls there; b sweeps meanwhile; then c goes on
+    let reached = () => {};
+    const stalled = new Promise<void>((resolve) => (reached = resolve));
+    let goOn = () => {};
+    const c = worker('c', stores.cases, undefined, {
+      reached,
+      until: new Promise<void>((resolve) => (goOn = resolve)),
+    });
+    const b = worker('b');
+    const sweepC = c.sweep.sweep();
+    await stalled;
+    await b.sweep.sweep();
+    goOn();
+    await sweepC;
+    await b.sweep.sweep();
+    // the rejection reached the gate of v1 once: one redraft, which waits for its own decision
+    expect(await b.triage.status(caseId)).toMatchObject({ waitingForDecision: true, draftVersion: 2, error: null });
+    expect((await stores.cases.get(caseId))?.status).toBe('awaiting_approval');
+    const actions = (await stores.audit.listForCase(caseId)).map((entry) => entry.action);
+    expect(actions).not.toContain('case.escalated');
   });
 
   it('never delivers a signature that does not complete the decision (two-person rule), at start or by the sweep', async () => {
