@@ -9,7 +9,10 @@
  * by name as an ingest loop would. Rounds alternate between the two banks so that both see the same machine load, and
  * each is timed by the CPU time of this process; the figures are medians over `--rounds` rounds (default 5).
  *
- * Usage: node --import tsx bench/detector-bank.ts [--tags N] [--readings N] [--rounds N] [--json]
+ * `--detectors all` also switches on the detectors that are off by default (X-bar/R, Page-Hinkley, robust z) and a
+ * specification, to price them too.
+ *
+ * Usage: node --import tsx bench/detector-bank.ts [--tags N] [--readings N] [--rounds N] [--detectors defaults|all] [--json]
  */
 import { parseArgs } from 'node:util';
 import type { Reading } from '../core/index.ts';
@@ -26,6 +29,7 @@ const { values: args } = parseArgs({
     tags: { type: 'string', default: '100' },
     readings: { type: 'string', default: '1000' },
     rounds: { type: 'string', default: '5' },
+    detectors: { type: 'string', default: 'defaults' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -41,6 +45,12 @@ const wholeNumber = (name: string, text: string): number => {
 const TAGS = wholeNumber('tags', args.tags);
 const READINGS = wholeNumber('readings', args.readings);
 const ROUNDS = wholeNumber('rounds', args.rounds);
+if (args.detectors !== 'defaults' && args.detectors !== 'all') {
+  console.error(`--detectors must be defaults or all, got "${args.detectors}"`);
+  process.exit(2);
+}
+const BANK_OPTIONS: BankOptions =
+  args.detectors === 'all' ? { xbarR: {}, pageHinkley: {}, robustZ: {}, specification: { lower: 30, upper: 70 } } : {};
 /** Untimed readings per tag before timing: calibration (30) and refinement (360) of the default bank, and a margin. */
 const WARM_UP = 400;
 
@@ -72,7 +82,7 @@ const cpuMicroseconds = (start: NodeJS.CpuUsage): number => {
 type Timing = { microseconds: number; onsets: number; conditions: number };
 
 function timeReference(readings: readonly Reading[]): Timing {
-  const bank = createDetectorBank();
+  const bank = createDetectorBank(BANK_OPTIONS);
   const split = WARM_UP * TAGS;
   for (let i = 0; i < split; i++) bank.scan(readings[i]!);
   let onsets = 0;
@@ -140,6 +150,7 @@ const roundRatios = reference.map((timing, i) => timing.microseconds / fast[i]!.
 const round = (value: number, digits: number) => Number(value.toFixed(digits));
 const result = {
   tags: TAGS,
+  detectors: args.detectors,
   timed_readings_per_tag: READINGS,
   rounds: ROUNDS,
   reference_us_per_sample: round(referenceMicroseconds, 3),

@@ -23,7 +23,14 @@ import {
   type PageHinkleyState,
   updatePageHinkley,
 } from './page-hinkley.ts';
-import { initialRobustZState, type RobustZParams, type RobustZState, updateRobustZ } from './robust-z.ts';
+import {
+  createSortedWindow,
+  initialRobustZState,
+  type RobustZParams,
+  type RobustZState,
+  type SortedWindow,
+  updateRobustZ,
+} from './robust-z.ts';
 import {
   evaluateRule,
   initialShewhartState,
@@ -33,7 +40,7 @@ import {
   type ShewhartState,
 } from './shewhart.ts';
 import { mean, median, movingRangeSigma, standardDeviation } from './stats.ts';
-import { initialXbarRState, stepXbarR, type XbarRState, xbarRLimitsFromSigma } from './xbar-r.ts';
+import { initialXbarRState, stepXbarR, type XbarRLimits, type XbarRState, xbarRLimitsFromSigma } from './xbar-r.ts';
 
 /** Which detectors run on a tag and how. `false` switches one off. */
 export type DetectorSettings = {
@@ -429,6 +436,8 @@ type Derived = {
   cusum: CusumParams | null;
   pageHinkley: PageHinkleyParams | null;
   robustZ: RobustZParams | null;
+  /** X-bar and R limits, computed on the first reading that needs them. */
+  xbarR: XbarRLimits | null;
   /** The tag normally varies, so a run of identical readings means a stuck sensor. */
   varies: boolean;
   jumpSigma: number;
@@ -450,6 +459,8 @@ type Tag = {
   /** Alarm direction per rule slot, mirroring `state.active` so that a reading that changes nothing reads no record. */
   directions: Int8Array;
   derived: Derived | null;
+  /** The robust-z window in order, for its median and MAD. */
+  sortedWindow: SortedWindow;
 };
 
 function createEvidence(capacity: number, points: readonly EvidencePoint[] = []): Evidence {
@@ -523,6 +534,7 @@ function deriveParameters(model: TagModel, resolved: Resolved): Derived {
     },
     pageHinkley: resolved.pageHinkley && { ...resolved.pageHinkley, sigma: model.sigma },
     robustZ: resolved.robustZ && { ...resolved.robustZ, minimumScale: model.sigma * 1e-3 },
+    xbarR: null,
     varies: model.sigma > 1e-6 * Math.max(1, Math.abs(center)),
     jumpSigma: model.shortTermSigma ?? model.sigma,
   };
@@ -589,6 +601,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
       rules: null,
       directions: new Int8Array(0),
       derived: null,
+      sortedWindow: createSortedWindow(),
     };
     state.window = [];
     return tag;
@@ -860,17 +873,21 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
       }
     }
     if (resolved.xbarR && state.xbarR) {
-      const limits = xbarRLimitsFromSigma({
+      derived.xbarR ??= xbarRLimitsFromSigma({
         mean: center,
         sigma: model.sigma,
         subgroupSize: resolved.xbarR.subgroupSize,
       });
+      const limits = derived.xbarR;
       const result = stepXbarR({ limits, rules: resolved.xbarR.rules }, state.xbarR, x);
       state.xbarR = result.state;
       const subgroup = result.subgroup;
       // a rule changes state only when a subgroup closes
       if (subgroup) {
         const n = limits.subgroupSize;
+        // copies, so that no two readings' conditions share a limits object
+        const rangeLimits = { ...limits.range };
+        const xbarLimits = { ...limits.xbar };
         const range = subgroup.signals.find((signal) => signal.rule === 'range')?.direction ?? 0;
         let deviation: Deviation | undefined;
         if (enter(tag, rules.xbarRange, range)) {
@@ -880,13 +897,13 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
             rules.xbarRange,
             'medium',
             subgroup.range,
-            limits.range,
+            rangeLimits,
             `The range of the last ${n} readings of ${name} is ${format(subgroup.range)}${unitOf(reading)}, ${range > 0 ? 'above' : 'below'} its R-chart limit of ${format(range > 0 ? limits.range.upper : limits.range.lower)}${unitOf(reading)} (mean range ${format(limits.range.center)}${unitOf(reading)}): the short-term variation has ${range > 0 ? 'grown' : 'collapsed'}.`,
             out,
           );
           raised++;
         }
-        note(reading, rules.xbarRange, range, subgroup.range, limits.range, deviation);
+        note(reading, rules.xbarRange, range, subgroup.range, rangeLimits, deviation);
         for (const rule of rules.xbar) {
           const direction = subgroup.signals.find((signal) => signal.rule === rule.rule)?.direction ?? 0;
           let deviation: Deviation | undefined;
@@ -897,13 +914,13 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
               rule,
               rule.rule === 'we1' || rule.rule === 'nelson1' ? severityFor(subgroup.z) : 'low',
               subgroup.mean,
-              limits.xbar,
+              xbarLimits,
               `The mean of the last ${n} readings of ${name} is ${format(subgroup.mean)}${unitOf(reading)}: ${SHEWHART_RULE_TEXT[rule.rule as ShewhartRule]} on the X-bar chart (center ${format(limits.xbar.center)}${unitOf(reading)}, limits ${format(limits.xbar.lower)}–${format(limits.xbar.upper)}${unitOf(reading)}).`,
               out,
             );
             raised++;
           }
-          note(reading, rule, direction, subgroup.mean, limits.xbar, deviation);
+          note(reading, rule, direction, subgroup.mean, xbarLimits, deviation);
         }
       }
     }
@@ -977,7 +994,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
     if (derived.robustZ !== null && state.robustZ) {
       const params = derived.robustZ;
       // the window is this tag's own array (snapshots copy it), so it is updated in place
-      const signal = updateRobustZ(params, state.robustZ.recent as number[], x, robustZResult);
+      const signal = updateRobustZ(params, state.robustZ.recent as number[], x, robustZResult, tag.sortedWindow);
       const { z, center: median, scale } = robustZResult;
       const limits = {
         lower: median - params.threshold * scale,
