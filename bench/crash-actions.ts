@@ -292,6 +292,8 @@ export async function runCrashTest(options: {
   try {
     for (let run = 1; run <= options.runs; run++) {
       const { child, lines, go } = standby!;
+      const began = Date.now();
+      let readyAt = 0;
       go();
       // the next worker loads its modules while this one runs; it starts only after this one is dead
       standby = startWorker(command, run < options.runs ? 'work' : 'drain', target);
@@ -318,6 +320,7 @@ export async function runCrashTest(options: {
         if (marker !== 'M' || !step) continue;
         if (step === 'ready' && !ready) {
           ready = true;
+          readyAt = Date.now();
           killIn(aim ? 30_000 : minMs + Math.random() * (maxMs - minMs));
           continue;
         }
@@ -333,7 +336,9 @@ export async function runCrashTest(options: {
       if (timer) clearTimeout(timer);
       if (hit.length === 0) kills.idle += 1;
       for (const window of hit) kills[window] += 1;
-      log(`run ${run}/${options.runs}: killed in ${hit.length ? hit.join(' + ') : 'idle'}`);
+      log(
+        `run ${run}/${options.runs}: killed in ${hit.length ? hit.join(' + ') : 'idle'} (ready after ${readyAt - began} ms, killed ${Date.now() - readyAt} ms later)`,
+      );
     }
     const { child, lines, go } = standby!;
     standby = undefined;

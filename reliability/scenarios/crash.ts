@@ -10,14 +10,17 @@ const duplicates = (r: CrashReport['result']) =>
  * takes deviations through the triage graph (bench/crash-actions.ts --triage: each run aims at one triage window in
  * turn, the case's deviation transaction, gathering evidence, drafting, waiting for approval, approved but not yet
  * dispatched), half on the action pipeline alone (approvals being signed, rows claimed, requests in flight, answers
- * not yet recorded). Each half runs on its own database and ends with a clean drain: every acknowledged case must be
+ * not yet recorded). Each half runs on its own database, at the same time as the other, and ends with a clean drain: every acknowledged case must be
  * closed, every approved action must have exactly one effect in the ERP, and none may be lost.
  */
 export async function crashDuringTriageAndDispatch(runs: number, databaseUrl: string | undefined): Promise<Figure[]> {
   const triageRuns = Math.ceil(runs / 2);
   const dispatchRuns = runs - triageRuns;
-  const triage = await runCrashTest({ runs: triageRuns, databaseUrl, triage: true });
-  const dispatch = await runCrashTest({ runs: dispatchRuns, databaseUrl, minMs: 200, maxMs: 1800 });
+  // the halves share nothing (each its own database, workers and sandbox ERP), so they run side by side
+  const [triage, dispatch] = await Promise.all([
+    runCrashTest({ runs: triageRuns, databaseUrl, triage: true }),
+    runCrashTest({ runs: dispatchRuns, databaseUrl, minMs: 200, maxMs: 1800 }),
+  ]);
 
   const duringTriage = `kill -9 during triage (${triage.database})`;
   const t = triage.result;
