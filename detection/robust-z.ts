@@ -98,8 +98,7 @@ function sortedMedian(values: Float64Array, size: number): number {
 /** Median of |v − center| over ascending `values`: the distances grow outwards from `center`, so merge both sides. */
 function sortedAbsoluteDeviation(values: Float64Array, size: number, center: number): number {
   if (size === 0) return Number.NaN;
-  let right = 0;
-  while (right < size && values[right]! < center) right++;
+  let right = lowerBound(values, size, center);
   let left = right - 1;
   const middle = size >> 1;
   let previous = 0;
