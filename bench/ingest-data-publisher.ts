@@ -1,17 +1,19 @@
 /**
  * The publishing side of bench/ingest.ts, run as a separate process so that publishing never competes with the
- * subscriber's event loop. Reads its job from argv[2] (JSON), reports to the parent over IPC.
+ * subscriber's event loop. Reads its job from argv[2] (JSON), reports to the parent over IPC. It publishes through the
+ * lean wire publisher (bench/mqtt-wire.ts: QoS 1, many packets per write), so the load generator leaves the CPU to the
+ * broker and the subscriber under test. In latency mode it publishes what is due every millisecond and sleeps between
+ * (a publisher that spins on setImmediate takes a whole core of a two-core machine).
  *
  * Samples: `tags` tags, each an N(100, 1) series with synthetic source times 5 ms apart per tag; in latency mode every
  * `spikeEvery`-th sample of a tag (after a calibration stretch) is a +12 σ spike, whose hi-res send time goes back to the
  * parent so it can measure publish-to-deviation latency.
  */
-import mqtt from 'mqtt';
 import { loadSparkplugCodec, type SparkplugCodec } from '../connectors/mqtt/index.ts';
+import { connectWirePublisher } from './mqtt-wire.ts';
 
 export interface PublisherJob {
   url: string;
-  protocolVersion: 4 | 5;
   format: 'json' | 'sparkplug';
   mode: 'throughput' | 'latency';
   tags: number;
@@ -55,12 +57,7 @@ async function main() {
     if (!loaded.ok) throw loaded.error;
     codec = loaded.value;
   }
-  const client = await mqtt.connectAsync(job.url, {
-    protocolVersion: job.protocolVersion,
-    clientId: `andon-bench-pub-${job.runId}`,
-    clean: true,
-  });
-  (client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true);
+  const client = await connectWirePublisher(job.url, `andon-bench-pub-${job.runId}`);
   const tagNames = Array.from({ length: job.tags }, (_, index) => `t${String(index).padStart(4, '0')}`);
   const counts = new Uint32Array(job.tags);
   let seed = 12345;
@@ -76,21 +73,20 @@ async function main() {
     client.publish(
       `spBv1.0/bench${job.runId}/NBIRTH/edge`,
       Buffer.from(
-        codec.encode({ timestamp: baseTime, seq: seq++, metrics: [{ name: 'bdSeq', type: 'UInt64', value: 0 }] }),
+        codec.encode({ timestamp: baseTime - 5, seq: seq++, metrics: [{ name: 'bdSeq', type: 'UInt64', value: 0 }] }),
       ),
-      { qos: 1 },
     );
     client.publish(
       `spBv1.0/bench${job.runId}/DBIRTH/edge/dev`,
       Buffer.from(
         codec.encode({
-          timestamp: baseTime,
+          timestamp: baseTime - 5,
           seq: seq++,
           metrics: tagNames.map((name, index) => ({ name, alias: index + 1, type: 'Double', value: 100 })),
         }),
       ),
-      { qos: 1 },
     );
+    client.flush();
   }
 
   const spikes: [string, string, number, number][] = [];
@@ -142,8 +138,9 @@ async function main() {
       const end = Math.min(job.samples, published + 500, job.window > 0 ? received + job.window : job.samples);
       for (; published < end; published++) {
         const message = sample(published);
-        client.publish(message.topic, message.payload, { qos: 1 });
+        await client.publish(message.topic, message.payload);
       }
+      client.flush();
       // Let the socket drain instead of buffering the whole run in memory.
       await new Promise((resolve) => setImmediate(resolve));
     }
@@ -157,9 +154,10 @@ async function main() {
         const sentAt = now();
         late[published] = sentAt - started - (published / job.rate) * 1000;
         if (message.spike !== undefined) spikes.push([message.spike[0], message.spike[1], sentAt, published]);
-        client.publish(message.topic, message.payload, { qos: 1 });
+        await client.publish(message.topic, message.payload);
       }
-      await new Promise((resolve) => setImmediate(resolve));
+      client.flush();
+      await new Promise((resolve) => setTimeout(resolve, 1));
     }
     late.sort();
     lateness = {
@@ -168,10 +166,9 @@ async function main() {
       max: late[total - 1] ?? 0,
     };
   }
-  // The broker handles one connection's packets in order: once this marker is acknowledged, every sample before it
-  // has reached the broker. (Waiting for endAsync(false) to drain thousands of acknowledgements can stall.)
-  await client.publishAsync(`bench-end/${job.runId}`, '', { qos: 1 });
-  await client.endAsync(true);
+  // Every sample acknowledged: each has reached the broker.
+  await client.drained();
+  await client.close();
   const report: PublisherMessage = {
     type: 'done',
     published,

@@ -181,14 +181,14 @@ if (url === undefined) {
 const protocolVersion: 4 | 5 = broker === undefined ? 5 : 4;
 
 function publish(
-  job: Omit<PublisherJob, 'url' | 'protocolVersion' | 'window'>,
+  job: Omit<PublisherJob, 'url' | 'window'>,
   received: () => number,
 ): Promise<Extract<PublisherMessage, { type: 'done' }>> {
   return new Promise((resolve, reject) => {
-    // The publisher speaks MQTT 3.1.1: an MQTT 5 publisher would be held to the broker's receive maximum (mosquitto: 20
-    // in flight), which measures the publisher, not the subscriber.
+    // The publisher speaks MQTT 3.1.1 (bench/mqtt-wire.ts): an MQTT 5 publisher would be held to the broker's receive
+    // maximum (mosquitto: 20 in flight), which measures the publisher, not the subscriber.
     const flowControl = job.mode === 'throughput' ? window : 0;
-    const child = fork(publisherScript, [JSON.stringify({ ...job, url, protocolVersion: 4, window: flowControl })], {
+    const child = fork(publisherScript, [JSON.stringify({ ...job, url, window: flowControl })], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -335,7 +335,8 @@ async function pipeline(
     },
     log: () => {},
   });
-  const total = mode === 'throughput' ? samples : Math.round(rate * seconds);
+  // A Sparkplug DBIRTH carries each tag's current value: one reading per tag before the data.
+  const total = (mode === 'throughput' ? samples : Math.round(rate * seconds)) + (format === 'sparkplug' ? tags : 0);
   const loop = monitorEventLoopDelay({ resolution: 1 });
   const gc = { count: 0, maxMs: 0, totalMs: 0 };
   const gcObserver = new PerformanceObserver((list) => {
