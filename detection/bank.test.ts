@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Deviation, type Reading } from '../core/index.ts';
-import { createDetectorBank } from './bank.ts';
-import { createNormalRandom } from './random.ts';
+import { createDetectorBank, parseIsoTime } from './bank.ts';
+import { createNormalRandom, createRandom } from './random.ts';
 
 const BASE = Date.UTC(2024, 0, 1);
 const at = (i: number): string => new Date(BASE + i * 1000).toISOString();
@@ -107,5 +107,41 @@ describe('createDetectorBank', () => {
     expect(deviation?.area).toBe('line2');
     expect(deviation?.asset).toBe('press-7');
     expect(deviation?.limits).toEqual({ lower: expect.closeTo(4.7, 10), center: 5, upper: expect.closeTo(5.3, 10) });
+  });
+});
+
+describe('parseIsoTime', () => {
+  it('agrees with Date.parse on reading times from year 100 to 9999, with and without milliseconds', () => {
+    const random = createRandom(5);
+    const first = Date.UTC(100, 0, 1);
+    const last = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+    for (let i = 0; i < 50_000; i++) {
+      const time = new Date(first + Math.floor(random() * (last - first))).toISOString();
+      expect(parseIsoTime(time)).toBe(Date.parse(time));
+      const seconds = `${time.slice(0, 19)}Z`;
+      expect(parseIsoTime(seconds)).toBe(Date.parse(seconds));
+    }
+  });
+
+  it('leaves every other form to Date.parse', () => {
+    for (const text of [
+      '2024-02-29T12:00:00.000Z',
+      '2023-02-31T12:00:00.000Z',
+      '2026-13-01T00:00:00.000Z',
+      '2026-00-10T00:00:00.000Z',
+      '2026-01-01T24:00:00.000Z',
+      '2026-01-01T23:60:00.000Z',
+      '2026-01-01T23:59:60.000Z',
+      '2026-01-01T00:00:00.000+02:00',
+      '2026-01-01t00:00:00.000z',
+      '0099-06-01T00:00:00.000Z',
+      '+012026-01-01T00:00:00.000Z',
+      '2026-01-01T00:00:00.1Z',
+      '2026-01-01T00:00:00.12aZ',
+      '2026-01-01 00:00:00.000Z',
+      'not a time',
+      '',
+    ])
+      expect(parseIsoTime(text)).toBe(Date.parse(text));
   });
 });
