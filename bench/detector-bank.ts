@@ -2,8 +2,8 @@
  * Per-sample cost of the reference detector bank (`createDetectorBank`, what `andon start` runs) against the typed-array
  * fast bank (`stepFastBank`) as the baseline, both measured in the same run on the same readings.
  *
- * The readings are a plant scan of `--tags` tags (default 100) at one reading a second: noise around 50 with a shift on
- * a few tags now and then, so that rules go into and out of alarm as they do on a real line. Each round builds a fresh
+ * The readings are a plant scan of `--tags` tags (default 100) at one reading a second, each with its own time: noise
+ * around 50 with a shift on a few tags now and then, so that rules go into and out of alarm as they do on a real line. Each round builds a fresh
  * reference bank, feeds it the calibration and refinement readings untimed, then times `bank.scan(reading)` over the
  * next `--readings` readings of every tag (default 1,000); the fast bank scores the same readings, looking its tag up
  * by name as an ingest loop would. Rounds alternate between the two banks so that both see the same machine load, and
@@ -62,8 +62,9 @@ function makeReadings(): Reading[] {
   const shift = new Float64Array(TAGS);
   const readings: Reading[] = [];
   for (let s = 0; s < WARM_UP + READINGS; s++) {
-    const sourceTime = new Date(base + s * 1000).toISOString();
     for (let t = 0; t < TAGS; t++) {
+      // each tag's reading carries its own time, a few milliseconds after the previous tag's, as from a real scan
+      const sourceTime = new Date(base + s * 1000 + 3 * t).toISOString();
       // after the warm-up, a tag starts a shift of 3 to 8 sigma about once an hour, and it lasts about a minute
       if (s >= WARM_UP && shift[t] === 0 && uniform() < 1 / 3600)
         shift[t] = (uniform() < 0.5 ? -1 : 1) * (3 + 5 * uniform());
