@@ -180,4 +180,36 @@ describe('opening a case and saving the alarm state that references it', () => {
     expect(cases).toHaveLength(1);
     expect(a.opened).toEqual(cases);
   });
+
+  it('writes a failed step before the detector snapshot when the partition is handed over right after it', async () => {
+    const index = partition++;
+    const tag = `packaging.line${index}.seal_temperature`;
+    const batches = batchesOf(driftOn(tag));
+    await take('a', index);
+    let failures = 0;
+    const a = worker(
+      'a',
+      index,
+      withFailingStateSave(database, () => (failures++ === 0 ? new Error('could not serialize access') : null)),
+    );
+    let failedAt = -1;
+    for (const [at, batch] of batches.entries()) {
+      const failed = await a.deliver(batch).then(
+        () => false,
+        () => true,
+      );
+      if (failed) {
+        failedAt = at;
+        break;
+      }
+    }
+    expect(failedAt).toBeGreaterThan(0);
+    // a gives the partition back (a worker joined): its last checkpoint, then the lease goes
+    await a.pipeline.checkpoint();
+    const cases = await casesOn(tag);
+    expect(cases).toHaveLength(1);
+    expect(a.opened).toEqual(cases);
+    // the detector snapshot now holds the samples that raised the alarm, so the alarm state must hold its case
+    expect(await casesInAlarmState(index)).toContain(cases[0]);
+  });
 });

@@ -376,6 +376,14 @@ export function createPipeline(deps: PipelineDeps) {
     for (const effect of step.after) effect();
   };
 
+  /**
+   * Write a step whose write failed, before a detector snapshot that holds the samples behind it is saved: the next
+   * holder of the partition restores both, and they must agree.
+   */
+  const writeUnwritten = async () => {
+    if (unwritten.events.length > 0 || unwritten.held.length > 0) await handle([]);
+  };
+
   /** The alarm layer's working state, saved after every change and restored at start (see 0100_alarm_state.sql). */
   const alarmLayerSnapshot = (): AlarmLayerSnapshot => ({
     version: 1,
@@ -581,16 +589,22 @@ export function createPipeline(deps: PipelineDeps) {
     flush: (): Promise<void> =>
       serial(async () => {
         await writing;
+        await writeUnwritten().catch((error: Error) =>
+          deps.log(
+            `alarm layer: a step could not be written (${error.message}); its alarms are raised again on replay`,
+          ),
+        );
         await saveDetectorState().catch(() => undefined);
       }),
     /**
-     * Like `flush`, but rejects when the readings or the detector state could not be stored. A scale-out worker
-     * acknowledges samples to the broker only after this resolved, so the next holder of the partition restores a
-     * state that contains every acknowledged sample (app/workers/partitions.ts).
+     * Like `flush`, but rejects when the readings, a failed step of the alarm layer or the detector state could not be
+     * stored. A scale-out worker acknowledges samples to the broker only after this resolved, so the next holder of the
+     * partition restores a state that contains every acknowledged sample (app/workers/partitions.ts).
      */
     checkpoint: (): Promise<void> =>
       serial(async () => {
         await writing;
+        await writeUnwritten();
         await saveDetectorState();
       }),
     /** Operator commands on alarms (acknowledge, shelve after approval, suppress, out of service). */
