@@ -393,18 +393,18 @@ function severityFor(sigmas: number): Severity {
 
 const format = (value: number): string => (Number.isInteger(value) ? String(value) : value.toPrecision(4));
 
+type Limits = DetectorCondition['limits'];
+
+/** What a Deviation says about the rule that has just gone into alarm. */
 type Finding = {
   detector: string;
   rule: string;
-  direction: -1 | 0 | 1;
   severity: Severity;
   statistic: number;
-  limits: { lower: number | null; center: number | null; upper: number | null };
-  message: () => string;
+  limits: Limits;
+  message: string;
   contributions?: Contribution[];
 };
-
-type Limits = DetectorCondition['limits'];
 
 /** One rule of one tag: the keys it is reported under and its slot in the tag's alarm directions. */
 type Rule = { detector: string; rule: string; activeKey: string; key: string; slot: number };
@@ -827,7 +827,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
     value,
     statistic: finding.statistic,
     limits: finding.limits,
-    message: finding.message(),
+    message: finding.message,
     window: evidencePoints(evidence),
     contributions: finding.contributions ?? [],
     ...(resolved.area === null ? {} : { area: resolved.area }),
@@ -848,11 +848,10 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
     const deviation = toDeviation(reading.tag, reading.sourceTime, reading.value, tag.evidence, tag.resolved!, {
       detector: rule.detector,
       rule: rule.rule,
-      direction: 1,
       severity,
       statistic,
       limits,
-      message: () => message,
+      message,
     });
     out.push(deviation);
     return deviation;
@@ -1241,16 +1240,14 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
         {
           detector: 'multivariate',
           rule,
-          direction: 1,
           severity: result.score >= 3 ? 'high' : 'medium',
           statistic: result.score,
           limits: { lower: null, center: null, upper: 1 },
           contributions,
-          message: () =>
-            `The ${group.name} variables have left their normal joint operating region (${rule === 'pca-spe' || rule === 'pca-spe-ewma' ? 'their usual correlation is broken' : rule === 'pca-t2' || rule === 'pca-t2-ewma' ? 'an unusual combination within the usual correlation' : 'a per-variable shift'}, score ${format(result.score)} × the limit); the largest contributors are ${contributions
-              .slice(0, 3)
-              .map((c) => `${c.tag} (${Math.round(100 * c.share)} %)`)
-              .join(', ')}.`,
+          message: `The ${group.name} variables have left their normal joint operating region (${rule === 'pca-spe' || rule === 'pca-spe-ewma' ? 'their usual correlation is broken' : rule === 'pca-t2' || rule === 'pca-t2-ewma' ? 'an unusual combination within the usual correlation' : 'a per-variable shift'}, score ${format(result.score)} × the limit); the largest contributors are ${contributions
+            .slice(0, 3)
+            .map((c) => `${c.tag} (${Math.round(100 * c.share)} %)`)
+            .join(', ')}.`,
         },
       );
       out.push(deviation);
@@ -1363,12 +1360,10 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
       const deviation = toDeviation(name, time, state.lastValue ?? 0, tag.evidence, resolved, {
         detector: 'sensor-health',
         rule: 'missing-data',
-        direction: 1,
         severity: 'medium',
         statistic: silent,
         limits: { lower: null, center: interval, upper: limit },
-        message: () =>
-          `${name} has sent no good reading for ${format(silent)} s (expected every ${format(interval)} s, limit ${format(limit)} s); last value ${format(state.lastValue ?? Number.NaN)} at ${state.lastSourceTime}: check the connection and the instrument.`,
+        message: `${name} has sent no good reading for ${format(silent)} s (expected every ${format(interval)} s, limit ${format(limit)} s); last value ${format(state.lastValue ?? Number.NaN)} at ${state.lastSourceTime}: check the connection and the instrument.`,
       });
       out.push(deviation);
       collect(rule.key, name, time, rule.detector, rule.rule, direction, silent, limits, deviation);
