@@ -8,7 +8,9 @@
  * included), so that the fixture stays small; and in full, every deviation, the snapshots, counts and models. A mismatch
  * names the first event that differs and prints its output.
  *
- * Re-record only for an intended change of results: ANDON_RECORD_BANK_GOLDEN=1 npx vitest run detection/bank-golden.test.ts
+ * Re-record only for an intended change of results:
+ *   ANDON_RECORD_BANK_GOLDEN=1 npx vitest run detection/bank-golden.test.ts
+ *   npx biome format --write detection/__fixtures__/bank-golden.json
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -174,7 +176,6 @@ describe('detector bank golden output', () => {
   if (RECORD) {
     const fixture = Object.fromEntries(Object.entries(results).map(([name, result]) => [name, result.recording]));
     writeFileSync(FIXTURE, `${JSON.stringify(fixture)}\n`);
-    // then format it as the repository does: npx biome format --write detection/__fixtures__/bank-golden.json
   }
   const fixture = JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, Recording>;
 

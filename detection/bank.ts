@@ -152,6 +152,7 @@ type TagState = {
   qualitySeen: number;
   /** Active alarm direction per `${detector}:${rule}`; absent means not in alarm. */
   active: Record<string, -1 | 1>;
+  /** The evidence window in snapshots; while the bank runs it is kept in a ring buffer instead (and this stays empty). */
   window: EvidencePoint[];
   lastTime: number | null;
   lastSourceTime: string | null;
@@ -424,7 +425,6 @@ type TagRules = {
   belowSpecification: Rule;
   badQuality: Rule;
   missingData: Rule;
-  count: number;
 };
 
 /** Detector parameters of a tag, derived from its model and settings once per model rather than per reading. */
@@ -443,7 +443,7 @@ type Derived = {
   jumpSigma: number;
 };
 
-/** The last `capacity` good readings of a tag, oldest first from `start`: the evidence window, without an object per reading. */
+/** The evidence window: the last good readings of a tag in a ring, oldest at `start`, without an object per reading. */
 type Evidence = { times: string[]; values: Float64Array; start: number; size: number };
 
 /**
@@ -702,7 +702,6 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
       belowSpecification: rule('specification', 'below-specification'),
       badQuality: rule('sensor-health', 'bad-quality'),
       missingData: rule('sensor-health', 'missing-data'),
-      count: slots.size,
     };
     tag.directions = new Int8Array(slots.size);
     for (const found of slots.values()) tag.directions[found.slot] = tag.state.active[found.activeKey] ?? 0;

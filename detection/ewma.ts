@@ -57,8 +57,8 @@ export function stepEwma(params: EwmaParams, state: EwmaState, x: number): EwmaS
 }
 
 /**
- * `stepEwma` without allocating, for the detector bank's hot loop: folds `x` into `state` in place (the new statistic is
- * `state.z`), writes the limits into `limits` and returns the signal.
+ * `stepEwma` without allocating, for the detector bank's hot loop: folds `x` into `state` in place (the new
+ * statistic is `state.z`), writes the limits into `limits` and returns the signal.
  */
 export function updateEwma(
   params: EwmaParams,

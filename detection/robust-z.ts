@@ -75,7 +75,7 @@ export function updateRobustZ(
   return z > params.threshold ? 1 : z < -params.threshold ? -1 : 0;
 }
 
-/** Make `sorted` the ordered copy of `recent`; false when `recent` holds a non-finite value (the plain path skips those). */
+/** Make `sorted` the ordered copy of `recent`; false when `recent` holds a non-finite value, left to the plain path. */
 function syncSorted(sorted: SortedWindow, recent: readonly number[], window: number): boolean {
   if (sorted.of === recent && sorted.size === recent.length) return true;
   sorted.of = null;
