@@ -159,11 +159,21 @@ export function createCaseStore(database: Database, clock: Clock) {
       return (await store.get(id))!;
     },
 
+    /**
+     * Move a case to `status` (from one of `onlyFrom`, when given); audited. A case whose current draft already has a
+     * decision that completes its approval never goes back to `awaiting_approval`: a person may sign the stored draft
+     * just before the triage graph reaches its approval gate and marks the case as waiting, and the signed case must
+     * stay `approved` or `rejected` so that its decision is delivered and acted on.
+     */
     async setStatus(id: string, status: CaseStatus, options: { onlyFrom?: CaseStatus[] } = {}): Promise<void> {
       await database.transaction(async (client) => {
         const result = await client.query(
-          `update cases set status = $2, updated_at = $3
-            where id = $1 and status <> $2 and ($4::text[] is null or status = any($4::text[]))`,
+          `update cases c set status = $2, updated_at = $3
+            where c.id = $1 and c.status <> $2 and ($4::text[] is null or c.status = any($4::text[]))
+              and ($2 <> 'awaiting_approval' or not exists (
+                    select 1 from approvals a
+                     where a.case_id = c.id and a.meaning <> 'reviewed'
+                       and a.draft_version = (select max(d.version) from drafts d where d.case_id = c.id)))`,
           [id, status, clock.now(), options.onlyFrom ?? null],
         );
         if (result.rowCount === 0) return;

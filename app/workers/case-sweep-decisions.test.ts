@@ -177,47 +177,55 @@ describe('the case sweep and signed decisions', () => {
     };
   };
 
-  it('delivers a decision signed while another worker ran the case up to its gate, once, on the next sweep', async () => {
-    const caseId = await newCase();
-    const http = worker('http');
-    // Worker a runs the triage. The quality lead signs the stored draft through worker http just before a's graph
-    // marks the case as awaiting approval: http cannot resume the case a holds, and a then overwrites the status.
-    let signedMeanwhile = false;
-    const racing: CasePort = {
-      ...stores.cases,
-      setStatus: async (id, status, options) => {
-        if (status === 'awaiting_approval' && !signedMeanwhile) {
-          signedMeanwhile = true;
-          await sign(id, http.triage);
-        }
-        return stores.cases.setStatus(id, status, options);
-      },
-    };
-    const a = worker('a', racing);
-    expect(await a.triage.start(caseId)).toMatchObject({ waitingForDecision: true, draftVersion: 1 });
-    expect(signedMeanwhile).toBe(true);
-    expect((await stores.cases.get(caseId))?.status).toBe('awaiting_approval');
-    expect(await delivered(caseId)).toMatchObject({ handedOver: 0 });
+  it.each([
+    ['stays approved', false],
+    ['was left awaiting approval (a status written before this version)', true],
+  ])(
+    'delivers a decision signed while another worker ran the case up to its gate, once, on the next sweep: the case %s',
+    async (_, leftAwaiting) => {
+      const caseId = await newCase();
+      const http = worker('http');
+      // Worker a runs the triage. The quality lead signs the stored draft through worker http just before a's graph
+      // marks the case as awaiting approval: http cannot resume the case a holds, and a's graph goes on to its gate.
+      let signedMeanwhile = false;
+      const racing: CasePort = {
+        ...stores.cases,
+        setStatus: async (id, status, options) => {
+          if (status === 'awaiting_approval' && !signedMeanwhile) {
+            signedMeanwhile = true;
+            await sign(id, http.triage);
+          }
+          return stores.cases.setStatus(id, status, options);
+        },
+      };
+      const a = worker('a', racing);
+      expect(await a.triage.start(caseId)).toMatchObject({ waitingForDecision: true, draftVersion: 1 });
+      expect(signedMeanwhile).toBe(true);
+      // the signed case is not marked as waiting for a signature again
+      expect((await stores.cases.get(caseId))?.status).toBe('approved');
+      if (leftAwaiting) await database.query(`update cases set status = 'awaiting_approval' where id = $1`, [caseId]);
+      expect(await delivered(caseId)).toMatchObject({ handedOver: 0 });
 
-    // No worker restarts. Two live workers sweep at once and both pick the case; c takes its lease only after b is done.
-    let resumeC = () => {};
-    const c = worker('c', stores.cases, new Promise<void>((resolve) => (resumeC = resolve)));
-    const b = worker('b');
-    const sweepC = c.sweep.sweep();
-    await b.sweep.sweep();
-    resumeC();
-    await sweepC;
-    expect(c.claimed).toContain(caseId);
-    const after = await delivered(caseId);
-    expect(after.handedOver).toBe(1);
-    expect(after.outbox).toBe(after.actions);
-    expect(after.actions).toBeGreaterThan(0);
-    expect((await stores.cases.get(caseId))?.status).toBe('executing');
+      // No worker restarts. Two live workers sweep at once and both pick the case; c takes its lease only after b is done.
+      let resumeC = () => {};
+      const c = worker('c', stores.cases, new Promise<void>((resolve) => (resumeC = resolve)));
+      const b = worker('b');
+      const sweepC = c.sweep.sweep();
+      await b.sweep.sweep();
+      resumeC();
+      await sweepC;
+      expect(c.claimed).toContain(caseId);
+      const after = await delivered(caseId);
+      expect(after.handedOver).toBe(1);
+      expect(after.outbox).toBe(after.actions);
+      expect(after.actions).toBeGreaterThan(0);
+      expect((await stores.cases.get(caseId))?.status).toBe('executing');
 
-    // later sweeps find nothing more to do
-    await Promise.all([b.sweep.sweep(), c.sweep.sweep()]);
-    expect(await delivered(caseId)).toEqual(after);
-  });
+      // later sweeps find nothing more to do
+      await Promise.all([b.sweep.sweep(), c.sweep.sweep()]);
+      expect(await delivered(caseId)).toEqual(after);
+    },
+  );
 
   it('delivers a decision whose worker died holding the case lease, once the lease has expired', async () => {
     const caseId = await newCase();
