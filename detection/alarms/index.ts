@@ -3,4 +3,5 @@ export * from './intake.ts';
 export * from './kpi.ts';
 export * from './machine.ts';
 export * from './manager.ts';
+export * from './manager-reference.ts';
 export * from './tuning.ts';

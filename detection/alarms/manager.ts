@@ -1,5 +1,6 @@
 /**
- * Alarm management over many alarms, pure: `(config, state, input) -> { state, events }`. It turns the detector bank's
+ * Alarm management over many alarms, deterministic: `(config, state, input) -> { state, events }`, no IO, no clock; the
+ * state is the manager's own and a step updates it in place (see stepAlarmManager). It turns the detector bank's
  * conditions into ISA-18.2 alarms (one per tag, detector and rule), sets each alarm's priority from the deviation's
  * severity and the asset's criticality, de-duplicates repeats, replaces a chattering alarm with one chattering alarm,
  * applies suppression by design, and watches each area for alarm floods.
@@ -82,6 +83,7 @@ export type ManagedAlarm = {
 
 export type Flood = { id: string; area: string; startedAt: string; keys: string[] };
 
+/** JSON-serialisable; `stepAlarmManager` updates it in place, so save or copy it to keep it as it is. */
 export type AlarmManagerState = {
   alarms: Record<string, ManagedAlarm>;
   /** Annunciations per area within the flood window. */
@@ -190,14 +192,124 @@ const isEmpty = (record: Record<string, unknown>): boolean => {
   return true;
 };
 
-const seconds = (from: string, to: string): number => (Date.parse(to) - Date.parse(from)) / 1000;
-
 /** True when an alarm has a timer running, so a tick may change it. */
 const hasTimer = (record: AlarmRecord): boolean =>
   record.raw !== record.active || record.shelve?.mode === 'timed' || record.suppression?.cause === 'chattering';
 
+/** Set an own property, `__proto__` included (an assignment to `__proto__` would change the prototype instead). */
+const put = <T>(record: Record<string, T>, key: string, value: T): void => {
+  if (key === '__proto__')
+    Object.defineProperty(record, key, { value, writable: true, enumerable: true, configurable: true });
+  else record[key] = value;
+};
+
+/** Keys JavaScript lists first, in numeric order, whatever order they were added in. */
+const isArrayIndex = (key: string): boolean => /^(?:0|[1-9]\d*)$/.test(key) && Number(key) < 4294967295;
+
+type Raise = { time: string; key: string };
+
+/** The raises of one area with their times parsed, so a step can tell in O(1) that none has left the flood window. */
+type RaiseWindow = { list: Raise[]; ms: number[]; sorted: boolean; min: number };
+
 /**
- * Step the alarm manager with one condition, heartbeat or operator command. Mutates nothing it was given.
+ * What the manager keeps beside a state it owns, so that a step touches only what changes: where each alarm sits in
+ * `alarms` (the order a tick visits them in), which alarms have a timer running, and the parsed raise times per area.
+ * Built from the state when the manager first sees it (a fresh or restored state) and kept up to date by each step.
+ */
+type Bookkeeping = {
+  alarms: AlarmManagerState['alarms'];
+  raises: AlarmManagerState['raises'];
+  floods: AlarmManagerState['floods'];
+  position: Map<string, number>;
+  timers: Set<string>;
+  /** Alarm keys that are array indices; while there are any, a tick scans `alarms` to keep JavaScript's key order. */
+  indexKeys: number;
+  windows: Map<string, RaiseWindow>;
+};
+
+const bookkeeping = new WeakMap<AlarmManagerState, Bookkeeping>();
+
+function bookkeepingOf(state: AlarmManagerState): Bookkeeping {
+  const known = bookkeeping.get(state);
+  if (known && known.alarms === state.alarms && known.raises === state.raises && known.floods === state.floods)
+    return known;
+  const book: Bookkeeping = {
+    alarms: state.alarms,
+    raises: state.raises,
+    floods: state.floods,
+    position: new Map(),
+    timers: new Set(),
+    indexKeys: 0,
+    windows: new Map(),
+  };
+  for (const key of Object.keys(state.alarms)) {
+    book.position.set(key, book.position.size);
+    if (isArrayIndex(key)) book.indexKeys += 1;
+    if (hasTimer(state.alarms[key]!.record)) book.timers.add(key);
+  }
+  bookkeeping.set(state, book);
+  return book;
+}
+
+/** Window over `list`, rebuilt when the list is not the one it was built over (replaced or grown outside a step). */
+function windowOf(book: Bookkeeping, area: string, list: Raise[]): RaiseWindow {
+  const known = book.windows.get(area);
+  if (known && known.list === list && known.ms.length === list.length) return known;
+  const window: RaiseWindow = { list, ms: [], sorted: true, min: Number.POSITIVE_INFINITY };
+  for (const raise of list) addTime(window, Date.parse(raise.time));
+  book.windows.set(area, window);
+  return window;
+}
+
+const addTime = (window: RaiseWindow, ms: number): void => {
+  const last = window.ms.at(-1);
+  // NaN compares false, so a list with an unreadable time is never taken as sorted and is always filtered in full
+  window.sorted = window.sorted && !Number.isNaN(ms) && (last === undefined || ms >= last);
+  window.min = Math.min(window.min, ms);
+  window.ms.push(ms);
+};
+
+/**
+ * Drop the raises that are `windowSeconds` or more before `nowMs`, in place. Nothing to drop (the oldest is recent) costs
+ * O(1); in time order the expired ones are a prefix; otherwise every raise is tested, as a filter would.
+ */
+function expire(window: RaiseWindow, nowMs: number, windowSeconds: number): void {
+  const { list, ms } = window;
+  if (list.length === 0 || (nowMs - window.min) / 1000 < windowSeconds) return;
+  if (window.sorted && !Number.isNaN(nowMs)) {
+    let first = 0;
+    while (first < ms.length && !((nowMs - ms[first]!) / 1000 < windowSeconds)) first += 1;
+    list.splice(0, first);
+    ms.splice(0, first);
+    window.min = ms[0] ?? Number.POSITIVE_INFINITY;
+    return;
+  }
+  let kept = 0;
+  window.sorted = true;
+  window.min = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < list.length; i += 1) {
+    if (!((nowMs - ms[i]!) / 1000 < windowSeconds)) continue;
+    const last = kept > 0 ? ms[kept - 1]! : undefined;
+    window.sorted = window.sorted && (last === undefined || ms[i]! >= last);
+    window.min = Math.min(window.min, ms[i]!);
+    list[kept] = list[i]!;
+    ms[kept] = ms[i]!;
+    kept += 1;
+  }
+  list.length = kept;
+  ms.length = kept;
+}
+
+/**
+ * Step the alarm manager with one condition, heartbeat or operator command.
+ *
+ * The manager owns its state: a step updates `state` in place and returns it, doing work in proportion to what changes
+ * (a quiet condition is O(1), a transition touches one alarm, a tick the alarms with a timer running), never copying
+ * the whole state. Keep using the state it returns and do not change it yourself; to keep a state as it is now, take a
+ * copy (`structuredClone`, or JSON as the pipeline saves it). Alarm records, managed alarms and events are never
+ * changed after a step returned them, so an alarm or event held from an earlier step stays as it was. A restored or
+ * hand-built state is taken over on its first step (O(alarms) once). `stepAlarmManagerReference` is the same manager
+ * copying the state on each change.
  *
  * @example
  * const policy = createAlarmPolicy({ assets: [{ match: 'line1.*', asset: 'line1', area: 'packaging', criticality: 'high' }] });
@@ -207,19 +319,24 @@ const hasTimer = (record: AlarmRecord): boolean =>
  */
 export function stepAlarmManager(
   policy: AlarmPolicy,
-  previous: AlarmManagerState,
+  state: AlarmManagerState,
   input: AlarmManagerInput,
 ): { state: AlarmManagerState; events: AlarmManagerEvent[] } {
   // the common case, a quiet rule on a quiet alarm with no flood to end, changes nothing and allocates little
   if (input.type === 'condition' && !input.condition.active) {
-    const quiet = previous.alarms[input.condition.key];
-    if ((!quiet || (!quiet.record.raw && !quiet.record.active)) && isEmpty(previous.floods))
-      return { state: previous, events: [] };
+    const quiet = state.alarms[input.condition.key];
+    if ((!quiet || (!quiet.record.raw && !quiet.record.active)) && isEmpty(state.floods)) return { state, events: [] };
   }
-  const state: AlarmManagerState = { alarms: previous.alarms, raises: previous.raises, floods: previous.floods };
+  const book = bookkeepingOf(state);
   const events: AlarmManagerEvent[] = [];
   const setAlarm = (key: string, alarm: ManagedAlarm) => {
-    state.alarms = { ...state.alarms, [key]: alarm };
+    if (!book.position.has(key)) {
+      book.position.set(key, book.position.size);
+      if (isArrayIndex(key)) book.indexKeys += 1;
+    }
+    put(state.alarms, key, alarm);
+    if (hasTimer(alarm.record)) book.timers.add(key);
+    else book.timers.delete(key);
   };
 
   const run = (key: string, alarmInput: AlarmInput) => {
@@ -250,19 +367,32 @@ export function stepAlarmManager(
     }
   };
 
+  /** The raises of `area` still inside the flood window at `time` (the list is created when the area has none). */
+  const recentRaises = (area: string, time: string): RaiseWindow => {
+    let list = state.raises[area];
+    if (!list) {
+      list = [];
+      put(state.raises, area, list);
+    }
+    const window = windowOf(book, area, list);
+    expire(window, Date.parse(time), policy.flood.windowSeconds);
+    return window;
+  };
+
   const countRaise = (area: string, key: string, time: string): string | null => {
-    const window = policy.flood.windowSeconds;
-    const recent = [...(state.raises[area] ?? []).filter((raise) => seconds(raise.time, time) < window), { time, key }];
-    state.raises = { ...state.raises, [area]: recent };
+    const window = recentRaises(area, time);
+    window.list.push({ time, key });
+    addTime(window, Date.parse(time));
     const flood = state.floods[area];
     if (flood) {
-      state.floods = { ...state.floods, [area]: { ...flood, keys: [...flood.keys, key] } };
+      // the flood's own list (flood.started carried a copy), so adding to it changes no event already returned
+      flood.keys.push(key);
       return flood.id;
     }
-    if (recent.length > policy.flood.alarms) {
+    if (window.list.length > policy.flood.alarms) {
       const id = `FLOOD-${area}@${time}`;
-      const keys = recent.map((raise) => raise.key);
-      state.floods = { ...state.floods, [area]: { id, area, startedAt: time, keys } };
+      const keys = window.list.map((raise) => raise.key);
+      put(state.floods, area, { id, area, startedAt: time, keys: keys.slice() });
       events.push({ type: 'flood.started', time, area, floodId: id, keys });
       return id;
     }
@@ -270,14 +400,10 @@ export function stepAlarmManager(
   };
 
   const endFloods = (time: string) => {
-    for (const [area, flood] of Object.entries(state.floods)) {
-      const recent = (state.raises[area] ?? []).filter(
-        (raise) => seconds(raise.time, time) < policy.flood.windowSeconds,
-      );
-      state.raises = { ...state.raises, [area]: recent };
-      if (recent.length > policy.flood.endAtOrBelow) continue;
-      const { [area]: _ended, ...rest } = state.floods;
-      state.floods = rest;
+    for (const area of Object.keys(state.floods)) {
+      const flood = state.floods[area]!;
+      if (recentRaises(area, time).list.length > policy.flood.endAtOrBelow) continue;
+      delete state.floods[area];
       events.push({
         type: 'flood.ended',
         time,
@@ -320,6 +446,13 @@ export function stepAlarmManager(
         message: `${source.tag} ${source.detector}/${source.rule} is chattering: ${activations} activations within ${policy.chattering.windowSeconds} s. It is suppressed until it has been quiet for ${policy.chattering.releaseSeconds} s; fix its limits, deadband or delays.`,
       },
     });
+  };
+
+  /** The alarms with a timer running, in the order they stand in `alarms`. */
+  const timed = (): string[] => {
+    if (book.indexKeys > 0) return Object.keys(state.alarms).filter((key) => hasTimer(state.alarms[key]!.record));
+    const position = book.position;
+    return [...book.timers].sort((a, b) => position.get(a)! - position.get(b)!);
   };
 
   switch (input.type) {
@@ -384,8 +517,7 @@ export function stepAlarmManager(
       break;
     }
     case 'tick':
-      for (const [key, alarm] of Object.entries(state.alarms))
-        if (hasTimer(alarm.record)) run(key, { type: 'tick', time: input.time });
+      for (const key of timed()) run(key, { type: 'tick', time: input.time });
       endFloods(input.time);
       break;
     case 'command':
