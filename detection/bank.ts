@@ -500,6 +500,12 @@ function evidencePoints(evidence: Evidence): EvidencePoint[] {
 /** The unit of a reading as it follows a number in a message. */
 const unitOf = (reading: Reading): string => (reading.unit ? ` ${reading.unit}` : '');
 
+/** Whether any rule of the tag is in alarm, without listing them. */
+function inAlarm(state: TagState): boolean {
+  for (const _ in state.active) return true;
+  return false;
+}
+
 /** Bits set in a 32-bit integer. */
 function bitCount(bits: number): number {
   let v = bits >>> 0;
@@ -776,7 +782,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
   /** Grow the baseline of a quiet, auto-calibrated tag and re-estimate its model; the first alarm freezes it. */
   const refine = (state: TagState, value: number, alarmed: boolean): void => {
     const baseline = state.baseline!;
-    if (alarmed || Object.keys(state.active).length > 0 || !state.model) {
+    if (alarmed || inAlarm(state) || !state.model) {
       delete state.baseline;
       return;
     }
