@@ -327,141 +327,14 @@ export function stepAlarmManager(
     const quiet = state.alarms[input.condition.key];
     if ((!quiet || (!quiet.record.raw && !quiet.record.active)) && isEmpty(state.floods)) return { state, events: [] };
   }
-  const book = bookkeepingOf(state);
-  const events: AlarmManagerEvent[] = [];
-  const setAlarm = (key: string, alarm: ManagedAlarm) => {
-    if (!book.position.has(key)) {
-      book.position.set(key, book.position.size);
-      if (isArrayIndex(key)) book.indexKeys += 1;
-    }
-    put(state.alarms, key, alarm);
-    if (hasTimer(alarm.record)) book.timers.add(key);
-    else book.timers.delete(key);
-  };
-
-  const run = (key: string, alarmInput: AlarmInput) => {
-    const alarm = state.alarms[key];
-    if (!alarm) return;
-    const params = policy.params(key, policy.priority(alarm.severity, alarm.criticality));
-    const { record, events: raised } = stepAlarm(params, alarm.record, alarmInput);
-    const next: ManagedAlarm = { ...alarm, record };
-    setAlarm(key, next);
-    for (const event of raised) {
-      const where = {
-        tag: next.tag,
-        detector: next.detector,
-        rule: next.rule,
-        area: next.area,
-        asset: next.asset,
-        related: next.related,
-      };
-      let floodId: string | null = null;
-      if (event.type === 'alarm.raised' && next.area !== null) floodId = countRaise(next.area, key, event.time);
-      else if (next.area !== null) floodId = state.floods[next.area]?.id ?? null;
-      events.push({ ...event, ...where, floodId });
-      if (event.type === 'alarm.chattering') chatter(next, event.time, event.activations);
-      if (event.type === 'alarm.unsuppressed' && event.cause === 'chattering_stopped') {
-        const chatterKey = chatteringKey(next);
-        if (state.alarms[chatterKey]) run(chatterKey, { type: 'condition', time: event.time, active: false });
-      }
-    }
-  };
-
-  /** The raises of `area` still inside the flood window at `time` (the list is created when the area has none). */
-  const recentRaises = (area: string, time: string): RaiseWindow => {
-    let list = state.raises[area];
-    if (!list) {
-      list = [];
-      put(state.raises, area, list);
-    }
-    const window = windowOf(book, area, list);
-    expire(window, Date.parse(time), policy.flood.windowSeconds);
-    return window;
-  };
-
-  const countRaise = (area: string, key: string, time: string): string | null => {
-    const window = recentRaises(area, time);
-    window.list.push({ time, key });
-    addTime(window, Date.parse(time));
-    const flood = state.floods[area];
-    if (flood) {
-      // the flood's own list (flood.started carried a copy), so adding to it changes no event already returned
-      flood.keys.push(key);
-      return flood.id;
-    }
-    if (window.list.length > policy.flood.alarms) {
-      const id = `FLOOD-${area}@${time}`;
-      const keys = window.list.map((raise) => raise.key);
-      put(state.floods, area, { id, area, startedAt: time, keys: keys.slice() });
-      events.push({ type: 'flood.started', time, area, floodId: id, keys });
-      return id;
-    }
-    return null;
-  };
-
-  const endFloods = (time: string) => {
-    for (const area of Object.keys(state.floods)) {
-      const flood = state.floods[area]!;
-      if (recentRaises(area, time).list.length > policy.flood.endAtOrBelow) continue;
-      delete state.floods[area];
-      events.push({
-        type: 'flood.ended',
-        time,
-        area,
-        floodId: flood.id,
-        startedAt: flood.startedAt,
-        keys: flood.keys,
-      });
-    }
-  };
-
-  const chatteringKey = (alarm: ManagedAlarm) =>
-    `${alarm.tag}:alarm-management:chattering-${alarm.detector}-${alarm.rule}`;
-
-  /** Raise the one chattering alarm that stands for a suppressed chattering alarm. */
-  const chatter = (source: ManagedAlarm, time: string, activations: number) => {
-    const key = chatteringKey(source);
-    if (!state.alarms[key]) {
-      setAlarm(key, {
-        record: initialAlarmRecord(key, 'medium'),
-        tag: source.tag,
-        detector: 'alarm-management',
-        rule: `chattering-${source.detector}-${source.rule}`,
-        area: source.area,
-        asset: source.asset,
-        criticality: source.criticality,
-        severity: 'medium',
-        related: source.related,
-        chatteringOf: source.record.key,
-      });
-    }
-    run(key, {
-      type: 'condition',
-      time,
-      active: true,
-      deviation: {
-        id: `${key}:${time}`,
-        severity: 'medium',
-        value: activations,
-        message: `${source.tag} ${source.detector}/${source.rule} is chattering: ${activations} activations within ${policy.chattering.windowSeconds} s. It is suppressed until it has been quiet for ${policy.chattering.releaseSeconds} s; fix its limits, deadband or delays.`,
-      },
-    });
-  };
-
-  /** The alarms with a timer running, in the order they stand in `alarms`. */
-  const timed = (): string[] => {
-    if (book.indexKeys > 0) return Object.keys(state.alarms).filter((key) => hasTimer(state.alarms[key]!.record));
-    const position = book.position;
-    return [...book.timers].sort((a, b) => position.get(a)! - position.get(b)!);
-  };
-
+  const step: Step = { policy, state, book: bookkeepingOf(state), events: [] };
   switch (input.type) {
     case 'condition': {
       const condition = input.condition;
       let alarm = state.alarms[condition.key];
       // the common case, a quiet rule on a quiet alarm, changes nothing
       if (!condition.active && (!alarm || (!alarm.record.raw && !alarm.record.active))) {
-        if (!isEmpty(state.floods)) endFloods(condition.time);
+        if (!isEmpty(state.floods)) endFloods(step, condition.time);
         break;
       }
       if (!alarm) {
@@ -480,9 +353,9 @@ export function stepAlarmManager(
           related: [],
           chatteringOf: null,
         };
-        setAlarm(condition.key, alarm);
+        setAlarm(step, condition.key, alarm);
         if (settings.suppressedByDesign)
-          run(condition.key, {
+          run(step, condition.key, {
             type: 'suppress',
             time: condition.time,
             by: 'configuration',
@@ -493,7 +366,7 @@ export function stepAlarmManager(
       }
       const deviation = condition.deviation;
       if (deviation) {
-        setAlarm(condition.key, {
+        setAlarm(step, condition.key, {
           ...alarm,
           severity: deviation.severity,
           related: [...new Set([...alarm.related, ...(deviation.contributions ?? []).map((item) => item.tag)])],
@@ -505,7 +378,7 @@ export function stepAlarmManager(
         message: deviation.message,
         value: deviation.value,
       };
-      run(condition.key, {
+      run(step, condition.key, {
         type: 'condition',
         time: condition.time,
         active: condition.active,
@@ -513,19 +386,154 @@ export function stepAlarmManager(
         limits: condition.limits,
         ...(ref === undefined ? {} : { deviation: ref }),
       });
-      if (!isEmpty(state.floods)) endFloods(condition.time);
+      if (!isEmpty(state.floods)) endFloods(step, condition.time);
       break;
     }
     case 'tick':
-      for (const key of timed()) run(key, { type: 'tick', time: input.time });
-      endFloods(input.time);
+      for (const key of timed(step)) run(step, key, { type: 'tick', time: input.time });
+      endFloods(step, input.time);
       break;
     case 'command':
       if (!state.alarms[input.key]) break;
-      run(input.key, input.command);
+      run(step, input.key, input.command);
       break;
   }
-  return { state, events };
+  return { state, events: step.events };
+}
+
+/** One call of stepAlarmManager: what the helpers below read and change (plain functions, no closures per step). */
+type Step = { policy: AlarmPolicy; state: AlarmManagerState; book: Bookkeeping; events: AlarmManagerEvent[] };
+
+function setAlarm({ state, book }: Step, key: string, alarm: ManagedAlarm): void {
+  if (!book.position.has(key)) {
+    book.position.set(key, book.position.size);
+    if (isArrayIndex(key)) book.indexKeys += 1;
+  }
+  put(state.alarms, key, alarm);
+  if (hasTimer(alarm.record)) book.timers.add(key);
+  else book.timers.delete(key);
+}
+
+/** Step one alarm's state machine and report what happened, placed in the plant and in any flood of its area. */
+function run(step: Step, key: string, alarmInput: AlarmInput): void {
+  const { policy, state, events } = step;
+  const alarm = state.alarms[key];
+  if (!alarm) return;
+  const params = policy.params(key, policy.priority(alarm.severity, alarm.criticality));
+  const { record, events: raised } = stepAlarm(params, alarm.record, alarmInput);
+  const next: ManagedAlarm = { ...alarm, record };
+  setAlarm(step, key, next);
+  for (const event of raised) {
+    const where = {
+      tag: next.tag,
+      detector: next.detector,
+      rule: next.rule,
+      area: next.area,
+      asset: next.asset,
+      related: next.related,
+    };
+    let floodId: string | null = null;
+    if (event.type === 'alarm.raised' && next.area !== null) floodId = countRaise(step, next.area, key, event.time);
+    else if (next.area !== null) floodId = state.floods[next.area]?.id ?? null;
+    events.push({ ...event, ...where, floodId });
+    if (event.type === 'alarm.chattering') chatter(step, next, event.time, event.activations);
+    if (event.type === 'alarm.unsuppressed' && event.cause === 'chattering_stopped') {
+      const chatterKey = chatteringKey(next);
+      if (state.alarms[chatterKey]) run(step, chatterKey, { type: 'condition', time: event.time, active: false });
+    }
+  }
+}
+
+/** The raises of `area` still inside the flood window at `time` (the list is created when the area has none). */
+function recentRaises({ policy, state, book }: Step, area: string, time: string): RaiseWindow {
+  let list = state.raises[area];
+  if (!list) {
+    list = [];
+    put(state.raises, area, list);
+  }
+  const window = windowOf(book, area, list);
+  expire(window, Date.parse(time), policy.flood.windowSeconds);
+  return window;
+}
+
+/** Count an annunciation towards its area's flood; the flood it belongs to, started now or before, or null. */
+function countRaise(step: Step, area: string, key: string, time: string): string | null {
+  const { policy, state, events } = step;
+  const window = recentRaises(step, area, time);
+  window.list.push({ time, key });
+  addTime(window, Date.parse(time));
+  const flood = state.floods[area];
+  if (flood) {
+    // the flood's own list (flood.started carried a copy), so adding to it changes no event already returned
+    flood.keys.push(key);
+    return flood.id;
+  }
+  if (window.list.length > policy.flood.alarms) {
+    const id = `FLOOD-${area}@${time}`;
+    const keys = window.list.map((raise) => raise.key);
+    put(state.floods, area, { id, area, startedAt: time, keys: keys.slice() });
+    events.push({ type: 'flood.started', time, area, floodId: id, keys });
+    return id;
+  }
+  return null;
+}
+
+function endFloods(step: Step, time: string): void {
+  const { policy, state, events } = step;
+  for (const area of Object.keys(state.floods)) {
+    const flood = state.floods[area]!;
+    if (recentRaises(step, area, time).list.length > policy.flood.endAtOrBelow) continue;
+    delete state.floods[area];
+    events.push({
+      type: 'flood.ended',
+      time,
+      area,
+      floodId: flood.id,
+      startedAt: flood.startedAt,
+      keys: flood.keys,
+    });
+  }
+}
+
+const chatteringKey = (alarm: ManagedAlarm) =>
+  `${alarm.tag}:alarm-management:chattering-${alarm.detector}-${alarm.rule}`;
+
+/** Raise the one chattering alarm that stands for a suppressed chattering alarm. */
+function chatter(step: Step, source: ManagedAlarm, time: string, activations: number): void {
+  const { policy, state } = step;
+  const key = chatteringKey(source);
+  if (!state.alarms[key]) {
+    setAlarm(step, key, {
+      record: initialAlarmRecord(key, 'medium'),
+      tag: source.tag,
+      detector: 'alarm-management',
+      rule: `chattering-${source.detector}-${source.rule}`,
+      area: source.area,
+      asset: source.asset,
+      criticality: source.criticality,
+      severity: 'medium',
+      related: source.related,
+      chatteringOf: source.record.key,
+    });
+  }
+  run(step, key, {
+    type: 'condition',
+    time,
+    active: true,
+    deviation: {
+      id: `${key}:${time}`,
+      severity: 'medium',
+      value: activations,
+      message: `${source.tag} ${source.detector}/${source.rule} is chattering: ${activations} activations within ${policy.chattering.windowSeconds} s. It is suppressed until it has been quiet for ${policy.chattering.releaseSeconds} s; fix its limits, deadband or delays.`,
+    },
+  });
+}
+
+/** The alarms with a timer running, in the order they stand in `alarms`. */
+function timed({ state, book }: Step): string[] {
+  if (book.indexKeys > 0) return Object.keys(state.alarms).filter((key) => hasTimer(state.alarms[key]!.record));
+  const position = book.position;
+  return [...book.timers].sort((a, b) => position.get(a)! - position.get(b)!);
 }
 
 /** Alarms that are annunciated or held now (everything but normal), most urgent first. */
