@@ -278,6 +278,51 @@ describe('the case sweep and signed decisions', () => {
     expect(actions).not.toContain('case.escalated');
   });
 
+  it('delivers a rejection once when the signing worker resumes after another worker’s sweep delivered it', async () => {
+    const caseId = await newCase();
+    await worker('a').triage.start(caseId);
+    const http = worker('http');
+    const b = worker('b');
+    // http records the signature; before it resumes the graph, b's sweep finds the signed rejection and delivers it
+    await decide(
+      {
+        ...stores,
+        triage: {
+          resume: async (id, decision) => {
+            await b.sweep.sweep();
+            return http.triage.resume(id, decision);
+          },
+        },
+      },
+      { caseId, user: quality, decision: 'reject', comment: 'wrong cause', password: 'pw-q', channel: 'api' },
+    );
+    expect(await b.triage.status(caseId)).toMatchObject({ waitingForDecision: true, draftVersion: 2, error: null });
+    const actions = (await stores.audit.listForCase(caseId)).map((entry) => entry.action);
+    expect(actions).not.toContain('case.escalated');
+  });
+
+  it('delivers a rejection once when a sweep and the signing request meet on one worker', async () => {
+    const caseId = await newCase();
+    const w = worker('w');
+    await w.triage.start(caseId);
+    // the request's resume and the worker's own sweep both act on the signed rejection at once
+    await decide(
+      {
+        ...stores,
+        triage: {
+          resume: async (id, decision) => {
+            const [status] = await Promise.all([w.triage.resume(id, decision), w.sweep.sweep()]);
+            return status;
+          },
+        },
+      },
+      { caseId, user: quality, decision: 'reject', comment: 'wrong cause', password: 'pw-q', channel: 'api' },
+    );
+    expect(await w.triage.status(caseId)).toMatchObject({ waitingForDecision: true, draftVersion: 2, error: null });
+    const actions = (await stores.audit.listForCase(caseId)).map((entry) => entry.action);
+    expect(actions).not.toContain('case.escalated');
+  });
+
   it('never delivers a signature that does not complete the decision (two-person rule), at start or by the sweep', async () => {
     const caseId = await newCase();
     const a = worker('a');

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Database } from '../../store/index.ts';
 
 export interface LeaseOptions {
@@ -25,42 +26,48 @@ export function createCaseLeases(database: Pick<Database, 'query'>, options: Lea
   const release = (caseId: string) =>
     database.query('delete from case_leases where case_id = $1 and worker = $2', [caseId, options.worker]);
 
-  /** Cases this worker runs now, with how many runs share the lease and the timer that renews it. */
-  const held = new Map<string, { runs: number; renew: NodeJS.Timeout }>();
+  /** The cases whose lease the current async context runs under (a run inside a run joins it). */
+  const inside = new AsyncLocalStorage<ReadonlySet<string>>();
+  /** The last run of each case on this worker: the next one starts after it. */
+  const queues = new Map<string, Promise<void>>();
 
   return {
     /**
-     * Run `work` under the case's lease. A run inside another run of the same case on this worker (the sweep recovering
-     * a case through the leased triage) shares its lease: the lease is renewed until the last of them ends, then
-     * released.
+     * Run `work` under the case's lease, one run per case at a time on this worker too: a run waits for the one before
+     * it, so that what a run reads of the case (its triage thread) cannot change until it is done. A run inside a run of
+     * the same case (the sweep recovering a case through the leased triage) joins it.
      */
     async run<T>(
       caseId: string,
       work: () => Promise<T>,
     ): Promise<{ ran: true; value: T } | { ran: false; holder: string }> {
-      if (!held.has(caseId) && !(await take(caseId))) {
-        const { rows } = await database.query<{ worker: string }>('select worker from case_leases where case_id = $1', [
-          caseId,
-        ]);
-        return { ran: false, holder: rows[0]?.worker ?? 'unknown' };
-      }
-      let lease = held.get(caseId);
-      if (!lease) {
+      const within = inside.getStore();
+      if (within?.has(caseId)) return { ran: true, value: await work() };
+      const previous = queues.get(caseId) ?? Promise.resolve();
+      let done = () => {};
+      const finished = new Promise<void>((resolve) => (done = resolve));
+      const mine = previous.then(() => finished);
+      queues.set(caseId, mine);
+      await previous;
+      try {
+        if (!(await take(caseId))) {
+          const { rows } = await database.query<{ worker: string }>(
+            'select worker from case_leases where case_id = $1',
+            [caseId],
+          );
+          return { ran: false, holder: rows[0]?.worker ?? 'unknown' };
+        }
         const renew = setInterval(() => void take(caseId).catch(() => {}), Math.max(50, options.ttlMs / 3));
         renew.unref();
-        lease = { runs: 0, renew };
-        held.set(caseId, lease);
-      }
-      lease.runs += 1;
-      try {
-        return { ran: true, value: await work() };
-      } finally {
-        lease.runs -= 1;
-        if (lease.runs === 0) {
-          clearInterval(lease.renew);
-          held.delete(caseId);
+        try {
+          return { ran: true, value: await inside.run(new Set([...(within ?? []), caseId]), work) };
+        } finally {
+          clearInterval(renew);
           await release(caseId).catch(() => {});
         }
+      } finally {
+        done();
+        if (queues.get(caseId) === mine) queues.delete(caseId);
       }
     },
     /**
