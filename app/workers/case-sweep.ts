@@ -22,6 +22,7 @@ export function startCaseSweep(deps: {
 }) {
   const sweep = async () => {
     for (const caseId of await deps.leases.claimable(RECOVERABLE_STATUSES, 50)) {
+      if (deps.leases.busy(caseId)) continue; // this worker runs it right now
       const outcome = await deps.leases.run(caseId, async () => {
         const item = await deps.cases.get(caseId);
         if (item && (RECOVERABLE_STATUSES as readonly string[]).includes(item.status)) await recoverCase(deps, item);

@@ -66,6 +66,37 @@ describe('scale-out leases on one database', () => {
     expect(await second.run(id, async () => 'w2 after expiry')).toEqual({ ran: true, value: 'w2 after expiry' });
   });
 
+  it('runs one piece of work per case at a time on a worker, and lets a run inside a run of the case join it', async () => {
+    const cases = createCaseStore(database, clock);
+    const { id } = await cases.create({ title: 'queue', description: 'one worker, two callers' });
+    const leases = createCaseLeases(database, { worker: 'solo', ttlMs: 60_000 });
+    const order: string[] = [];
+    let finishFirst = () => {};
+    let firstRunning = () => {};
+    const running = new Promise<void>((resolve) => (firstRunning = resolve));
+    const first = leases.run(id, async () => {
+      order.push('first');
+      const nested = await leases.run(id, async () => 'nested');
+      order.push(nested.ran ? 'nested joined' : 'nested refused');
+      firstRunning();
+      await new Promise<void>((resolve) => (finishFirst = resolve));
+      order.push('first done');
+    });
+    await running;
+    const second = leases.run(id, async () => {
+      order.push('second');
+    });
+    expect(leases.busy(id)).toBe(true);
+    // a few round trips to the database: a second run that did not wait would have taken the lease and run by now
+    for (let trip = 0; trip < 3; trip++) await database.query('select 1');
+    expect(order).toEqual(['first', 'nested joined']);
+    finishFirst();
+    await Promise.all([first, second]);
+    expect(order).toEqual(['first', 'nested joined', 'first done', 'second']);
+    expect(leases.busy(id)).toBe(false);
+    expect(await expiresAt(id)).toBeUndefined(); // released
+  });
+
   it('splits partitions fairly, rebalances when a worker joins, and hands a dead worker’s partitions over', async () => {
     const options = { partitions: 8, ttlMs: 60_000 };
     const w1 = createPartitionLeases(database, { ...options, worker: 'p1' });

@@ -70,6 +70,8 @@ export function createCaseLeases(database: Pick<Database, 'query'>, options: Lea
         if (queues.get(caseId) === mine) queues.delete(caseId);
       }
     },
+    /** Whether this worker runs (or has queued) work on the case right now. */
+    busy: (caseId: string): boolean => queues.has(caseId),
     /**
      * Cases that need a worker (status in `statuses`) and that no live worker holds, oldest first. A case
      * `awaiting_approval` needs one only when a decision that completes its approval was signed on its current draft and
