@@ -5,15 +5,17 @@
  */
 import { normalQuantile } from './stats.ts';
 
+/** Lanczos coefficients of `logGamma`, made once rather than per call. */
+const LANCZOS = [
+  76.18009172947146, -86.50532032941678, 24.01409824083091, -1.231739572450155, 0.1208650973866179e-2,
+  -0.5395239384953e-5,
+];
+
 function logGamma(x: number): number {
-  const c = [
-    76.18009172947146, -86.50532032941678, 24.01409824083091, -1.231739572450155, 0.1208650973866179e-2,
-    -0.5395239384953e-5,
-  ];
   let y = x;
   const tmp = x + 5.5 - (x + 0.5) * Math.log(x + 5.5);
   let series = 1.000000000190015;
-  for (const coefficient of c) series += coefficient / ++y;
+  for (const coefficient of LANCZOS) series += coefficient / ++y;
   return -tmp + Math.log((2.5066282746310007 * series) / x);
 }
 
@@ -58,6 +60,11 @@ export function incompleteBeta(x: number, a: number, b: number): number {
 
 /** Regularized lower incomplete gamma function P(a, x). */
 export function incompleteGamma(a: number, x: number): number {
+  return incompleteGammaOf(a, logGamma(a), x);
+}
+
+/** P(a, x) with log Γ(a) given, for callers that evaluate many x at one a (the quantile search). */
+function incompleteGammaOf(a: number, logGammaA: number, x: number): number {
   if (x <= 0) return 0;
   if (x < a + 1) {
     let sum = 1 / a;
@@ -67,7 +74,7 @@ export function incompleteGamma(a: number, x: number): number {
       sum += term;
       if (Math.abs(term) < Math.abs(sum) * 1e-16) break;
     }
-    return sum * Math.exp(-x + a * Math.log(x) - logGamma(a));
+    return sum * Math.exp(-x + a * Math.log(x) - logGammaA);
   }
   const tiny = 1e-300;
   let b = x + 1 - a;
@@ -86,7 +93,7 @@ export function incompleteGamma(a: number, x: number): number {
     h *= delta;
     if (Math.abs(delta - 1) < 1e-16) break;
   }
-  return 1 - Math.exp(-x + a * Math.log(x) - logGamma(a)) * h;
+  return 1 - Math.exp(-x + a * Math.log(x) - logGammaA) * h;
 }
 
 /** CDF of the F distribution with (d1, d2) degrees of freedom. */
@@ -118,9 +125,30 @@ export function fQuantile(p: number, d1: number, d2: number): number {
   return invert((x) => fCdf(x, d1, d2), p, 2);
 }
 
-/** Quantile of the chi-square distribution with k degrees of freedom. */
+/** Quantiles already computed, by p and then k: calibration asks for the same few again and again. */
+const chiSquareQuantiles = new Map<number, Map<number, number>>();
+/** Entries kept per p before that p's cache starts over, so that a long run of distinct k stays bounded. */
+const CHI_SQUARE_CACHE_SIZE = 4096;
+
+/** Quantile of the chi-square distribution with k degrees of freedom (computed once per p and k, then remembered). */
 export function chiSquareQuantile(p: number, k: number): number {
-  return invert((x) => chiSquareCdf(x, k), p, k + 3 * Math.sqrt(2 * k));
+  // only positive degrees of freedom are remembered, so that -0 and 0, or NaN, answer exactly as they always did
+  if (!(k > 0)) return invert((x) => chiSquareCdf(x, k), p, k + 3 * Math.sqrt(2 * k));
+  let byK = chiSquareQuantiles.get(p);
+  if (byK === undefined) {
+    byK = new Map();
+    chiSquareQuantiles.set(p, byK);
+  }
+  let quantile = byK.get(k);
+  if (quantile === undefined) {
+    // chiSquareCdf with log Γ(k/2) computed once for the whole search instead of once per step
+    const a = k / 2;
+    const logGammaA = logGamma(a);
+    quantile = invert((x) => incompleteGammaOf(a, logGammaA, x / 2), p, k + 3 * Math.sqrt(2 * k));
+    if (byK.size >= CHI_SQUARE_CACHE_SIZE) byK.clear();
+    byK.set(k, quantile);
+  }
+  return quantile;
 }
 
 /**

@@ -108,20 +108,36 @@ export const initialXbarRState = (): XbarRState => ({ pending: [], history: [] }
 
 /**
  * Add one reading; when it completes a subgroup, evaluate the R chart (a range outside D3·R̄-D4·R̄) and the run rules on
- * the X-bar series (its sigma is A2·R̄/3, so rule 1 is exactly the A2 limit).
+ * the X-bar series (its sigma is A2·R̄/3, so rule 1 is exactly the A2 limit). The state is updated in place (no copy per
+ * reading) and returned as `state`; its arrays must be its own (as `initialXbarRState` and a parsed snapshot make them).
  * @example
  * const params = { limits: xbarRLimits({ grandMean: 10, meanRange: 1, subgroupSize: 2 }), rules: ['we1'] as const };
  * stepXbarR(params, stepXbarR(params, initialXbarRState(), 12).state, 13).subgroup?.signals // [{ rule: 'we1', direction: 1 }]
  */
 export function stepXbarR(params: XbarRParams, state: XbarRState, x: number): XbarRStep {
   const { limits } = params;
-  const pending = [...state.pending, x];
-  if (pending.length < limits.subgroupSize) return { state: { pending, history: state.history }, subgroup: null };
-  const mean = pending.reduce((sum, value) => sum + value, 0) / pending.length;
-  const range = Math.max(...pending) - Math.min(...pending);
+  const pending = state.pending as number[];
+  pending.push(x);
+  const n = pending.length;
+  if (n < limits.subgroupSize) return { state, subgroup: null };
+  // the same arithmetic, in the same order, as a reduce for the sum and Math.max/Math.min over the subgroup
+  let sum = 0;
+  let max = Number.NEGATIVE_INFINITY;
+  let min = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < n; i++) {
+    const value = pending[i]!;
+    sum += value;
+    max = Math.max(max, value);
+    min = Math.min(min, value);
+  }
+  const mean = sum / n;
+  const range = max - min;
   const sigmaOfMean = (limits.xbar.upper - limits.xbar.center) / 3;
   const z = sigmaOfMean > 0 ? (mean - limits.xbar.center) / sigmaOfMean : 0;
-  const history = [...state.history.slice(state.history.length >= HISTORY_LENGTH ? 1 : 0), z];
+  const history = state.history as number[];
+  if (history.length >= HISTORY_LENGTH) history.shift();
+  history.push(z);
+  pending.length = 0;
   const signals: XbarRSignal[] = [];
   if (range > limits.range.upper) signals.push({ rule: 'range', direction: 1 });
   else if (range < limits.range.lower) signals.push({ rule: 'range', direction: -1 });
@@ -129,5 +145,5 @@ export function stepXbarR(params: XbarRParams, state: XbarRState, x: number): Xb
     const direction = evaluateRule(rule, history, 3);
     if (direction !== 0) signals.push({ rule, direction });
   }
-  return { state: { pending: [], history }, subgroup: { mean, range, z, signals } };
+  return { state, subgroup: { mean, range, z, signals } };
 }
