@@ -178,6 +178,7 @@ async function addBatch(db: Database, embedder: EmbeddingsPort, raw: readonly Do
         source_text: input.text,
         source_uri: input.sourceUri ?? null,
         superseded_by: status === 'superseded' ? (lastEffective.get(document.key) ?? null) : null,
+        chunk_count: chunks.length,
       });
       for (const chunk of chunks) {
         chunkRows.push({
@@ -212,12 +213,12 @@ async function addBatch(db: Database, embedder: EmbeddingsPort, raw: readonly Do
     }
     const inserted = await client.query<{ id: string }>(
       `insert into knowledge_documents (id, document_key, document_number, title, revision, effective_date, status, kind,
-         plant, line, asset, product_family, metadata, content_hash, source_text, source_uri, superseded_by)
+         plant, line, asset, product_family, metadata, content_hash, source_text, source_uri, superseded_by, chunk_count)
        select id, document_key, document_number, title, revision, effective_date, status, kind,
-         plant, line, asset, product_family, metadata, content_hash, source_text, source_uri, superseded_by
+         plant, line, asset, product_family, metadata, content_hash, source_text, source_uri, superseded_by, chunk_count
        from jsonb_to_recordset($1::jsonb) as r(id text, document_key text, document_number text, title text, revision text,
          effective_date date, status text, kind text, plant text, line text, asset text, product_family text,
-         metadata jsonb, content_hash text, source_text text, source_uri text, superseded_by text)
+         metadata jsonb, content_hash text, source_text text, source_uri text, superseded_by text, chunk_count integer)
        on conflict do nothing
        returning id`,
       [JSON.stringify(documentRows)],

@@ -261,6 +261,12 @@ export function knowledgeContract(name: string, open: () => Promise<Database>): 
         [asset, kb.embedder.model],
       );
       expect(stored.rows).toHaveLength(10);
+      // The chunk counts the filtered search adds up to choose its path are those of the chunks stored.
+      const counts = await db.query<{ stale: number }>(
+        `select count(*)::integer as stale from knowledge_documents d
+         where d.chunk_count <> (select count(*) from knowledge_chunks c where c.document_id = d.id)`,
+      );
+      expect(counts.rows[0]?.stale).toBe(0);
       const cosineDistance = (a: readonly number[], b: readonly number[]) => {
         let dot = 0;
         let normA = 0;

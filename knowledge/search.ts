@@ -271,9 +271,9 @@ export async function searchKnowledge(
        where ${gate} c.embedding_model = ${model} and ${documentFilter} order by distance limit ${limit}`;
     if (!filtered) return (await db.query<RankedRow>(ranked(hnswScan('')), params)).rows;
     // A filter: when few chunks match it, score them all exactly; otherwise walk the graph, which then soon finds
-    // enough that pass. One statement: each branch runs only when its one-time gate holds. The matching documents come
-    // first (through their indexes), then the count of their chunks (any model: an upper bound, from the document-id
-    // index), each counted only up to the limit.
+    // enough that pass. One statement: each branch runs only when its one-time gate holds. The matching documents
+    // come through their indexes, at most the limit + 1 of them, with their chunk counts (migration 0182), so the gate
+    // reads no chunk. The exact branch scores every chunk of those documents, so a wrong count costs time, never hits.
     const exactLimit = options.exactFilterLimit ?? defaultExactFilterLimit;
     if (!Number.isSafeInteger(exactLimit) || exactLimit < 0) {
       throw new AndonError(
@@ -284,10 +284,9 @@ export async function searchKnowledge(
     const cap = param(exactLimit + 1);
     const ofDocuments = 'c.document_id = any (array(select id from documents))';
     const sql = ranked(`with documents as materialized (
-          select d.id from knowledge_documents d where ${documentFilter} limit ${cap}),
+          select d.id, d.chunk_count from knowledge_documents d where ${documentFilter} limit ${cap}),
         few as materialized (
-          select (select count(*) from documents) < ${cap}
-            and (select count(*) from (select from knowledge_chunks c where ${ofDocuments} limit ${cap}) n) < ${cap} as yes)
+          select count(*) < ${cap} and coalesce(sum(chunk_count), 0) < ${cap} as yes from documents)
       (${exactScan('knowledge_chunks c', `(select yes from few) and ${ofDocuments} and c.embedding_model = ${model}`)})
       union all
       (${hnswScan('not (select yes from few) and')})`);
