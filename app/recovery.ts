@@ -47,8 +47,8 @@ export async function recoverCase(deps: RecoveryDeps, item: Pick<Case, 'id' | 's
       .at(-1);
     if (!signed) return;
     deps.log(`recovery: delivering the signed ${signed.decision} of ${item.id} v${signed.draftVersion} to its gate`);
-    // Signing set the case to approved or rejected; a graph that reached its gate just after set it back to
-    // awaiting_approval (graph/nodes/request-approval.ts), which would keep execute from moving it on.
+    // Signing set the case to approved or rejected; before cases.setStatus refused it, a graph that reached its gate
+    // just after could set it back to awaiting_approval, which would keep execute from moving it on.
     if (item.status === 'awaiting_approval')
       await deps.cases.setStatus(item.id, signed.decision === 'approve' ? 'approved' : 'rejected', {
         onlyFrom: ['awaiting_approval'],

@@ -6,11 +6,11 @@ import type { CaseLeases } from './leases.ts';
 
 /**
  * A scale-out worker's sweep: every `everyMs`, the unfinished cases no live worker holds a lease on go through the same
- * recovery as a restart (`recoverCase`): a worker died mid-triage, opened the case and died before starting it, or
- * died before a signed decision reached its gate (also one signed while another worker ran the case up to the gate,
- * which left it `awaiting_approval`). Each case is recovered under its lease, reading the thread's state afresh inside
- * it, so exactly one worker takes a case over and a decision reaches its gate once; the outbox's idempotency keys keep
- * the external effect single even so.
+ * recovery as a restart (`recoverCase`): a worker died mid-triage, opened the case and died before starting it, or a
+ * signed decision did not reach its gate (the signing worker died, or could not resume a case another worker was
+ * running up to its gate). Each case is recovered under its lease, reading the thread's state afresh inside it, so
+ * exactly one worker takes a case over and a decision reaches its gate once (`leaseTriage` drops one that no longer
+ * fits the gate); the outbox's idempotency keys keep the external effect single even so.
  */
 export function startCaseSweep(deps: {
   leases: CaseLeases;
