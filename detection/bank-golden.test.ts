@@ -4,9 +4,11 @@
  * live configure and a snapshot-restore) runs through two banks, the defaults and one with every detector on, and every
  * output must equal the one recorded in __fixtures__/bank-golden.json before the bank was optimised.
  *
- * Recorded per event: a digest of the exact JSON of its full output (the deviations and every condition, key order
- * included), so that the fixture stays small; and in full, every deviation, the snapshots, counts and models. A mismatch
- * names the first event that differs and prints its output.
+ * Recorded per scenario, so that the fixture stays small: a SHA-256 digest of the exact JSON (key order included) of each
+ * section of the output: every event's output (the deviations and every condition of each scan and tick, and the
+ * snapshots), all deviations with their event, and the snapshots with the final counts and models; a short digest per
+ * block of events, so that a mismatch names the block where it starts; and to read, the first deviations (their
+ * evidence windows cut to the last points), the counts and the models. A mismatch prints the outputs of that block.
  *
  * Re-record only for an intended change of results:
  *   ANDON_RECORD_BANK_GOLDEN=1 npx vitest run detection/bank-golden.test.ts
@@ -113,34 +115,57 @@ const SCENARIOS: Record<string, () => BankOptions> = {
   }),
 };
 
+/** Events per checkpoint digest: a mismatch is narrowed to a block of this many events. */
+const BLOCK = 100;
+/** Deviations kept in full (windows cut to their last `SAMPLE_WINDOW` points) for a person to read. */
+const SAMPLE_DEVIATIONS = 12;
+const SAMPLE_WINDOW = 3;
+
+type Sections = { outputs: string; deviations: string; snapshots: string };
+
 type Recording = {
-  digests: string[];
-  deviations: { event: number; deviation: unknown }[];
-  snapshots: { event: number; snapshot: BankSnapshot }[];
+  events: number;
+  /** SHA-256 of the JSON of each whole section. */
+  sha256: Sections;
+  /** Short digest of the outputs of events [i·BLOCK, (i + 1)·BLOCK). */
+  blocks: string[];
+  deviationCount: number;
+  conditionCount: number;
+  sample: unknown[];
   counts: unknown;
   models: unknown;
 };
 
-const digest = (value: unknown): string =>
-  createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** A deviation as the sample keeps it: whole, but with only the last points of its evidence window. */
+const sampled = (event: number, deviation: { window: unknown[] }): unknown => ({
+  event,
+  deviation: { ...deviation, window: deviation.window.slice(-SAMPLE_WINDOW) },
+  windowLength: deviation.window.length,
+});
 
 function run(
   options: BankOptions,
   events: readonly Event[],
-): { recording: Recording; outputs: unknown[]; stepMismatches: number[] } {
+): { recording: Recording; outputs: string[]; stepMismatches: number[] } {
   let bank = createDetectorBank(options);
   // a second bank fed by step and tick, which report no conditions, must raise the same deviations
   let stepBank = createDetectorBank(options);
   const stepMismatches: number[] = [];
-  const recording: Recording = { digests: [], deviations: [], snapshots: [], counts: null, models: null };
-  const outputs: unknown[] = [];
+  /** The exact JSON of every event's output (null for configure and restore). */
+  const outputs: string[] = [];
+  const deviations: { event: number; deviation: unknown }[] = [];
+  const snapshots: { event: number; snapshot: unknown }[] = [];
+  let conditionCount = 0;
   events.forEach((event, index) => {
     let output: unknown = null;
     if (event.type === 'reading' || event.type === 'tick') {
       const scan = event.type === 'reading' ? bank.scan(event.reading) : bank.scanTick(event.time);
       const stepped = event.type === 'reading' ? stepBank.step(event.reading) : stepBank.tick(event.time);
       if (JSON.stringify(stepped) !== JSON.stringify(scan.deviations)) stepMismatches.push(index);
-      for (const deviation of scan.deviations) recording.deviations.push({ event: index, deviation });
+      for (const deviation of scan.deviations) deviations.push({ event: index, deviation });
+      conditionCount += scan.conditions.length;
       output = scan;
     } else if (event.type === 'configure') {
       bank.configure(event.tag, event.settings);
@@ -157,13 +182,31 @@ function run(
       stepBank.configure('line1.temperature', { ewma: { L: 3 } });
     } else {
       output = bank.snapshot();
-      recording.snapshots.push({ event: index, snapshot: JSON.parse(JSON.stringify(output)) as BankSnapshot });
+      snapshots.push({ event: index, snapshot: output });
     }
-    outputs.push(output);
-    recording.digests.push(digest(output));
+    outputs.push(JSON.stringify(output));
   });
-  recording.counts = bank.counts();
-  recording.models = bank.models();
+  const counts = bank.counts();
+  const models = bank.models();
+  const blocks: string[] = [];
+  for (let start = 0; start < outputs.length; start += BLOCK)
+    blocks.push(sha256(outputs.slice(start, start + BLOCK).join('\n')).slice(0, 16));
+  const recording: Recording = {
+    events: outputs.length,
+    sha256: {
+      outputs: sha256(outputs.join('\n')),
+      deviations: sha256(JSON.stringify(deviations)),
+      snapshots: sha256(JSON.stringify({ snapshots, counts, models })),
+    },
+    blocks,
+    deviationCount: deviations.length,
+    conditionCount,
+    sample: deviations
+      .slice(0, SAMPLE_DEVIATIONS)
+      .map(({ event, deviation }) => sampled(event, deviation as { window: unknown[] })),
+    counts,
+    models,
+  };
   return { recording: JSON.parse(JSON.stringify(recording)) as Recording, outputs, stepMismatches };
 }
 
@@ -185,15 +228,21 @@ describe('detector bank golden output', () => {
       const expected = fixture[name]!;
 
       it('gives every event the recorded output: deviations and all conditions, key order included', () => {
-        const first = recording.digests.findIndex((value, i) => value !== expected.digests[i]);
-        if (first >= 0) {
-          const event = EVENTS[first]!;
-          const recorded = expected.deviations.filter((item) => item.event === first);
+        const block = recording.blocks.findIndex((value, i) => value !== expected.blocks[i]);
+        if (block >= 0) {
+          const from = block * BLOCK;
+          const changed = outputs
+            .slice(from, from + BLOCK)
+            .map((output, i) => ({ event: from + i, output }))
+            .filter(({ output }) => output !== 'null' && !output.startsWith('{"deviations":[],'))
+            .slice(0, 5);
           expect.fail(
-            `event ${first} (${JSON.stringify(event)}) differs from the recording; output now:\n${JSON.stringify(outputs[first], null, 1)}\nrecorded deviations:\n${JSON.stringify(recorded, null, 1)}`,
+            `events ${from}-${from + BLOCK - 1} differ from the recording (first event ${JSON.stringify(EVENTS[from])}); the first five of their outputs with deviations or snapshots now:\n${changed.map(({ event, output }) => `${event}: ${output.slice(0, 2000)}`).join('\n')}`,
           );
         }
-        expect(recording.digests).toHaveLength(expected.digests.length);
+        expect(recording.events).toBe(expected.events);
+        expect(recording.conditionCount).toBe(expected.conditionCount);
+        expect(recording.sha256.outputs).toBe(expected.sha256.outputs);
       });
 
       it('raises the same deviations through step as through scan', () => {
@@ -201,14 +250,17 @@ describe('detector bank golden output', () => {
       });
 
       it('raises the recorded deviations', () => {
-        expect(recording.deviations).toEqual(expected.deviations);
-        expect(expected.deviations.length).toBeGreaterThan(10);
+        // the readable sample first, so that a change shows as a diff of the deviations themselves
+        expect(recording.sample).toEqual(expected.sample);
+        expect(recording.deviationCount).toBe(expected.deviationCount);
+        expect(recording.sha256.deviations).toBe(expected.sha256.deviations);
+        expect(expected.deviationCount).toBeGreaterThan(10);
       });
 
       it('takes the recorded snapshots and ends with the recorded counts and models', () => {
-        expect(recording.snapshots).toEqual(expected.snapshots);
         expect(recording.counts).toEqual(expected.counts);
         expect(recording.models).toEqual(expected.models);
+        expect(recording.sha256.snapshots).toBe(expected.sha256.snapshots);
       });
     });
   }
