@@ -211,6 +211,7 @@ export async function fuzzDocuments(runs: number): Promise<Figure[]> {
         ...figuresOf(`fuzz: uploaded ${kind} files`, result, 'upload refused (4xx)'),
         exactly(`fuzz: uploaded ${kind} files`, 'unhandled rejections (would stop andon)', unhandled, 0),
       );
+      for (const example of result.examples) console.error(`  fuzz: uploaded ${kind} files: ${example}`);
       if (unhandled > before || unhandledExample)
         console.error(`  fuzz: uploaded ${kind} files: unhandled rejection, e.g. ${unhandledExample}`);
       unhandled = 0;
