@@ -9,20 +9,17 @@ export {
   runBacktest,
   type TimeCounts,
 } from './backtest.ts';
-export {
-  type BankOptions,
-  type BankScan,
-  type BankSnapshot,
-  createDetectorBank,
-  type DetectorBank,
-  type DetectorCondition,
-  type DetectorSettings,
-  estimateAutoModel,
-  estimateIndividualsModel,
-  type ReadingCounts,
-  type TagModel,
-  type TagSettings,
-} from './bank.ts';
+export { createDetectorBank } from './bank.ts';
+export { estimateAutoModel, estimateIndividualsModel } from './bank-calibration.ts';
+export type { BankOptions, DetectorSettings, TagSettings } from './bank-settings.ts';
+export type {
+  BankScan,
+  BankSnapshot,
+  DetectorBank,
+  DetectorCondition,
+  ReadingCounts,
+  TagModel,
+} from './bank-state.ts';
 export { type CalibrationReport, calibrate } from './calibrate.ts';
 export {
   bankOptionsFromConfig,
