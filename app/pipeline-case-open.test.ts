@@ -1,14 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock, Reading } from '../core/index.ts';
 import { type BankOptions, createDetectorBank } from '../detection/index.ts';
-import {
-  createAlarmStore,
-  createCaseStore,
-  createReadingStore,
-  type Database,
-  openDatabase,
-  type Queryable,
-} from '../store/index.ts';
+import { createStores, type Database, openDatabase, type Queryable } from '../store/index.ts';
 import { bankFingerprint, createDetectorStateStore } from './detector-state.ts';
 import { createPipeline } from './pipeline.ts';
 
@@ -68,10 +61,11 @@ describe('opening a case and saving the alarm state that references it', () => {
 
   const worker = (name: string, index: number, db: Database) => {
     const opened: string[] = [];
+    const stores = createStores(db, clock);
     const pipeline = createPipeline({
-      readings: createReadingStore(db),
-      cases: createCaseStore(db, clock),
-      alarms: createAlarmStore(db, clock),
+      readings: stores.readings,
+      cases: stores.cases,
+      alarms: stores.alarms,
       bank: createDetectorBank(bankOptions),
       onCaseOpened: (caseId) => opened.push(caseId),
       log: () => {},
@@ -97,7 +91,7 @@ describe('opening a case and saving the alarm state that references it', () => {
 
   /** The cases the saved alarm state of a partition names: what a restart restores. */
   const casesInAlarmState = async (index: number) => {
-    const saved = await createAlarmStore(database, clock).loadState(`partition-${index}`);
+    const saved = await createStores(database, clock).alarms.loadState(`partition-${index}`);
     return Object.values((saved?.snapshot as { caseOfKey?: Record<string, string> } | undefined)?.caseOfKey ?? {});
   };
 

@@ -4,18 +4,7 @@ import { createOfflineDrafter } from '../../agent/index.ts';
 import type { CasePort, Deviation, KnowledgePort } from '../../core/index.ts';
 import { createTriage, type Triage, type TriagePorts } from '../../graph/index.ts';
 import { decide } from '../../server/index.ts';
-import {
-  createApprovalStore,
-  createAuditLog,
-  createCaseStore,
-  createDraftStore,
-  createOutbox,
-  createReadingStore,
-  createUserStore,
-  type Database,
-  openDatabase,
-  type User,
-} from '../../store/index.ts';
+import { createStores, type Database, openDatabase, type StoreSet, type User } from '../../store/index.ts';
 import { recoverTriage } from '../recovery.ts';
 import { startCaseSweep } from './case-sweep.ts';
 import { leaseTriage } from './leased-triage.ts';
@@ -52,23 +41,14 @@ const knowledge: KnowledgePort = {
  */
 describe('the case sweep and signed decisions', () => {
   let database: Database;
-  let stores: ReturnType<typeof makeStores>;
+  let stores: StoreSet;
   let quality: User;
   let supervisor: User;
   let count = 0;
-  const makeStores = (db: Database) => ({
-    cases: createCaseStore(db, clock),
-    drafts: createDraftStore(db, clock),
-    approvals: createApprovalStore(db, clock),
-    outbox: createOutbox(db, clock),
-    readings: createReadingStore(db),
-    users: createUserStore(db),
-    audit: createAuditLog(db, clock),
-  });
 
   beforeAll(async () => {
     database = await openDatabase({ dataDir: 'memory://case-sweep-decisions-test', poolSize: 6 });
-    stores = makeStores(database);
+    stores = createStores(database, clock);
     await new PostgresSaver(database.pool).setup();
     quality = await stores.users.create({
       username: 'q',
