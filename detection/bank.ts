@@ -6,7 +6,8 @@
  */
 import type { Deviation, Reading, Severity } from '../core/index.ts';
 import { completeCalibration, refineModel, startMonitoring } from './bank-calibration.ts';
-import { format, severityFor, unitOf } from './bank-messages.ts';
+import * as messages from './bank-messages.ts';
+import { severityFor, unitOf } from './bank-messages.ts';
 import { type Derived, deriveParameters } from './bank-parameters.ts';
 import { buildTagRules, enterRule, type Rule, type TagRules } from './bank-rules.ts';
 import { type BankOptions, type Resolved, resolveTag, type TagSettings } from './bank-settings.ts';
@@ -33,7 +34,7 @@ import {
 } from './monitor.ts';
 import { updatePageHinkley } from './page-hinkley.ts';
 import { createSortedWindow, type SortedWindow, updateRobustZ } from './robust-z.ts';
-import { evaluateRule, initialShewhartState, pushShewhart, SHEWHART_RULE_TEXT, type ShewhartRule } from './shewhart.ts';
+import { evaluateRule, initialShewhartState, pushShewhart, type ShewhartRule } from './shewhart.ts';
 import { stepXbarR, xbarRLimitsFromSigma } from './xbar-r.ts';
 
 // the bank's public names keep their home here too, for the files of detection/ that import them from it
@@ -307,8 +308,8 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
             z,
             limits,
             beyond
-              ? `${name} reads ${format(x)}${unitOf(reading)}, ${direction > 0 ? 'above its upper' : 'below its lower'} control limit of ${format(direction > 0 ? shewhart.upper : shewhart.lower)}${unitOf(reading)} (center ${format(center)}${unitOf(reading)}, ${format(Math.abs(z))} sigma away): the process has likely shifted or the sensor has failed.`
-              : `${name} shows ${SHEWHART_RULE_TEXT[rule.rule as ShewhartRule]} (${direction > 0 ? 'above' : 'below'} center ${format(center)}${unitOf(reading)}, last value ${format(x)}${unitOf(reading)}): a non-random pattern that usually means a shift, drift or cycle in the process.`,
+              ? messages.shewhartLimit(name, unitOf(reading), x, direction, shewhart, center, z)
+              : messages.shewhartRun(name, unitOf(reading), rule.rule as ShewhartRule, direction, center, x),
             out,
           );
           raised++;
@@ -342,7 +343,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
             'medium',
             subgroup.range,
             rangeLimits,
-            `The range of the last ${n} readings of ${name} is ${format(subgroup.range)}${unitOf(reading)}, ${range > 0 ? 'above' : 'below'} its R-chart limit of ${format(range > 0 ? limits.range.upper : limits.range.lower)}${unitOf(reading)} (mean range ${format(limits.range.center)}${unitOf(reading)}): the short-term variation has ${range > 0 ? 'grown' : 'collapsed'}.`,
+            messages.xbarRange(name, unitOf(reading), n, subgroup.range, range, limits.range),
             out,
           );
           raised++;
@@ -359,7 +360,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
               rule.rule === 'we1' || rule.rule === 'nelson1' ? severityFor(subgroup.z) : 'low',
               subgroup.mean,
               xbarLimits,
-              `The mean of the last ${n} readings of ${name} is ${format(subgroup.mean)}${unitOf(reading)}: ${SHEWHART_RULE_TEXT[rule.rule as ShewhartRule]} on the X-bar chart (center ${format(limits.xbar.center)}${unitOf(reading)}, limits ${format(limits.xbar.lower)}–${format(limits.xbar.upper)}${unitOf(reading)}).`,
+              messages.xbar(name, unitOf(reading), n, subgroup.mean, rule.rule as ShewhartRule, limits.xbar),
               out,
             );
             raised++;
@@ -383,7 +384,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
           Math.abs(sigmas) >= 3 ? 'high' : 'medium',
           statistic,
           limits,
-          `${name} has drifted ${signal > 0 ? 'up' : 'down'}: its exponentially weighted average ${format(statistic)}${unitOf(reading)} crossed the ${signal > 0 ? 'upper' : 'lower'} EWMA limit of ${format(signal > 0 ? limits.upper : limits.lower)}${unitOf(reading)} (center ${format(center)}${unitOf(reading)}), a small but sustained shift of about ${format(Math.abs(sigmas))} sigma.`,
+          messages.ewma(name, unitOf(reading), signal, statistic, limits, center, sigmas),
           out,
         );
         raised++;
@@ -407,7 +408,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
           'medium',
           statistic,
           limits,
-          `${name} has been running ${signal > 0 ? 'above' : 'below'} its target ${format(center)}${unitOf(reading)} for about ${run} samples: the cumulative sum ${format(statistic)}${unitOf(reading)} passed the decision interval ${format(limit)}${unitOf(reading)}, a sustained shift of roughly ${format(params.k + statistic / params.sigma / Math.max(1, run))} sigma.`,
+          messages.cusum(name, unitOf(reading), signal, center, run, statistic, limit, params),
           out,
         );
         raised++;
@@ -428,7 +429,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
           'medium',
           statistic,
           limits,
-          `${name} is drifting ${signal > 0 ? 'upward' : 'downward'} (Page-Hinkley statistic ${format(statistic)}${unitOf(reading)} over the limit ${format(limit)}${unitOf(reading)}); the running mean is now ${format(pageHinkley.runningMean)}${unitOf(reading)} against a baseline of ${format(center)}${unitOf(reading)}.`,
+          messages.pageHinkley(name, unitOf(reading), signal, statistic, limit, pageHinkley.runningMean, center),
           out,
         );
         raised++;
@@ -454,7 +455,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
           severityFor(z),
           z,
           limits,
-          `${name} reads ${format(x)}${unitOf(reading)}, ${format(Math.abs(z))} robust sigmas from the median ${format(median)}${unitOf(reading)} of its last ${params.window} samples: an outlier against recent behaviour.`,
+          messages.robustZ(name, unitOf(reading), x, z, median, params.window),
           out,
         );
         raised++;
@@ -477,7 +478,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
           'medium',
           state.repeats,
           limits,
-          `${name} has reported exactly ${format(x)}${unitOf(reading)} for ${state.repeats} readings in a row although it normally varies (sigma ${format(model.sigma)}${unitOf(reading)}): the sensor or its transmitter may be stuck or frozen.`,
+          messages.flatline(name, unitOf(reading), x, state.repeats, model.sigma),
           out,
         );
         raised++;
@@ -503,7 +504,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
           'medium',
           jump,
           limits,
-          `${name} jumped from ${format(previousValue)}${unitOf(reading)} to ${format(x)}${unitOf(reading)} in ${format(seconds)} s, faster than it can physically change (limit ${format(limit)}${unitOf(reading)} per sample${max === null ? '' : ` or ${format(max)}${unitOf(reading)}/s`}): check the sensor and its wiring.`,
+          messages.rateOfChange(name, unitOf(reading), previousValue, x, seconds, limit, max),
           out,
         );
         raised++;
@@ -523,7 +524,6 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
     const limits = { lower, center: null, upper };
     let deviation: Deviation | undefined;
     if (enterRule(tag, rule, direction)) {
-      const unit = unitOf(reading);
       deviation = raise(
         tag,
         reading,
@@ -531,7 +531,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
         'high',
         x,
         limits,
-        `${reading.tag} reads ${format(x)}${unit}, outside its specification ${lower === null ? '' : `${format(lower)}`}–${upper === null ? '' : format(upper)}${unit}: product made now may be nonconforming.`,
+        messages.specification(reading.tag, unitOf(reading), x, lower, upper),
         out,
       );
     }
@@ -562,7 +562,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
         'medium',
         share,
         limits,
-        `${count} of the last ${window} readings of ${reading.tag} had bad or uncertain quality (${Math.round(100 * share)} %, limit ${Math.round(100 * badQuality.share)} %): they are not scored, so the tag is effectively unmonitored; check the instrument and its communication.`,
+        messages.badQuality(reading.tag, count, window, share, badQuality.share),
         out,
       );
     note(reading, rule, direction, share, limits, deviation);
@@ -622,10 +622,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
           statistic: result.score,
           limits: { lower: null, center: null, upper: 1 },
           contributions,
-          message: `The ${group.name} variables have left their normal joint operating region (${rule === 'pca-spe' || rule === 'pca-spe-ewma' ? 'their usual correlation is broken' : rule === 'pca-t2' || rule === 'pca-t2-ewma' ? 'an unusual combination within the usual correlation' : 'a per-variable shift'}, score ${format(result.score)} × the limit); the largest contributors are ${contributions
-            .slice(0, 3)
-            .map((c) => `${c.tag} (${Math.round(100 * c.share)} %)`)
-            .join(', ')}.`,
+          message: messages.multivariate(group.name, rule, result.score, contributions),
         },
       );
       out.push(deviation);
@@ -730,7 +727,14 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
         severity: 'medium',
         statistic: silent,
         limits: { lower: null, center: interval, upper: limit },
-        message: `${name} has sent no good reading for ${format(silent)} s (expected every ${format(interval)} s, limit ${format(limit)} s); last value ${format(state.lastValue ?? Number.NaN)} at ${state.lastSourceTime}: check the connection and the instrument.`,
+        message: messages.missingData(
+          name,
+          silent,
+          interval,
+          limit,
+          state.lastValue ?? Number.NaN,
+          state.lastSourceTime,
+        ),
       });
       out.push(deviation);
       collect(rule.key, name, time, rule.detector, rule.rule, direction, silent, limits, deviation);
