@@ -159,6 +159,34 @@ export function deriveAlarmState(record: Omit<AlarmRecord, 'state'>): AlarmState
 const seconds = (from: string, to: string): number => (Date.parse(to) - Date.parse(from)) / 1000;
 const plusSeconds = (time: string, value: number): string => new Date(Date.parse(time) + value * 1000).toISOString();
 
+// The timers of one alarm, each true once it has run out at `time`.
+const onDelayDone = (params: AlarmParams, record: AlarmRecord, time: string): boolean =>
+  record.raw && !record.active && record.rawSince !== null && seconds(record.rawSince, time) >= params.onDelaySeconds;
+const offDelayDone = (params: AlarmParams, record: AlarmRecord, time: string): boolean =>
+  !record.raw && record.active && record.rawSince !== null && seconds(record.rawSince, time) >= params.offDelaySeconds;
+const shelveExpired = (record: AlarmRecord, time: string): boolean =>
+  record.shelve?.mode === 'timed' && record.shelve.until !== null && seconds(record.shelve.until, time) >= 0;
+const chatteringReleased = (params: AlarmParams, record: AlarmRecord, time: string): boolean =>
+  record.suppression?.cause === 'chattering' &&
+  !record.raw &&
+  (record.lastSeen === null || seconds(record.lastSeen, time) >= params.chattering.releaseSeconds);
+
+/**
+ * True when a tick at `time` would change the alarm: one of its timers (on-delay, off-delay, timed shelve, chattering
+ * release) has run out, or its record is not what `stepAlarm` would leave (another priority, a state its flags do not
+ * give). When false, `stepAlarm` with that tick returns an equal record and no events, so a caller may skip it.
+ */
+export function tickChangesAlarm(params: AlarmParams, record: AlarmRecord, time: string): boolean {
+  return (
+    record.priority !== params.priority ||
+    record.state !== deriveAlarmState(record) ||
+    onDelayDone(params, record, time) ||
+    offDelayDone(params, record, time) ||
+    shelveExpired(record, time) ||
+    chatteringReleased(params, record, time)
+  );
+}
+
 /** True when the statistic is still inside the deadband of the limit it crossed. */
 function withinDeadband(params: AlarmParams, input: ConditionInput): boolean {
   if (params.deadband <= 0 || input.statistic === undefined || !input.limits) return false;
@@ -269,32 +297,16 @@ export function stepAlarm(
 
   /** Timers: on-delay, off-delay, timed-shelve expiry and the release of a chattering suppression. */
   const advance = () => {
-    if (
-      record.raw &&
-      !record.active &&
-      record.rawSince !== null &&
-      seconds(record.rawSince, time) >= params.onDelaySeconds
-    )
-      activate(null);
-    else if (
-      !record.raw &&
-      record.active &&
-      record.rawSince !== null &&
-      seconds(record.rawSince, time) >= params.offDelaySeconds
-    )
-      deactivate();
-    if (record.shelve?.mode === 'timed' && record.shelve.until !== null && seconds(record.shelve.until, time) >= 0) {
+    if (onDelayDone(params, record, time)) activate(null);
+    else if (offDelayDone(params, record, time)) deactivate();
+    if (shelveExpired(record, time)) {
       record.shelve = null;
       record.acknowledged = !record.active;
       push('alarm.unshelved', { by: 'alarm-management', cause: 'expired' });
       if (record.active && !record.suppression && !record.outOfService)
         push('alarm.raised', { count: record.count, priority: record.priority, deviation: record.deviation });
     }
-    if (
-      record.suppression?.cause === 'chattering' &&
-      !record.raw &&
-      (record.lastSeen === null || seconds(record.lastSeen, time) >= params.chattering.releaseSeconds)
-    ) {
+    if (chatteringReleased(params, record, time)) {
       record.suppression = null;
       record.activations = [];
       record.acknowledged = true;

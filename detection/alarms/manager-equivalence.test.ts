@@ -78,7 +78,8 @@ type Step =
   | { kind: 'tick'; dt: number }
   | { kind: 'command'; dt: number; target: number; chattering: boolean; command: number; seconds: number }
   | { kind: 'restore' }
-  | { kind: 'replace' };
+  | { kind: 'replace' }
+  | { kind: 'reconfigure'; policy: string };
 
 const severity = fc.constantFrom<Severity>('low', 'medium', 'high', 'critical');
 // mostly forward in time, sometimes a little back (readings from several sources arrive out of order)
@@ -119,10 +120,17 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.constant({ kind: 'restore' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'replace' as const }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('reconfigure' as const),
+      policy: fc.constantFrom(...Object.keys(POLICIES)),
+    }),
+  },
 );
 
 /** The manager input a step stands for, at simulated second `s`. */
-function inputOf(item: Exclude<Step, { kind: 'restore' | 'replace' }>, s: number): AlarmManagerInput {
+function inputOf(item: Exclude<Step, { kind: 'restore' | 'replace' | 'reconfigure' }>, s: number): AlarmManagerInput {
   const time = at(s);
   if (item.kind === 'tick') return { type: 'tick', time };
   if (item.kind === 'condition') {
@@ -182,14 +190,16 @@ describe('stepAlarmManager, in place, against the copying reference', () => {
         fc.constantFrom(...Object.keys(POLICIES)),
         fc.array(step, { minLength: 1, maxLength: 200, size: 'max' }),
         (name, steps) => {
-          const policy = createAlarmPolicy(POLICIES[name]);
+          let policy = createAlarmPolicy(POLICIES[name]);
           let reference: AlarmManagerState = initialAlarmManagerState();
           let state: AlarmManagerState = initialAlarmManagerState();
           const referenceEvents: AlarmManagerEvent[] = [];
           const events: AlarmManagerEvent[] = [];
           const returned: { value: unknown; json: string }[] = [];
           let s = 0;
-          const inputs = (item: Exclude<Step, { kind: 'restore' | 'replace' }>): AlarmManagerInput[] => {
+          const inputs = (
+            item: Exclude<Step, { kind: 'restore' | 'replace' | 'reconfigure' }>,
+          ): AlarmManagerInput[] => {
             s = Math.max(0, s + item.dt);
             if (item.kind !== 'condition') return [inputOf(item, s)];
             return Array.from({ length: item.flaps + 1 }, (_, flap) => {
@@ -197,17 +207,22 @@ describe('stepAlarmManager, in place, against the copying reference', () => {
               return inputOf({ ...item, active: flap % 2 === 0 ? item.active : !item.active }, s);
             });
           };
-          const sequence = steps.flatMap((each): (AlarmManagerInput | 'restore' | 'replace')[] =>
-            each.kind === 'restore' || each.kind === 'replace' ? [each.kind] : inputs(each),
+          const sequence = steps.flatMap((each): (AlarmManagerInput | Exclude<Step, { dt: number }>)[] =>
+            each.kind === 'restore' || each.kind === 'replace' || each.kind === 'reconfigure' ? [each] : inputs(each),
           );
           for (const input of sequence) {
-            if (input === 'restore') {
+            if ('kind' in input && input.kind === 'reconfigure') {
+              // a restart with an edited alarm configuration: alarms already known keep their old priority until stepped
+              policy = createAlarmPolicy(POLICIES[input.policy]);
+              continue;
+            }
+            if ('kind' in input && input.kind === 'restore') {
               // saved and read back, as the pipeline does across a restart
               state = JSON.parse(JSON.stringify(state));
               reference = JSON.parse(JSON.stringify(reference));
               continue;
             }
-            if (input === 'replace') {
+            if ('kind' in input) {
               // the same state object with its maps replaced by copies (a caller that rebuilt them)
               Object.assign(state, JSON.parse(JSON.stringify(state)));
               continue;

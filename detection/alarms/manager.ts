@@ -15,6 +15,7 @@ import {
   DEFAULT_ALARM_PARAMS,
   initialAlarmRecord,
   stepAlarm,
+  tickChangesAlarm,
 } from './machine.ts';
 
 /** Per-alarm settings; any left out come from the defaults. */
@@ -304,8 +305,8 @@ function expire(window: RaiseWindow, nowMs: number, windowSeconds: number): void
  * Step the alarm manager with one condition, heartbeat or operator command.
  *
  * The manager owns its state: a step updates `state` in place and returns it, doing work in proportion to what changes
- * (a quiet condition is O(1), a transition touches one alarm, a tick the alarms with a timer running), never copying
- * the whole state. Keep using the state it returns and do not change it yourself; to keep a state as it is now, take a
+ * (a quiet condition is O(1), a transition touches one alarm, a tick checks the alarms with a timer running and steps
+ * those whose timer has run out), never copying the whole state. Keep using the state it returns and do not change it yourself; to keep a state as it is now, take a
  * copy (`structuredClone`, or JSON as the pipeline saves it). Alarm records, managed alarms and events are never
  * changed after a step returned them, so an alarm or event held from an earlier step stays as it was. A restored or
  * hand-built state is taken over on its first step (O(alarms) once). `stepAlarmManagerReference` is the same manager
@@ -390,7 +391,12 @@ export function stepAlarmManager(
       break;
     }
     case 'tick':
-      for (const key of timed(step)) run(step, key, { type: 'tick', time: input.time });
+      for (const key of timed(step)) {
+        // an alarm whose timer has not run out yet would come back equal, with no events: skip the copy
+        const alarm = state.alarms[key]!;
+        const params = policy.params(key, policy.priority(alarm.severity, alarm.criticality));
+        if (tickChangesAlarm(params, alarm.record, input.time)) run(step, key, { type: 'tick', time: input.time });
+      }
       endFloods(step, input.time);
       break;
     case 'command':
