@@ -6,6 +6,15 @@
  */
 import type { Deviation, Reading, Severity } from '../core/index.ts';
 import { completeCalibration, refineModel, startMonitoring } from './bank-calibration.ts';
+import {
+  createGroups,
+  groupContributions,
+  groupsByTag,
+  initialGroupStates,
+  restoreGroupStates,
+  snapshotGroupStates,
+  stepGroup,
+} from './bank-groups.ts';
 import * as messages from './bank-messages.ts';
 import { severityFor, unitOf } from './bank-messages.ts';
 import { type Derived, deriveParameters } from './bank-parameters.ts';
@@ -25,13 +34,6 @@ import { cusumLimit, updateCusum } from './cusum.ts';
 import { createEvidence, type Evidence, evidencePoints, pushEvidence } from './evidence-ring.ts';
 import { updateEwma } from './ewma.ts';
 import { createTimeParser } from './iso-time.ts';
-import {
-  createMonitorState,
-  createMonitorStepper,
-  type MonitorStep,
-  restoreMonitorState,
-  snapshotMonitorState,
-} from './monitor.ts';
 import { updatePageHinkley } from './page-hinkley.ts';
 import { createSortedWindow, type SortedWindow, updateRobustZ } from './robust-z.ts';
 import { evaluateRule, initialShewhartState, pushShewhart, type ShewhartRule } from './shewhart.ts';
@@ -90,25 +92,10 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
     }
     return resolved;
   };
-  const groups = (options.multivariate ?? []).map((group) => ({
-    ...group,
-    stepper: createMonitorStepper(group.model),
-  }));
-  const groupsOfTag = new Map<string, typeof groups>();
-  for (const group of groups)
-    for (const tag of group.model.variables) groupsOfTag.set(tag, [...(groupsOfTag.get(tag) ?? []), group]);
+  const groups = createGroups(options.multivariate ?? []);
+  const groupsOfTag = groupsByTag(groups);
   let tags = new Map<string, Tag>();
-  let groupStates = new Map(
-    groups.map((group) => [
-      group.name,
-      {
-        monitor: createMonitorState(group.model),
-        latest: {} as Record<string, number>,
-        fresh: new Set<string>(),
-        active: false,
-      },
-    ]),
-  );
+  let groupStates = initialGroupStates(groups);
   const parseTime = createTimeParser();
   const ewmaLimits = { lower: 0, upper: 0 };
   const pageHinkleyResult = { statistic: 0, limit: 0 };
@@ -573,14 +560,9 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
     if (ofTag === undefined) return;
     for (const group of ofTag) {
       const groupState = groupStates.get(group.name)!;
-      groupState.latest[reading.tag] = reading.value;
-      groupState.fresh.add(reading.tag);
-      if (groupState.fresh.size < group.model.variables.length) continue;
-      groupState.fresh.clear();
-      const row = group.model.variables.map((tag) => groupState.latest[tag] ?? Number.NaN);
-      const result: MonitorStep = group.stepper(groupState.monitor, row);
       const wasActive = groupState.active;
-      groupState.active = result.alarm;
+      const result = stepGroup(group, groupState, reading.tag, reading.value);
+      if (result === null) continue;
       const direction = result.alarm ? 1 : 0;
       const groupLimits = { lower: null, center: null, upper: 1 };
       if (!result.onset || wasActive) {
@@ -599,10 +581,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
       }
       const top = result.topVariables[0] ?? reading.tag;
       const topTag = tags.get(top) ?? tags.get(reading.tag)!;
-      const contributions = group.model.variables
-        .map((tag, j) => ({ tag, share: result.contributions[j] ?? 0 }))
-        .filter((contribution) => contribution.share > 0)
-        .sort((a, b) => b.share - a.share);
+      const contributions = groupContributions(group, result);
       const rule = result.detectors[0] ?? 'combined';
       const resolved = {
         ...settingsOf(top),
@@ -776,17 +755,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
           ),
         ),
       ) as Record<string, TagState>,
-      groups: Object.fromEntries(
-        [...groupStates].map(([name, group]) => [
-          name,
-          {
-            monitor: snapshotMonitorState(group.monitor),
-            latest: { ...group.latest },
-            fresh: [...group.fresh],
-            active: group.active,
-          },
-        ]),
-      ),
+      groups: snapshotGroupStates(groupStates),
     }),
     restore: (snapshot) => {
       if (snapshot.version !== 1)
@@ -797,17 +766,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
           wrap(name, state),
         ]),
       );
-      groupStates = new Map(
-        Object.entries(snapshot.groups ?? {}).map(([name, group]) => [
-          name,
-          {
-            monitor: restoreMonitorState(group.monitor),
-            latest: { ...group.latest },
-            fresh: new Set(group.fresh),
-            active: group.active,
-          },
-        ]),
-      );
+      groupStates = restoreGroupStates(snapshot.groups ?? {});
     },
     configure: (tag, changes) => {
       const own = configured.tags?.[tag] ?? {};
