@@ -1,8 +1,39 @@
-/** How the bank's Deviations read: severity by distance in sigmas, numbers and units in messages. */
-import type { Contribution, Reading, Severity } from '../core/index.ts';
+/**
+ * How the bank's Deviations read: the Deviation of a rule that has gone into alarm, its severity by distance in sigmas,
+ * and the message of each rule, with numbers and units as a person reads them.
+ */
+import type { Contribution, Deviation, Reading, Severity } from '../core/index.ts';
+import type { Resolved } from './bank-settings.ts';
+import type { Finding } from './bank-state.ts';
+import { type Evidence, evidencePoints } from './evidence-ring.ts';
 import { SHEWHART_RULE_TEXT, type ShewhartRule } from './shewhart.ts';
 
 type Range = { lower: number; center: number; upper: number };
+
+/** The Deviation of a finding on `tag` at `time`, with the evidence window and the tag's area and asset. */
+export const toDeviation = (
+  tag: string,
+  time: string,
+  value: number,
+  evidence: Evidence,
+  resolved: Resolved,
+  finding: Finding,
+): Deviation => ({
+  id: `${tag}:${finding.detector}:${finding.rule}:${time}`,
+  tag,
+  detector: finding.detector,
+  rule: finding.rule,
+  severity: finding.severity,
+  detectedAt: time,
+  value,
+  statistic: finding.statistic,
+  limits: finding.limits,
+  message: finding.message,
+  window: evidencePoints(evidence),
+  contributions: finding.contributions ?? [],
+  ...(resolved.area === null ? {} : { area: resolved.area }),
+  ...(resolved.asset === null ? {} : { asset: resolved.asset }),
+});
 
 /** Severity of a reading `sigmas` from the center: low under 3, medium from 3, high from 4.5, critical from 6. */
 export function severityFor(sigmas: number): Severity {

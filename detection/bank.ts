@@ -25,7 +25,6 @@ import {
   type DetectorBank,
   type DetectorCondition,
   emptyCounts,
-  type Finding,
   type Limits,
   type TagModel,
   type TagState,
@@ -176,30 +175,6 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
     return state;
   };
 
-  const toDeviation = (
-    tag: string,
-    time: string,
-    value: number,
-    evidence: Evidence,
-    resolved: Resolved,
-    finding: Finding,
-  ): Deviation => ({
-    id: `${tag}:${finding.detector}:${finding.rule}:${time}`,
-    tag,
-    detector: finding.detector,
-    rule: finding.rule,
-    severity: finding.severity,
-    detectedAt: time,
-    value,
-    statistic: finding.statistic,
-    limits: finding.limits,
-    message: finding.message,
-    window: evidencePoints(evidence),
-    contributions: finding.contributions ?? [],
-    ...(resolved.area === null ? {} : { area: resolved.area }),
-    ...(resolved.asset === null ? {} : { asset: resolved.asset }),
-  });
-
   /** The Deviation of a rule of `tag` that has just gone into alarm on `reading`, added to `out`. */
   const raise = (
     tag: Tag,
@@ -211,14 +186,21 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
     message: string,
     out: Deviation[],
   ): Deviation => {
-    const deviation = toDeviation(reading.tag, reading.sourceTime, reading.value, tag.evidence, tag.resolved!, {
-      detector: rule.detector,
-      rule: rule.rule,
-      severity,
-      statistic,
-      limits,
-      message,
-    });
+    const deviation = messages.toDeviation(
+      reading.tag,
+      reading.sourceTime,
+      reading.value,
+      tag.evidence,
+      tag.resolved!,
+      {
+        detector: rule.detector,
+        rule: rule.rule,
+        severity,
+        statistic,
+        limits,
+        message,
+      },
+    );
     out.push(deviation);
     return deviation;
   };
@@ -588,7 +570,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
         area: group.area ?? settingsOf(top).area,
         asset: group.asset ?? settingsOf(top).asset,
       };
-      const deviation = toDeviation(
+      const deviation = messages.toDeviation(
         top,
         reading.sourceTime,
         groupState.latest[top] ?? reading.value,
@@ -700,7 +682,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
         collect(rule.key, name, time, rule.detector, rule.rule, direction, silent, limits, undefined);
         continue;
       }
-      const deviation = toDeviation(name, time, state.lastValue ?? 0, tag.evidence, resolved, {
+      const deviation = messages.toDeviation(name, time, state.lastValue ?? 0, tag.evidence, resolved, {
         detector: 'sensor-health',
         rule: 'missing-data',
         severity: 'medium',
