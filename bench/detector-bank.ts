@@ -8,7 +8,11 @@
  * apart as the warm-up), then times `bank.scan(reading)` over the next `--readings` readings of every tag (default
  * 2,000); the fast bank scores the same readings, looking its tag up by name as an ingest loop would. Rounds alternate
  * between the two banks so that both see the same machine load, and each is timed by the CPU time of this process; the
- * figures are medians over `--rounds` rounds (default 5).
+ * figures are medians over `--rounds` rounds (default 5). The chi-square quantiles of the calibration are remembered per
+ * process, so later rounds calibrate with them known (as a long-running bank does once its tags have calibrated);
+ * `reference_warm_up_first_round_us_per_sample` is the warm-up of the first round, which computed them.
+ * `auto_model_estimate_us` prices one model estimate (`estimateAutoModel`) on the baselines the default bank estimates
+ * from (each tag's first 30, 60, ..., 360 readings): `first_pass` computes every quantile, `repeat` finds them known.
  *
  * `--detectors all` also switches on the detectors that are off by default (X-bar/R, Page-Hinkley, robust z) and a
  * specification, to price them too.
@@ -24,6 +28,7 @@ import {
   createFastBank,
   createNormalRandom,
   createRandom,
+  estimateAutoModel,
   stepFastBank,
 } from '../detection/index.ts';
 
@@ -141,7 +146,21 @@ const median = (values: readonly number[]): number => {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
+/** CPU microseconds per `estimateAutoModel` over `baselines`. */
+function timeEstimates(baselines: readonly (readonly number[])[]): number {
+  const start = process.cpuUsage();
+  for (const baseline of baselines) estimateAutoModel(baseline);
+  return cpuMicroseconds(start) / baselines.length;
+}
+
 const readings = makeReadings();
+const baselines: number[][] = [];
+for (let t = 0; t < TAGS; t++)
+  for (let size = 30; size <= 360; size += 30)
+    baselines.push(Array.from({ length: size }, (_, s) => readings[s * TAGS + t]!.value));
+// before the bank runs, so that the first pass is the first time this process meets these quantiles
+const estimateFirstPass = timeEstimates(baselines);
+const estimateRepeats = Array.from({ length: 5 }, () => timeEstimates(baselines));
 const timed = TAGS * READINGS;
 const reference: Timing[] = [];
 const fast: Timing[] = [];
@@ -165,6 +184,8 @@ const result = {
     median(reference.map((timing) => timing.warmUpMicroseconds)) / (TAGS * WARM_UP),
     3,
   ),
+  reference_warm_up_first_round_us_per_sample: round(reference[0]!.warmUpMicroseconds / (TAGS * WARM_UP), 3),
+  auto_model_estimate_us: { first_pass: round(estimateFirstPass, 2), repeat: round(median(estimateRepeats), 2) },
   fast_us_per_sample: round(fastMicroseconds, 4),
   fast_samples_per_s: Math.round(1e6 / fastMicroseconds),
   reference_to_fast_ratio: round(referenceMicroseconds / fastMicroseconds, 1),
