@@ -16,9 +16,8 @@ import {
   stepGroup,
 } from './bank-groups.ts';
 import * as messages from './bank-messages.ts';
-import { severityFor, unitOf } from './bank-messages.ts';
-import { type Derived, deriveParameters } from './bank-parameters.ts';
 import { buildTagRules, enterRule, type Rule, type TagRules } from './bank-rules.ts';
+import { type ScoreSink, scoreQuality, scoreReading } from './bank-score.ts';
 import { type BankOptions, type Resolved, resolveTag, type TagSettings } from './bank-settings.ts';
 import {
   type BankScan,
@@ -26,17 +25,13 @@ import {
   type DetectorCondition,
   emptyCounts,
   type Limits,
-  type TagModel,
   type TagState,
 } from './bank-state.ts';
-import { cusumLimit, updateCusum } from './cusum.ts';
-import { createEvidence, type Evidence, evidencePoints, pushEvidence } from './evidence-ring.ts';
-import { updateEwma } from './ewma.ts';
+import type { Tag } from './bank-tag.ts';
+import { createEvidence, evidencePoints, pushEvidence } from './evidence-ring.ts';
 import { createTimeParser } from './iso-time.ts';
-import { updatePageHinkley } from './page-hinkley.ts';
-import { createSortedWindow, type SortedWindow, updateRobustZ } from './robust-z.ts';
-import { evaluateRule, initialShewhartState, pushShewhart, type ShewhartRule } from './shewhart.ts';
-import { stepXbarR, xbarRLimitsFromSigma } from './xbar-r.ts';
+import { createSortedWindow } from './robust-z.ts';
+import { initialShewhartState } from './shewhart.ts';
 
 // the bank's public names keep their home here too, for the files of detection/ that import them from it
 export { estimateAutoModel, estimateIndividualsModel } from './bank-calibration.ts';
@@ -50,31 +45,6 @@ export type {
   TagModel,
 } from './bank-state.ts';
 export { parseIsoTime } from './iso-time.ts';
-
-/**
- * A tag of the bank: its snapshot state (whose `window` stays empty; the evidence lives in `evidence`) and caches that
- * are rebuilt when its settings change (`configure`) or its state is replaced (`restore`).
- */
-type Tag = {
-  name: string;
-  state: TagState;
-  evidence: Evidence;
-  resolved: Resolved | null;
-  rules: TagRules | null;
-  /** Alarm direction per rule slot, mirroring `state.active` so that a reading that changes nothing reads no record. */
-  directions: Int8Array;
-  derived: Derived | null;
-  /** The robust-z window in order, for its median and MAD. */
-  sortedWindow: SortedWindow;
-};
-
-/** Bits set in a 32-bit integer. */
-function bitCount(bits: number): number {
-  let v = bits >>> 0;
-  v -= (v >>> 1) & 0x55555555;
-  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
-}
 
 /** Create a bank of detectors that calibrates itself per tag. */
 export function createDetectorBank(options: BankOptions = {}): DetectorBank {
@@ -96,9 +66,6 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
   let tags = new Map<string, Tag>();
   let groupStates = initialGroupStates(groups);
   const parseTime = createTimeParser();
-  const ewmaLimits = { lower: 0, upper: 0 };
-  const pageHinkleyResult = { statistic: 0, limit: 0 };
-  const robustZResult = { z: 0, center: 0, scale: 0 };
 
   const wrap = (name: string, state: TagState): Tag => {
     const tag: Tag = {
@@ -130,13 +97,6 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
   const resolvedOf = (tag: Tag): Resolved => {
     if (tag.rules === null) rulesOf(tag);
     return tag.resolved!;
-  };
-
-  const derivedOf = (tag: Tag, model: TagModel, resolved: Resolved): Derived => {
-    const derived = tag.derived;
-    if (derived !== null && derived.model === model && derived.resolved === resolved) return derived;
-    tag.derived = deriveParameters(model, resolved);
-    return tag.derived;
   };
 
   const newTag = (tag: string): TagState => {
@@ -248,294 +208,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
     );
   };
 
-  /** Run every detector of a monitored tag on a good reading, adding the Deviations that start on it to `out`. */
-  const score = (reading: Reading, tag: Tag, model: TagModel, time: number, out: Deviation[]): void => {
-    const state = tag.state;
-    const rules = tag.rules!;
-    const resolved = tag.resolved!;
-    const derived = derivedOf(tag, model, resolved);
-    const x = reading.value;
-    const name = reading.tag;
-    const center = model.mean;
-    let raised = 0;
-    const shewhart = derived.shewhart;
-    if (shewhart !== null) {
-      // the history is this tag's own array (snapshots copy it), so it is updated in place
-      const history = state.shewhart.history as number[];
-      const z = pushShewhart(shewhart, history, x);
-      for (const rule of rules.shewhart) {
-        const direction = evaluateRule(rule.rule as ShewhartRule, history, shewhart.L);
-        const limits = { lower: shewhart.lower, center, upper: shewhart.upper };
-        let deviation: Deviation | undefined;
-        if (enterRule(tag, rule, direction)) {
-          const beyond = rule.rule === 'we1' || rule.rule === 'nelson1';
-          deviation = raise(
-            tag,
-            reading,
-            rule,
-            beyond ? severityFor(z) : 'low',
-            z,
-            limits,
-            beyond
-              ? messages.shewhartLimit(name, unitOf(reading), x, direction, shewhart, center, z)
-              : messages.shewhartRun(name, unitOf(reading), rule.rule as ShewhartRule, direction, center, x),
-            out,
-          );
-          raised++;
-        }
-        note(reading, rule, direction, z, limits, deviation);
-      }
-    }
-    if (resolved.xbarR && state.xbarR) {
-      derived.xbarR ??= xbarRLimitsFromSigma({
-        mean: center,
-        sigma: model.sigma,
-        subgroupSize: resolved.xbarR.subgroupSize,
-      });
-      const limits = derived.xbarR;
-      const result = stepXbarR({ limits, rules: resolved.xbarR.rules }, state.xbarR, x);
-      state.xbarR = result.state;
-      const subgroup = result.subgroup;
-      // a rule changes state only when a subgroup closes
-      if (subgroup) {
-        const n = limits.subgroupSize;
-        // copies, so that no two readings' conditions share a limits object
-        const rangeLimits = { ...limits.range };
-        const xbarLimits = { ...limits.xbar };
-        const range = subgroup.signals.find((signal) => signal.rule === 'range')?.direction ?? 0;
-        let deviation: Deviation | undefined;
-        if (enterRule(tag, rules.xbarRange, range)) {
-          deviation = raise(
-            tag,
-            reading,
-            rules.xbarRange,
-            'medium',
-            subgroup.range,
-            rangeLimits,
-            messages.xbarRange(name, unitOf(reading), n, subgroup.range, range, limits.range),
-            out,
-          );
-          raised++;
-        }
-        note(reading, rules.xbarRange, range, subgroup.range, rangeLimits, deviation);
-        for (const rule of rules.xbar) {
-          const direction = subgroup.signals.find((signal) => signal.rule === rule.rule)?.direction ?? 0;
-          let deviation: Deviation | undefined;
-          if (enterRule(tag, rule, direction)) {
-            deviation = raise(
-              tag,
-              reading,
-              rule,
-              rule.rule === 'we1' || rule.rule === 'nelson1' ? severityFor(subgroup.z) : 'low',
-              subgroup.mean,
-              xbarLimits,
-              messages.xbar(name, unitOf(reading), n, subgroup.mean, rule.rule as ShewhartRule, limits.xbar),
-              out,
-            );
-            raised++;
-          }
-          note(reading, rule, direction, subgroup.mean, xbarLimits, deviation);
-        }
-      }
-    }
-    if (derived.ewma !== null && state.ewma) {
-      const ewma = state.ewma;
-      const signal = updateEwma(derived.ewma, ewma, x, ewmaLimits);
-      const statistic = ewma.z;
-      const limits = { lower: ewmaLimits.lower, center, upper: ewmaLimits.upper };
-      let deviation: Deviation | undefined;
-      if (enterRule(tag, rules.ewma, signal)) {
-        const sigmas = (statistic - center) / model.sigma;
-        deviation = raise(
-          tag,
-          reading,
-          rules.ewma,
-          Math.abs(sigmas) >= 3 ? 'high' : 'medium',
-          statistic,
-          limits,
-          messages.ewma(name, unitOf(reading), signal, statistic, limits, center, sigmas),
-          out,
-        );
-        raised++;
-      }
-      note(reading, rules.ewma, signal, statistic, limits, deviation);
-    }
-    if (derived.cusum !== null && state.cusum) {
-      const params = derived.cusum;
-      const cusum = state.cusum;
-      const signal = updateCusum(params, cusum, x);
-      const statistic = signal < 0 ? cusum.lower : cusum.upper;
-      const limit = cusumLimit(params);
-      const limits = { lower: null, center: 0, upper: limit };
-      let deviation: Deviation | undefined;
-      if (enterRule(tag, rules.cusum, signal)) {
-        const run = signal > 0 ? cusum.upperRun : cusum.lowerRun;
-        deviation = raise(
-          tag,
-          reading,
-          rules.cusum,
-          'medium',
-          statistic,
-          limits,
-          messages.cusum(name, unitOf(reading), signal, center, run, statistic, limit, params),
-          out,
-        );
-        raised++;
-      }
-      note(reading, rules.cusum, signal, statistic, limits, deviation);
-    }
-    if (derived.pageHinkley !== null && state.pageHinkley) {
-      const pageHinkley = state.pageHinkley;
-      const signal = updatePageHinkley(derived.pageHinkley, pageHinkley, x, pageHinkleyResult);
-      const { statistic, limit } = pageHinkleyResult;
-      const limits = { lower: null, center: 0, upper: limit };
-      let deviation: Deviation | undefined;
-      if (enterRule(tag, rules.pageHinkley, signal)) {
-        deviation = raise(
-          tag,
-          reading,
-          rules.pageHinkley,
-          'medium',
-          statistic,
-          limits,
-          messages.pageHinkley(name, unitOf(reading), signal, statistic, limit, pageHinkley.runningMean, center),
-          out,
-        );
-        raised++;
-      }
-      note(reading, rules.pageHinkley, signal, statistic, limits, deviation);
-    }
-    if (derived.robustZ !== null && state.robustZ) {
-      const params = derived.robustZ;
-      // the window is this tag's own array (snapshots copy it), so it is updated in place
-      const signal = updateRobustZ(params, state.robustZ.recent as number[], x, robustZResult, tag.sortedWindow);
-      const { z, center: median, scale } = robustZResult;
-      const limits = {
-        lower: median - params.threshold * scale,
-        center: median,
-        upper: median + params.threshold * scale,
-      };
-      let deviation: Deviation | undefined;
-      if (enterRule(tag, rules.robustZ, signal)) {
-        deviation = raise(
-          tag,
-          reading,
-          rules.robustZ,
-          severityFor(z),
-          z,
-          limits,
-          messages.robustZ(name, unitOf(reading), x, z, median, params.window),
-          out,
-        );
-        raised++;
-      }
-      note(reading, rules.robustZ, signal, z, limits, deviation);
-    }
-    // sensor health
-    const previousValue = state.lastValue;
-    state.repeats = previousValue !== null && x === previousValue ? state.repeats + 1 : 1;
-    if (resolved.flatline) {
-      const samples = resolved.flatline.samples;
-      const direction = state.repeats >= samples && derived.varies ? 1 : 0;
-      const limits = { lower: null, center: null, upper: samples };
-      let deviation: Deviation | undefined;
-      if (enterRule(tag, rules.flatline, direction)) {
-        deviation = raise(
-          tag,
-          reading,
-          rules.flatline,
-          'medium',
-          state.repeats,
-          limits,
-          messages.flatline(name, unitOf(reading), x, state.repeats, model.sigma),
-          out,
-        );
-        raised++;
-      }
-      note(reading, rules.flatline, direction, state.repeats, limits, deviation);
-    }
-    if (resolved.rateOfChange && previousValue !== null && state.lastTime !== null) {
-      const jump = x - previousValue;
-      const seconds = (time - state.lastTime) / 1000;
-      const limit = resolved.rateOfChange.sigmas * derived.jumpSigma;
-      const bySigma = Math.abs(jump) > limit;
-      const max = resolved.rateOfChange.maxPerSecond;
-      const byRate = max !== null && seconds > 0 && Math.abs(jump) / seconds > max;
-      const direction = bySigma || byRate ? (jump > 0 ? 1 : -1) : 0;
-      const limits = { lower: -limit, center: 0, upper: limit };
-      let deviation: Deviation | undefined;
-      if (enterRule(tag, rules.rateOfChange, direction)) {
-        deviation = raise(
-          tag,
-          reading,
-          rules.rateOfChange,
-          // an instrument-health finding, like a flatline: maintenance work, rarely an operator emergency
-          'medium',
-          jump,
-          limits,
-          messages.rateOfChange(name, unitOf(reading), previousValue, x, seconds, limit, max),
-          out,
-        );
-        raised++;
-      }
-      note(reading, rules.rateOfChange, direction, jump, limits, deviation);
-    }
-    const { lower, upper } = resolved.specification;
-    // one rule per side, so that each side also sees its own return inside the specification
-    if (upper !== null) raised += specification(reading, tag, rules.aboveSpecification, x > upper ? 1 : 0, out);
-    if (lower !== null) raised += specification(reading, tag, rules.belowSpecification, x < lower ? -1 : 0, out);
-    if (state.baseline !== undefined) refineModel(state, x, raised > 0, calibrationSamples, refineSamples);
-  };
-
-  const specification = (reading: Reading, tag: Tag, rule: Rule, direction: -1 | 0 | 1, out: Deviation[]): number => {
-    const { lower, upper } = tag.resolved!.specification;
-    const x = reading.value;
-    const limits = { lower, center: null, upper };
-    let deviation: Deviation | undefined;
-    if (enterRule(tag, rule, direction)) {
-      deviation = raise(
-        tag,
-        reading,
-        rule,
-        'high',
-        x,
-        limits,
-        messages.specification(reading.tag, unitOf(reading), x, lower, upper),
-        out,
-      );
-    }
-    note(reading, rule, direction, x, limits, deviation);
-    return deviation === undefined ? 0 : 1;
-  };
-
-  const scoreQuality = (reading: Reading, tag: Tag, out: Deviation[]): void => {
-    const badQuality = tag.resolved!.badQuality;
-    if (!badQuality) return;
-    const state = tag.state;
-    const window = badQuality.window;
-    const windowMask = window >= 32 ? 0xffffffff : (1 << window) - 1;
-    const bad = reading.quality !== 'good' ? 1 : 0;
-    state.qualityBits = ((state.qualityBits << 1) | bad) & windowMask;
-    state.qualitySeen = Math.min(window, state.qualitySeen + 1);
-    const count = bitCount(state.qualityBits);
-    const share = count / window;
-    const direction = state.qualitySeen >= window && share > badQuality.share ? 1 : 0;
-    const rule = tag.rules!.badQuality;
-    const limits = { lower: null, center: null, upper: badQuality.share };
-    let deviation: Deviation | undefined;
-    if (enterRule(tag, rule, direction))
-      deviation = raise(
-        tag,
-        reading,
-        rule,
-        'medium',
-        share,
-        limits,
-        messages.badQuality(reading.tag, count, window, share, badQuality.share),
-        out,
-      );
-    note(reading, rule, direction, share, limits, deviation);
-  };
+  const sink: ScoreSink = { raise, note };
 
   const scoreGroups = (reading: Reading, out: Deviation[]): void => {
     const ofTag = groupsOfTag.get(reading.tag);
@@ -611,7 +284,7 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
     const state = tag.state;
     const counts = state.counts;
     const out: Deviation[] = [];
-    scoreQuality(reading, tag, out);
+    scoreQuality(sink, reading, tag, out);
     if (reading.quality === 'bad') {
       counts.badQuality++;
       return out;
@@ -654,7 +327,9 @@ export function createDetectorBank(options: BankOptions = {}): DetectorBank {
       }
     } else {
       counts.scored++;
-      score(reading, tag, state.model, time, out);
+      const raised = scoreReading(sink, reading, tag, state.model, time, out);
+      if (state.baseline !== undefined)
+        refineModel(state, reading.value, raised > 0, calibrationSamples, refineSamples);
     }
     state.lastValue = reading.value;
     state.lastTime = time;
