@@ -89,6 +89,7 @@ export function estimateXbarR(subgroups: readonly (readonly number[])[]): XbarRL
 
 export type XbarRParams = { limits: XbarRLimits; rules: readonly ShewhartRule[] };
 
+/** The chart's running state; `stepXbarR` updates it in place (readonly to everything else). */
 export type XbarRState = {
   /** Readings of the subgroup being filled. */
   readonly pending: readonly number[];
