@@ -203,6 +203,118 @@ function withinDeadband(params: AlarmParams, input: ConditionInput): boolean {
   return false;
 }
 
+/** One call of stepAlarm: what its helpers read and change (plain functions, no closures made per step). */
+interface MachineStep {
+  params: AlarmParams;
+  record: AlarmRecord;
+  events: AlarmEvent[];
+  time: string;
+  /** The state before the next event. */
+  from: AlarmState;
+  command: AlarmInput['type'];
+}
+
+function push<T extends AlarmEvent['type']>(
+  step: MachineStep,
+  type: T,
+  details: Omit<Extract<AlarmEvent, { type: T }>, keyof Base | 'type'>,
+): void {
+  const { record } = step;
+  record.state = deriveAlarmState(record);
+  step.events.push({
+    type,
+    key: record.key,
+    alarmId: record.id,
+    time: step.time,
+    from: step.from,
+    to: record.state,
+    ...details,
+  } as unknown as AlarmEvent);
+  step.from = record.state;
+}
+
+function reject(step: MachineStep, reason: string): void {
+  step.events.push({
+    type: 'alarm.command_rejected',
+    key: step.record.key,
+    alarmId: step.record.id,
+    time: step.time,
+    from: step.from,
+    to: step.from,
+    command: step.command,
+    reason,
+  } as AlarmEvent);
+}
+
+/** The debounced condition went active: annunciate, count a repeat, or hold it under shelve or suppression. */
+function activate(step: MachineStep, deviation: AlarmDeviationRef | null): void {
+  const { record, params, time } = step;
+  record.active = true;
+  record.activeSince = time;
+  record.lastSeen = time;
+  if (deviation) record.deviation = deviation;
+  const window = params.chattering.windowSeconds;
+  record.activations = [...record.activations.filter((t) => seconds(t, time) < window), time];
+  // cleared and acknowledged before: a new instance; returned to normal but unacknowledged: the same one again
+  if (record.id === null || record.acknowledged) {
+    record.id = `${record.key}@${time}`;
+    record.firstSeen = time;
+    record.count = 0;
+  }
+  record.count += 1;
+  if (record.outOfService || record.suppression || record.shelve) {
+    record.state = deriveAlarmState(record);
+    return;
+  }
+  if (record.activations.length >= params.chattering.activations) {
+    record.suppression = { by: 'alarm-management', reason: 'chattering', cause: 'chattering', since: time };
+    push(step, 'alarm.chattering', { activations: record.activations.length, windowSeconds: window });
+    push(step, 'alarm.suppressed', { by: 'alarm-management', reason: 'chattering', cause: 'chattering' });
+    return;
+  }
+  record.acknowledged = false;
+  push(step, 'alarm.raised', { count: record.count, priority: record.priority, deviation: record.deviation });
+}
+
+function deactivate(step: MachineStep): void {
+  const { record, time } = step;
+  const activeSeconds = record.activeSince === null ? 0 : seconds(record.activeSince, time);
+  record.active = false;
+  record.activeSince = null;
+  if (record.shelve?.mode === 'one-shot') {
+    record.shelve = null;
+    record.acknowledged = true;
+    push(step, 'alarm.unshelved', { by: 'alarm-management', cause: 'returned_to_normal' });
+    return;
+  }
+  if (record.outOfService || record.suppression || record.shelve) {
+    record.acknowledged = true;
+    record.state = deriveAlarmState(record);
+    return;
+  }
+  push(step, 'alarm.cleared', { activeSeconds });
+}
+
+/** Timers: on-delay, off-delay, timed-shelve expiry and the release of a chattering suppression. */
+function advance(step: MachineStep): void {
+  const { record, params, time } = step;
+  if (onDelayDone(params, record, time)) activate(step, null);
+  else if (offDelayDone(params, record, time)) deactivate(step);
+  if (shelveExpired(record, time)) {
+    record.shelve = null;
+    record.acknowledged = !record.active;
+    push(step, 'alarm.unshelved', { by: 'alarm-management', cause: 'expired' });
+    if (record.active && !record.suppression && !record.outOfService)
+      push(step, 'alarm.raised', { count: record.count, priority: record.priority, deviation: record.deviation });
+  }
+  if (chatteringReleased(params, record, time)) {
+    record.suppression = null;
+    record.activations = [];
+    record.acknowledged = true;
+    push(step, 'alarm.unsuppressed', { by: 'alarm-management', cause: 'chattering_stopped' });
+  }
+}
+
 /**
  * Step one alarm. Returns the new record and what happened, in order.
  *
@@ -219,101 +331,7 @@ export function stepAlarm(
   const record: AlarmRecord = { ...previous, activations: previous.activations.slice(), priority: params.priority };
   const events: AlarmEvent[] = [];
   const time = input.time;
-  let from = record.state;
-  const push = <T extends AlarmEvent['type']>(
-    type: T,
-    details: Omit<Extract<AlarmEvent, { type: T }>, keyof Base | 'type'>,
-  ) => {
-    record.state = deriveAlarmState(record);
-    events.push({
-      type,
-      key: record.key,
-      alarmId: record.id,
-      time,
-      from,
-      to: record.state,
-      ...details,
-    } as unknown as AlarmEvent);
-    from = record.state;
-  };
-  const reject = (reason: string) =>
-    events.push({
-      type: 'alarm.command_rejected',
-      key: record.key,
-      alarmId: record.id,
-      time,
-      from,
-      to: from,
-      command: input.type,
-      reason,
-    });
-
-  /** The debounced condition went active: annunciate, count a repeat, or hold it under shelve or suppression. */
-  const activate = (deviation: AlarmDeviationRef | null) => {
-    record.active = true;
-    record.activeSince = time;
-    record.lastSeen = time;
-    if (deviation) record.deviation = deviation;
-    const window = params.chattering.windowSeconds;
-    record.activations = [...record.activations.filter((t) => seconds(t, time) < window), time];
-    // cleared and acknowledged before: a new instance; returned to normal but unacknowledged: the same one again
-    if (record.id === null || record.acknowledged) {
-      record.id = `${record.key}@${time}`;
-      record.firstSeen = time;
-      record.count = 0;
-    }
-    record.count += 1;
-    if (record.outOfService || record.suppression || record.shelve) {
-      record.state = deriveAlarmState(record);
-      return;
-    }
-    if (record.activations.length >= params.chattering.activations) {
-      record.suppression = { by: 'alarm-management', reason: 'chattering', cause: 'chattering', since: time };
-      push('alarm.chattering', { activations: record.activations.length, windowSeconds: window });
-      push('alarm.suppressed', { by: 'alarm-management', reason: 'chattering', cause: 'chattering' });
-      return;
-    }
-    record.acknowledged = false;
-    push('alarm.raised', { count: record.count, priority: record.priority, deviation: record.deviation });
-  };
-
-  const deactivate = () => {
-    const activeSeconds = record.activeSince === null ? 0 : seconds(record.activeSince, time);
-    record.active = false;
-    record.activeSince = null;
-    if (record.shelve?.mode === 'one-shot') {
-      record.shelve = null;
-      record.acknowledged = true;
-      push('alarm.unshelved', { by: 'alarm-management', cause: 'returned_to_normal' });
-      return;
-    }
-    if (record.outOfService || record.suppression || record.shelve) {
-      record.acknowledged = true;
-      record.state = deriveAlarmState(record);
-      return;
-    }
-    push('alarm.cleared', { activeSeconds });
-  };
-
-  /** Timers: on-delay, off-delay, timed-shelve expiry and the release of a chattering suppression. */
-  const advance = () => {
-    if (onDelayDone(params, record, time)) activate(null);
-    else if (offDelayDone(params, record, time)) deactivate();
-    if (shelveExpired(record, time)) {
-      record.shelve = null;
-      record.acknowledged = !record.active;
-      push('alarm.unshelved', { by: 'alarm-management', cause: 'expired' });
-      if (record.active && !record.suppression && !record.outOfService)
-        push('alarm.raised', { count: record.count, priority: record.priority, deviation: record.deviation });
-    }
-    if (chatteringReleased(params, record, time)) {
-      record.suppression = null;
-      record.activations = [];
-      record.acknowledged = true;
-      push('alarm.unsuppressed', { by: 'alarm-management', cause: 'chattering_stopped' });
-    }
-  };
-
+  const step: MachineStep = { params, record, events, time, from: record.state, command: input.type };
   switch (input.type) {
     case 'condition': {
       const raw = input.active || (record.raw && withinDeadband(params, input));
@@ -326,38 +344,41 @@ export function stepAlarm(
         record.count += 1;
         record.lastSeen = time;
         record.deviation = input.deviation;
-        push('alarm.repeated', { count: record.count, deviation: input.deviation });
+        push(step, 'alarm.repeated', { count: record.count, deviation: input.deviation });
       } else if (raw && !record.active && input.deviation) {
         record.deviation = input.deviation;
       }
-      if (raw && !record.active && params.onDelaySeconds <= 0) activate(input.deviation ?? record.deviation);
-      else if (!raw && record.active && params.offDelaySeconds <= 0) deactivate();
-      advance();
+      if (raw && !record.active && params.onDelaySeconds <= 0) activate(step, input.deviation ?? record.deviation);
+      else if (!raw && record.active && params.offDelaySeconds <= 0) deactivate(step);
+      advance(step);
       break;
     }
     case 'tick':
-      advance();
+      advance(step);
       break;
     case 'acknowledge':
       if (record.state !== 'unacknowledged_active' && record.state !== 'unacknowledged_rtn') {
-        reject(`only an unacknowledged alarm can be acknowledged; this one is ${record.state}`);
+        reject(step, `only an unacknowledged alarm can be acknowledged; this one is ${record.state}`);
         break;
       }
       record.acknowledged = true;
-      push('alarm.acknowledged', { by: input.by });
+      push(step, 'alarm.acknowledged', { by: input.by });
       break;
     case 'shelve': {
       if (record.outOfService || record.suppression) {
-        reject(`a ${record.state.replaceAll('_', ' ')} alarm cannot be shelved`);
+        reject(step, `a ${record.state.replaceAll('_', ' ')} alarm cannot be shelved`);
         break;
       }
       if (!input.reason.trim()) {
-        reject('shelving needs a reason');
+        reject(step, 'shelving needs a reason');
         break;
       }
       const duration = input.mode === 'timed' ? (input.seconds ?? 0) : 0;
       if (input.mode === 'timed' && !(duration > 0 && duration <= params.maxShelveSeconds)) {
-        reject(`a timed shelve lasts more than 0 and at most ${params.maxShelveSeconds} s; ${duration} s was asked`);
+        reject(
+          step,
+          `a timed shelve lasts more than 0 and at most ${params.maxShelveSeconds} s; ${duration} s was asked`,
+        );
         break;
       }
       record.shelve = {
@@ -367,54 +388,54 @@ export function stepAlarm(
         reason: input.reason,
         since: time,
       };
-      push('alarm.shelved', { by: input.by, reason: input.reason, mode: input.mode, until: record.shelve.until });
+      push(step, 'alarm.shelved', { by: input.by, reason: input.reason, mode: input.mode, until: record.shelve.until });
       break;
     }
     case 'unshelve':
       if (!record.shelve) {
-        reject('the alarm is not shelved');
+        reject(step, 'the alarm is not shelved');
         break;
       }
       record.shelve = null;
       record.acknowledged = !record.active;
-      push('alarm.unshelved', { by: input.by, cause: 'manual' });
+      push(step, 'alarm.unshelved', { by: input.by, cause: 'manual' });
       if (record.active && !record.suppression && !record.outOfService)
-        push('alarm.raised', { count: record.count, priority: record.priority, deviation: record.deviation });
+        push(step, 'alarm.raised', { count: record.count, priority: record.priority, deviation: record.deviation });
       break;
     case 'suppress':
       if (record.outOfService) {
-        reject('an alarm out of service cannot be suppressed');
+        reject(step, 'an alarm out of service cannot be suppressed');
         break;
       }
       record.suppression = { by: input.by, reason: input.reason, cause: input.cause ?? 'design', since: time };
-      push('alarm.suppressed', { by: input.by, reason: input.reason, cause: input.cause ?? 'design' });
+      push(step, 'alarm.suppressed', { by: input.by, reason: input.reason, cause: input.cause ?? 'design' });
       break;
     case 'unsuppress':
       if (!record.suppression) {
-        reject('the alarm is not suppressed');
+        reject(step, 'the alarm is not suppressed');
         break;
       }
       record.suppression = null;
       record.activations = [];
       record.acknowledged = !record.active;
-      push('alarm.unsuppressed', { by: input.by, cause: 'manual' });
+      push(step, 'alarm.unsuppressed', { by: input.by, cause: 'manual' });
       if (record.active && !record.shelve && !record.outOfService)
-        push('alarm.raised', { count: record.count, priority: record.priority, deviation: record.deviation });
+        push(step, 'alarm.raised', { count: record.count, priority: record.priority, deviation: record.deviation });
       break;
     case 'remove_from_service':
       record.outOfService = { by: input.by, reason: input.reason, since: time };
-      push('alarm.removed_from_service', { by: input.by, reason: input.reason });
+      push(step, 'alarm.removed_from_service', { by: input.by, reason: input.reason });
       break;
     case 'return_to_service':
       if (!record.outOfService) {
-        reject('the alarm is in service');
+        reject(step, 'the alarm is in service');
         break;
       }
       record.outOfService = null;
       record.acknowledged = !record.active;
-      push('alarm.returned_to_service', { by: input.by });
+      push(step, 'alarm.returned_to_service', { by: input.by });
       if (record.active && !record.suppression && !record.shelve)
-        push('alarm.raised', { count: record.count, priority: record.priority, deviation: record.deviation });
+        push(step, 'alarm.raised', { count: record.count, priority: record.priority, deviation: record.deviation });
       break;
   }
   record.state = deriveAlarmState(record);
