@@ -35,7 +35,10 @@ export interface SearchOptions extends KnowledgeSearchOptions {
    * find them, the rest only score them. Larger is more thorough and slower.
    */
   fullTextBudget?: number;
-  /** HNSW search beam (default 150): wider finds more of the exact nearest neighbours, and is slower. */
+  /**
+   * HNSW search beam (default 150 on PostgreSQL, 100 on PGlite): wider finds more of the exact nearest neighbours, and
+   * is slower.
+   */
   efSearch?: number;
   /**
    * A filtered vector search scores every matching chunk exactly, without the HNSW graph, when at most this many chunks
@@ -46,10 +49,14 @@ export interface SearchOptions extends KnowledgeSearchOptions {
 
 /**
  * The HNSW beam for recall@10 ≥ 0.95 against exact search on 100k hashed n-gram vectors with m 24, ef_construction 128
- * (bench/retrieval.ts, 200 queries, 40 candidates): 0.964 at 80, 0.972 at 100, 0.983 at 150, 0.993 at 200. 150 keeps
- * a margin for a graph built in another order (an earlier build measured 0.94 at 100).
+ * (bench/retrieval.ts, 200 queries, 40 candidates), per backend, since the walk costs what it reads:
+ * - PostgreSQL: 0.964 at 80, 0.972 at 100, 0.983 at 150, 0.993 at 200. 150 keeps a margin for a graph built in another
+ *   order (an earlier build measured 0.94 at 100); the walk overlaps the full-text side on another connection.
+ * - PGlite: 0.932 at 60, 0.954 at 80, 0.966 at 100, 0.975 at 150. The walk is most of a PGlite hybrid search (about
+ *   12 of 14 ms of the vector statement at 150, all buffer hits) and adds to the full-text side rather than overlapping
+ *   it, so 100: hybrid p50 25 → 19 ms, p95 37 → 29.5 ms against 150, interleaved (load 4.7).
  */
-const defaultEfSearch = 150;
+const defaultEfSearch = { postgres: 150, pglite: 100 } as const;
 
 /**
  * Up to this many chunks matching a filter, a filtered vector search computes their distances exactly. An HNSW walk
@@ -260,7 +267,15 @@ export async function searchKnowledge(
     // the query vector comes from an InitPlan that sets them for this statement's transaction (is_local), and the
     // index scan evaluates its ORDER BY argument before it reads ef_search and iterative_scan (at its first row).
     // Iterative scans (pgvector ≥ 0.8) keep walking the graph until enough rows pass the metadata filters.
-    const efSearch = String(Math.min(1000, Math.max(options.efSearch ?? defaultEfSearch, candidates)));
+    const efSearch = String(
+      Math.min(
+        1000,
+        Math.max(
+          options.efSearch ?? (db.kind === 'pglite' ? defaultEfSearch.pglite : defaultEfSearch.postgres),
+          candidates,
+        ),
+      ),
+    );
     const iterative = atLeast(await vectorVersion(db), 0, 8)
       ? `, set_config('hnsw.iterative_scan', 'relaxed_order', true)`
       : '';
