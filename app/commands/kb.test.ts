@@ -72,7 +72,15 @@ describe('andon kb (offline embedder, embedded database)', { timeout: 180_000 },
     const documents = stdout
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line) as { documentNumber: string; revision: string; plant: string; line: string });
+      .map((line) => {
+        try {
+          return JSON.parse(line) as { documentNumber: string; revision: string; plant: string; line: string };
+        } catch {
+          throw new Error(
+            `kb list --json printed a line that is not JSON: ${JSON.stringify(line)} (stdout: ${stdout})`,
+          );
+        }
+      });
     expect(
       documents.map((document) => [document.documentNumber, document.revision, document.plant, document.line]).sort(),
     ).toEqual([
