@@ -232,6 +232,21 @@ export function knowledgeContract(name: string, open: () => Promise<Database>): 
       expect(plan).toMatch(/Index Scan using knowledge_chunks_hnsw_/);
     });
 
+    it('walks the HNSW graph with the backend’s beam (PostgreSQL 150, PGlite 100) unless efSearch is given', async () => {
+      const beams: unknown[] = [];
+      const watched: Database = Object.create(db);
+      watched.query = ((text: string, params?: unknown[]) => {
+        const slot = /'hnsw\.ef_search', \$(\d+)/.exec(text)?.[1];
+        if (slot) beams.push(params?.[Number(slot) - 1]);
+        return db.query(text, params);
+      }) as Database['query'];
+      const watchedKb = createKnowledgeBase(watched, createOfflineEmbedder());
+      const hits = await watchedKb.search('seal temperature', { mode: 'vector', limit: 3 });
+      expect(hits.length).toBeGreaterThan(0);
+      await watchedKb.search('seal temperature', { mode: 'vector', limit: 3, efSearch: 60 });
+      expect(beams).toEqual([db.kind === 'pglite' ? '100' : '150', '60']);
+    });
+
     it('a filtered vector search returns the exact top k of the matching chunks, by either path', async () => {
       // Forty short records on four wrappers; the filter keeps one wrapper's ten, of which the search keeps four.
       const parts = ['film tension', 'cutter blade', 'turntable speed', 'photo eye', 'pre-stretch roller'];
