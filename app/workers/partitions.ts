@@ -45,7 +45,11 @@ export interface PartitionWorker {
   pipelines(): ReadonlyMap<number, Pipeline>;
   /** Ingest counters summed over every partition this worker has read since it started. */
   stats(): MqttIngestStats;
-  /** True when every partition held has its broker session connected (also when it holds none). */
+  /**
+   * True when every partition leased in the last balance round is subscribed and its broker session connected (also
+   * when it holds none); false before the first round and between taking a lease and the broker granting the
+   * partition's subscription, since a sample published to a partition no session ever subscribed to is dropped.
+   */
   connected(): boolean;
   /** One balance round now (also run every third of the lease). */
   balance(): Promise<number[]>;
@@ -116,6 +120,8 @@ export function startPartitionWorker(options: PartitionWorkerOptions): Partition
   const retired: MqttIngestStats[] = [];
   let closing = false;
   let round: Promise<number[]> = Promise.resolve([]);
+  /** The partitions leased in the last balance round; null before the first. */
+  let leased: number[] | null = null;
 
   const startPartition = async (partition: number) => {
     const pipeline = options.pipelineFor(partition);
@@ -199,6 +205,7 @@ export function startPartitionWorker(options: PartitionWorkerOptions): Partition
   const balanceOnce = async (): Promise<number[]> => {
     if (closing) return [];
     const held = await leases.balance(stopPartition);
+    leased = held;
     for (const partition of [...running.keys()]) if (!held.includes(partition)) await abandonPartition(partition);
     for (const partition of held) {
       if (running.has(partition) || closing) continue;
@@ -240,7 +247,9 @@ export function startPartitionWorker(options: PartitionWorkerOptions): Partition
     held: () => [...running.keys()].sort((a, b) => a - b),
     pipelines: () => new Map([...running].map(([partition, entry]) => [partition, entry.pipeline])),
     stats: () => sumStats([...retired, ...[...running.values()].map((entry) => entry.ingest.stats())]),
-    connected: () => [...running.values()].every((entry) => entry.ingest.connected()),
+    connected: () =>
+      (leased?.every((partition) => running.get(partition)?.ingest.connected() ?? false) ?? false) &&
+      [...running.values()].every((entry) => entry.ingest.connected()),
     balance,
     async close() {
       closing = true;
