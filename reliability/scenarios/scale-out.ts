@@ -52,6 +52,19 @@ function startWorker(name: string, env: Record<string, string>): Worker {
 
 const logged = (worker: Worker, text: string) => worker.lines.some((line) => line.includes(text));
 
+/**
+ * The partitions whose holder has not yet subscribed to them: a worker logs `reads partition <n>` once the broker
+ * granted the partition's shared subscription (app/workers/partitions.ts), which comes after it took the lease.
+ */
+function unsubscribed(workers: readonly Pick<Worker, 'name' | 'lines'>[], holder: ReadonlyMap<number, string>) {
+  return [...holder]
+    .filter(([partition, name]) => {
+      const worker = workers.find((candidate) => candidate.name === name);
+      return !worker?.lines.some((line) => line.includes(`worker ${name} reads partition ${partition} of `));
+    })
+    .map(([partition]) => partition);
+}
+
 /** A fresh database on the test server, or a cluster of our own; dropped or removed afterwards. */
 async function ownDatabase(serverUrl: string | undefined) {
   if (!serverUrl) {
@@ -128,6 +141,13 @@ export async function scaleOut(options: ScaleOutOptions): Promise<Figure[]> {
         'select partition, worker from partition_leases',
       );
       const holder = new Map(leaseRows.map((row) => [Number(row.partition), row.worker]));
+      // A lease comes before its partition's subscription: a sample published to a partition whose session has never
+      // subscribed is dropped by the broker (no subscriber to queue it for). Publish once every holder reads its partitions.
+      await waitFor(
+        'every partition to be subscribed by its holder',
+        async () => unsubscribed(workers, holder).length === 0,
+        60_000,
+      );
 
       // the plant: lines spread over the partitions, a step fault on the first tag of three lines
       const tags: string[] = [];
@@ -224,6 +244,21 @@ export async function scaleOut(options: ScaleOutOptions): Promise<Figure[]> {
         `select tag, count(*) as n, count(distinct source_time) as distinct_times from readings group by tag`,
       );
       const storedOf = new Map(stored.map((row) => [row.tag, Number(row.n)]));
+      if (process.env.ANDON_SCALE_OUT_LOGS) {
+        const { rows: gaps } = await client.query<{ tag: string; missing: string }>(
+          `select t.tag, string_agg(i::text, ',' order by i) as missing
+             from unnest($1::text[]) as t(tag), generate_series(0, $2::int - 1) as i
+            where not exists (select 1 from readings r where r.tag = t.tag
+                                and r.source_time = to_timestamp(($3::bigint + i * 1000) / 1000.0))
+            group by t.tag`,
+          [tags, options.samples, BASE_TIME],
+        );
+        for (const gap of gaps)
+          console.error(
+            `scale-out: ${gap.tag} (partition ${partitionOfTag(gap.tag, PARTITIONS)}) misses samples ${gap.missing}`,
+          );
+        console.error(`scale-out: per-tag counts ${JSON.stringify(Object.fromEntries(perTag))}`);
+      }
       const { rows: cases } = await client.query<{ id: string; tags: string[]; drafts: string; opened: string }>(
         `select c.id, c.tags,
                 (select count(*) from drafts d where d.case_id = c.id) as drafts,
