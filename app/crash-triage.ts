@@ -107,7 +107,12 @@ export async function startCrashTriage(deps: CrashTriageDeps) {
     resume: on(graph.resume),
     continue: on(graph.continue),
   };
-  const log = () => {};
+  // What recovery said (errors included), so that a case the drain leaves open names its reason in the result.
+  const recoveryLog: string[] = [];
+  const log = (line: string) => {
+    recoveryLog.push(line);
+    if (recoveryLog.length > 500) recoveryLog.shift();
+  };
 
   /** What the quality lead does with a case at the gate: sign the request once, then hand the decision to the gate. */
   const sign = async (caseId: string): Promise<void> => {
@@ -204,9 +209,22 @@ export async function startCrashTriage(deps: CrashTriageDeps) {
       const statuses = await database.query<{ id: string; status: string }>(
         "select id, status from cases where status <> 'closed' order by id",
       );
+      // For a case left open: where its graph stands, its drafts and signatures, and what recovery said about it.
+      const stuck = await Promise.all(
+        statuses.rows.map(async (row) => {
+          const graphStatus = await triage.status(row.id).catch((error: Error) => ({ error: error.message }));
+          const stored = await drafts.latestStored(row.id);
+          const signed = (await approvals.forCase(row.id)).map(
+            (approval) => `v${approval.draftVersion} ${approval.decision} (${approval.signature.meaning})`,
+          );
+          const said = recoveryLog.filter((line) => line.includes(row.id));
+          return `${row.id}: graph ${JSON.stringify(graphStatus && { ...graphStatus, effectiveness: undefined })}, latest draft v${stored?.draft.version ?? '-'}, signatures [${signed.join('; ')}], recovery said [${said.slice(-5).join(' | ')}]`;
+        }),
+      );
       return {
         ...counts.rows[0],
         cases_not_closed: statuses.rows.map((row) => `${row.id}:${row.status}`),
+        ...(stuck.length > 0 ? { cases_not_closed_why: stuck } : {}),
         case_ids: (await database.query<{ id: string }>('select id from cases')).rows.map((row) => row.id),
       };
     },

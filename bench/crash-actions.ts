@@ -73,6 +73,7 @@ export interface CrashReport {
     cases?: number;
     closed_cases?: number;
     cases_not_closed?: string[];
+    cases_not_closed_why?: string[];
     case_ids?: string[];
   };
   /** --triage only: cases the harness saw opened (their deviation's transaction committed). */
@@ -421,6 +422,7 @@ export function formatReport(report: CrashReport): string {
     `crash test: ${report.runs} × kill -9 during ${report.mode} on ${report.database}, ${report.seconds} s`,
     ...(report.lostCases.length > 0 ? [`lost cases: ${report.lostCases.join(', ')}`] : []),
     ...(r.cases_not_closed?.length ? [`cases not closed: ${r.cases_not_closed.join(', ')}`] : []),
+    ...(r.cases_not_closed_why ?? []).map((line) => `  why: ${line}`),
     ...rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`),
     report.ok
       ? `OK: every approved action has exactly one effect${triage ? ', every case closed' : ''}`
