@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Reading } from '../core/index.ts';
-import { createDetectorBank, estimateAutoModel } from './bank.ts';
+import { createDetectorBank } from './bank.ts';
+import { estimateAutoModel } from './bank-calibration.ts';
 import { createNormalRandom } from './random.ts';
 
 const BASE = Date.UTC(2024, 0, 1);

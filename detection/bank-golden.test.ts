@@ -18,7 +18,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Reading } from '../core/index.ts';
-import { type BankOptions, type BankSnapshot, createDetectorBank, type TagSettings } from './bank.ts';
+import { createDetectorBank } from './bank.ts';
+import type { BankOptions, TagSettings } from './bank-settings.ts';
+import type { BankSnapshot } from './bank-state.ts';
 import { fitMonitor } from './monitor.ts';
 import { createNormalRandom, createRandom } from './random.ts';
 

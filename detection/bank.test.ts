@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Deviation, type Reading } from '../core/index.ts';
-import { createDetectorBank, parseIsoTime } from './bank.ts';
+import { createDetectorBank } from './bank.ts';
+import { parseIsoTime } from './iso-time.ts';
 import { createNormalRandom, createRandom } from './random.ts';
 
 const BASE = Date.UTC(2024, 0, 1);

@@ -33,19 +33,6 @@ import { createTimeParser } from './iso-time.ts';
 import { createSortedWindow } from './robust-z.ts';
 import { initialShewhartState } from './shewhart.ts';
 
-// the bank's public names keep their home here too, for the files of detection/ that import them from it
-export { estimateAutoModel, estimateIndividualsModel } from './bank-calibration.ts';
-export type { BankOptions, DetectorSettings, TagSettings } from './bank-settings.ts';
-export type {
-  BankScan,
-  BankSnapshot,
-  DetectorBank,
-  DetectorCondition,
-  ReadingCounts,
-  TagModel,
-} from './bank-state.ts';
-export { parseIsoTime } from './iso-time.ts';
-
 /** Create a bank of detectors that calibrates itself per tag. */
 export function createDetectorBank(options: BankOptions = {}): DetectorBank {
   const calibrationSamples = Math.max(2, options.calibrationSamples ?? 30);

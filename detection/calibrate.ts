@@ -3,7 +3,7 @@
  * iteratively) and a multivariate monitor over all variables, written into a detection config with the source of every
  * limit. Pure: the caller loads the table and writes the YAML.
  */
-import { estimateIndividualsModel } from './bank.ts';
+import { estimateIndividualsModel } from './bank-calibration.ts';
 import { type DetectionConfig, monitorOptionsFromConfig } from './config.ts';
 import { fitMonitor } from './monitor.ts';
 import type { Table } from './table.ts';

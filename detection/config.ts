@@ -4,7 +4,7 @@
  * `models` holds what calibration estimated, with where each limit came from.
  */
 import { z } from 'zod';
-import type { BankOptions, DetectorSettings } from './bank.ts';
+import type { BankOptions, DetectorSettings } from './bank-settings.ts';
 import { MONITOR_FAMILIES, type MonitorModel, type MonitorOptions } from './monitor.ts';
 import { SHEWHART_RULES } from './shewhart.ts';
 

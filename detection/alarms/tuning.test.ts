@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Reading } from '../../core/index.ts';
-import { type BankOptions, createDetectorBank } from '../bank.ts';
+import { createDetectorBank } from '../bank.ts';
+import type { BankOptions } from '../bank-settings.ts';
 import { createNormalRandom } from '../random.ts';
 import { proposeTuning } from './tuning.ts';
 

@@ -6,7 +6,8 @@
  * other change; nothing here changes a live detector.
  */
 import type { Reading } from '../../core/index.ts';
-import { type BankOptions, createDetectorBank, type DetectorSettings } from '../bank.ts';
+import { createDetectorBank } from '../bank.ts';
+import type { BankOptions, DetectorSettings } from '../bank-settings.ts';
 
 /** The limit each detector's tuning widens, and its default when the settings leave it out. */
 const TUNABLE: Record<string, { setting: keyof DetectorSettings; parameter: string; fallback: number }> = {
